@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """For records nobody may edit: events and logs are evidence, not data to correct."""
+
+    list_per_page = 50
+    # Event tables grow without bound; an exact COUNT(*) on every page load is not worth it.
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
