@@ -1,0 +1,26 @@
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.accounts.models import User
+
+
+class Command(BaseCommand):
+    help = "Create a local superuser on first run and print its credentials (development only)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--email", default="admin@example.com")
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args, email: str, username: str, **options):
+        if not settings.DEBUG:
+            raise CommandError("ensure_dev_admin only runs with DEBUG on; use createsuperuser elsewhere.")
+        if User.objects.filter(email__iexact=email).exists():
+            self.stdout.write(
+                f"Dev admin {email} already exists (reset with: manage.py changepassword {email})."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(email, username, password, email_verified_at=None)
+        self.stdout.write(self.style.SUCCESS(f"Created dev admin  email: {email}  password: {password}"))

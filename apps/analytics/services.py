@@ -1,0 +1,31 @@
+from apps.analytics.models import LoginEvent
+from apps.core.fail_soft import write_fail_soft
+
+USER_AGENT_MAX_LENGTH = LoginEvent._meta.get_field("user_agent").max_length
+EMAIL_MAX_LENGTH = LoginEvent._meta.get_field("email").max_length
+
+
+def record_login(
+    *,
+    email: str,
+    success: bool,
+    method: str = LoginEvent.Method.PASSWORD,
+    user_id: int | None = None,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> LoginEvent | None:
+    """Store one login attempt in the analytics database. Never raises for a database outage."""
+    event = LoginEvent(
+        user_id=user_id,
+        email=(email or "")[:EMAIL_MAX_LENGTH],
+        success=success,
+        method=method,
+        ip=ip or None,
+        user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+    )
+
+    def write() -> LoginEvent:
+        event.save()
+        return event
+
+    return write_fail_soft("analytics", write, what="a login event")

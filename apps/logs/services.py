@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+from apps.core.fail_soft import write_fail_soft
+from apps.core.request_context import current_request_id
+from apps.logs.models import ApplicationLog, AuditLog
+
+# Values of these fields never reach the audit trail, only the fact that they changed.
+SECRET_FIELD_MARKERS = ("password", "token", "secret", "otp")
+REDACTED = "[redacted]"
+
+
+def _redact(changes: dict) -> dict:
+    return {
+        field: REDACTED if any(marker in field.lower() for marker in SECRET_FIELD_MARKERS) else value
+        for field, value in changes.items()
+    }
+
+
+def client_ip(request) -> str | None:
+    """The caller's address as the WSGI server saw it (set REMOTE_ADDR from a trusted proxy, not here)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit(
+    *,
+    action: str,
+    actor=None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    changes: dict | None = None,
+    request=None,
+) -> AuditLog | None:
+    """Record one action in the audit trail (logs database). Never raises for a database outage."""
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = target.pk
+    actor_id = (
+        getattr(actor, "pk", actor)
+        if actor is not None and getattr(actor, "is_authenticated", True)
+        else None
+    )
+    entry = AuditLog(
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id="" if target_id is None else str(target_id),
+        changes=_redact(changes or {}),
+        ip=client_ip(request),
+        request_id=getattr(request, "request_id", None) or current_request_id() or "",
+    )
+
+    def write() -> AuditLog:
+        entry.save()
+        return entry
+
+    return write_fail_soft("logs", write, what=f"an audit entry ({action})")
+
+
+def application_logs_prune(*, older_than_days: int) -> int:
+    """Delete application log records older than the retention period; returns how many."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = ApplicationLog.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
