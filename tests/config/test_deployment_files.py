@@ -1,0 +1,159 @@
+"""The container and compose files describe a runnable, healthy, non-root deployment.
+
+Static checks only: no Docker engine and no database are needed.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+DOCKERFILE = REPO_ROOT / "Dockerfile"
+ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
+INIT_SCRIPT = REPO_ROOT / "docker" / "postgres" / "init-databases.sh"
+
+INFRASTRUCTURE_SERVICES = ("postgres", "redis")
+APP_SERVICES = ("web", "worker", "beat")
+ALL_SERVICES = INFRASTRUCTURE_SERVICES + APP_SERVICES
+
+
+@pytest.fixture(scope="module")
+def services() -> dict:
+    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+
+
+@pytest.fixture(scope="module")
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with line continuations joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    instructions = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, arguments = line.partition(" ")
+        instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def _instructions(instructions: list[tuple[str, str]], keyword: str) -> list[str]:
+    return [arguments for name, arguments in instructions if name == keyword]
+
+
+# --- docker-compose.yml -------------------------------------------------------------------------------
+
+
+def test_compose_defines_the_database_cache_web_worker_and_beat_services(services):
+    assert set(ALL_SERVICES) <= set(services)
+
+
+@pytest.mark.parametrize("name", ALL_SERVICES)
+def test_every_compose_service_has_a_healthcheck(services, name):
+    healthcheck = services[name].get("healthcheck")
+    assert healthcheck, f"{name} has no healthcheck"
+    assert healthcheck.get("test"), f"{name}'s healthcheck has no test"
+    assert not healthcheck.get("disable", False)
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_run_the_image_built_from_this_repository(services, name):
+    service = services[name]
+    build = service.get("build")
+    context = build if isinstance(build, str) else (build or {}).get("context")
+    assert context in (".", "./"), f"{name} is not built from the repository root"
+    assert service.get("image") == services["web"].get("image"), "web, worker and beat share one image"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_start_only_after_postgres_and_redis_are_healthy(services, name):
+    depends_on = services[name].get("depends_on")
+    assert isinstance(depends_on, dict), f"{name} must use the long depends_on form with conditions"
+    for dependency in INFRASTRUCTURE_SERVICES:
+        assert depends_on.get(dependency, {}).get("condition") == "service_healthy", (
+            f"{name} does not wait for {dependency} to be healthy"
+        )
+
+
+@pytest.mark.parametrize(("name", "mode"), [("web", "web"), ("worker", "worker"), ("beat", "beat")])
+def test_app_services_select_their_role_through_the_entrypoint_mode(services, name, mode):
+    command = services[name]["command"]
+    assert (command if isinstance(command, list) else command.split())[0] == mode
+
+
+def test_postgres_runs_the_init_script_that_creates_the_side_databases(services):
+    mounts = services["postgres"].get("volumes", [])
+    assert any(
+        isinstance(mount, str)
+        and mount.startswith("./docker/postgres/init-databases.sh:/docker-entrypoint-initdb.d/")
+        for mount in mounts
+    ), "init-databases.sh is not mounted into /docker-entrypoint-initdb.d"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_require_a_secret_key_instead_of_hard_coding_one(services, name):
+    secret_key = services[name]["environment"]["SECRET_KEY"]
+    assert re.fullmatch(r"\$\{SECRET_KEY:\?[^}]*\}", secret_key), "SECRET_KEY must be a required variable"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_point_each_database_alias_at_the_compose_postgres(services, name):
+    environment = services[name]["environment"]
+    for variable in ("DATABASE_URL", "ANALYTICS_DATABASE_URL", "LOGS_DATABASE_URL"):
+        assert environment[variable].startswith("postgres://"), variable
+        assert "@postgres:5432/" in environment[variable], variable
+    names = {
+        environment[variable].rsplit("/", 1)[1]
+        for variable in ("DATABASE_URL", "ANALYTICS_DATABASE_URL", "LOGS_DATABASE_URL")
+    }
+    assert len(names) == 3, "the three aliases must use three distinct databases"
+
+
+# --- Dockerfile --------------------------------------------------------------------------------------
+
+
+def test_dockerfile_is_a_multi_stage_build(dockerfile_instructions):
+    assert len(_instructions(dockerfile_instructions, "FROM")) >= 2
+
+
+def test_dockerfile_runs_the_app_as_a_non_root_user(dockerfile_instructions):
+    users = _instructions(dockerfile_instructions, "USER")
+    assert users, "the image must switch to a non-root USER"
+    final_user = users[-1].split(":")[0]
+    assert final_user not in ("root", "0")
+
+
+def test_dockerfile_entrypoint_is_the_entrypoint_script(dockerfile_instructions):
+    entrypoints = _instructions(dockerfile_instructions, "ENTRYPOINT")
+    assert entrypoints, "the image has no ENTRYPOINT"
+    assert yaml.safe_load(entrypoints[-1]) == ["/app/docker/entrypoint.sh"]
+
+
+def test_dockerfile_has_a_healthcheck(dockerfile_instructions):
+    assert _instructions(dockerfile_instructions, "HEALTHCHECK")
+
+
+# --- Shell scripts -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", [ENTRYPOINT, INIT_SCRIPT], ids=lambda path: path.name)
+def test_deployment_scripts_are_executable_files(script):
+    assert script.is_file()
+    assert os.access(script, os.X_OK), f"{script.name} is not executable"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+@pytest.mark.parametrize("script", [ENTRYPOINT, INIT_SCRIPT], ids=lambda path: path.name)
+def test_deployment_scripts_are_valid_bash(script):
+    result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("script", [ENTRYPOINT, INIT_SCRIPT], ids=lambda path: path.name)
+def test_deployment_scripts_stop_at_the_first_error(script):
+    assert "set -euo pipefail" in script.read_text()
