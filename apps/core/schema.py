@@ -33,14 +33,26 @@ class AutoSchema(openapi.AutoSchema):
         codes = []
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("400")
-        public = all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
-        if not public:
-            codes += ["401", "403"]
+        # 401 stays for public endpoints too: wrong credentials, bad tokens.
+        codes.append("401")
+        if not self._is_public():
+            codes.append("403")
         if "{" in self.path:
             codes.append("404")
         if self.view.get_throttles():
             codes.append("429")
         return codes
+
+    def _is_public(self) -> bool:
+        if getattr(self.view, "action", None) in getattr(self.view, "public_actions", ()):
+            return True
+        return all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
+
+    def get_auth(self):
+        auth = super().get_auth()
+        if self._is_public() and {} not in auth:
+            auth.append({})  # a token is optional here
+        return auth
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -1,0 +1,59 @@
+"""One permission mechanism for every ViewSet.
+
+`ModelPermissions` maps a ViewSet's action to the Django model permission it needs:
+
+    list, retrieve         -> <app>.view_<model>
+    create                 -> <app>.add_<model>
+    update, partial_update -> <app>.change_<model>
+    destroy                -> <app>.delete_<model>
+
+A ViewSet declares anything else in one place, `action_permissions`:
+
+    action_permissions = {"me": [], "adjust_stock": ["products.adjust_stock"]}
+
+An empty list means "any authenticated user"; an action that is neither mapped nor
+declared is refused. Anonymous access is opt-in per action with `public_actions`.
+Whose objects a user may see is decided by the ViewSet's queryset (others' objects
+are 404), never here. Superusers pass every check.
+"""
+
+from rest_framework.permissions import BasePermission
+
+CRUD_PERMISSIONS = {
+    "list": "view",
+    "retrieve": "view",
+    "create": "add",
+    "update": "change",
+    "partial_update": "change",
+    "destroy": "delete",
+}
+
+
+def required_permissions(view, action: str | None) -> list[str] | None:
+    """The permission names `action` needs, or None when the action is not allowed at all."""
+    declared = getattr(view, "action_permissions", {})
+    if action in declared:
+        return list(declared[action])
+    if action == "metadata":  # OPTIONS: describing the endpoint needs nothing beyond authentication
+        return []
+    verb = CRUD_PERMISSIONS.get(action)
+    model = getattr(view, "permission_model", None) or getattr(getattr(view, "queryset", None), "model", None)
+    if verb is None or model is None:
+        return None
+    return [f"{model._meta.app_label}.{verb}_{model._meta.model_name}"]
+
+
+class ModelPermissions(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        action = getattr(view, "action", None)
+        if action in getattr(view, "public_actions", ()):
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if action is None:
+            return True  # a method this ViewSet does not route: let DRF answer 405
+        needed = required_permissions(view, action)
+        if needed is None:
+            return False
+        return user.has_perms(needed)

@@ -1,0 +1,121 @@
+"""Rate limits for the endpoints attackers aim at (login, registration, password reset, email).
+
+These must not switch off silently when Redis is down. The general cache ignores Redis
+errors (a miss is harmless there, but an empty throttle history means "no limit"), so
+these throttles use their own cache alias, `throttle`, which raises, and fall back to a
+per-process memory cache while Redis is unreachable: limits stay on, counted per worker
+process instead of globally, until Redis is back.
+"""
+
+import hashlib
+import logging
+
+from django.core.cache import caches
+from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class FailoverCache:
+    """The `throttle` cache, or the per-process `throttle_fallback` cache when it fails."""
+
+    primary_alias = "throttle"
+    fallback_alias = "throttle_fallback"
+
+    def _call(self, method: str, *args, **kwargs):
+        try:
+            return getattr(caches[self.primary_alias], method)(*args, **kwargs)
+        except Exception as exc:  # any backend failure: Redis down, timeout, protocol error
+            logger.warning(
+                "Throttle cache unavailable (%s); using the local fallback", exc.__class__.__name__
+            )
+            return getattr(caches[self.fallback_alias], method)(*args, **kwargs)
+
+    def get(self, key, default=None):
+        return self._call("get", key, default)
+
+    def set(self, key, value, timeout=None):
+        return self._call("set", key, value, timeout)
+
+
+failover_cache = FailoverCache()
+
+
+def _digest(value: str) -> str:
+    # Cache keys can show up in Redis monitoring; never put an email address there in clear.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _email_of(request) -> str:
+    data = request.data if hasattr(request, "data") else {}
+    email = data.get("email", "") if isinstance(data, dict) else ""
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
+class SecurityThrottle(SimpleRateThrottle):
+    """A throttle that keeps counting when Redis is down. Rates: REST_FRAMEWORK throttle rates."""
+
+    cache = failover_cache
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginThrottle(SecurityThrottle):
+    """Every login attempt from one IP address, to slow down scans across many accounts."""
+
+    scope = "login"
+
+
+class LoginFailureThrottle(SecurityThrottle):
+    """Failed logins for one email from one IP address. Only failures are counted.
+
+    `allow_request` checks the history without adding to it; the view calls
+    `record_failure` when the credentials were wrong.
+    """
+
+    scope = "login_failures"
+
+    def get_cache_key(self, request, view):
+        ident = f"{self.get_ident(request)}|{_email_of(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": _digest(ident)}
+
+    def allow_request(self, request, view):
+        self.key = self.get_cache_key(request, view)
+        self.history = self.cache.get(self.key, [])
+        self.now = self.timer()
+        while self.history and self.history[-1] <= self.now - self.duration:
+            self.history.pop()
+        if len(self.history) >= self.num_requests:
+            return self.throttle_failure()
+        return True
+
+    @classmethod
+    def record_failure(cls, request, view=None) -> None:
+        throttle = cls()
+        throttle.allow_request(request, view)
+        throttle.history.insert(0, throttle.now)
+        throttle.cache.set(throttle.key, throttle.history, throttle.duration)
+
+
+class RegisterThrottle(SecurityThrottle):
+    scope = "register"
+
+
+class PasswordResetThrottle(SecurityThrottle):
+    """Reset requests per IP address and email."""
+
+    scope = "password_reset"
+
+    def get_cache_key(self, request, view):
+        ident = f"{self.get_ident(request)}|{_email_of(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": _digest(ident)}
+
+
+class EmailVerificationResendThrottle(SecurityThrottle):
+    """Verification emails re-sent per user."""
+
+    scope = "email_verification_resend"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
