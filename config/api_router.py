@@ -3,6 +3,10 @@
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import APIRootView, DefaultRouter
 
+from apps.accounts.urls import router as accounts_router
+from apps.analytics.urls import router as analytics_router
+from apps.logs.urls import router as logs_router
+
 
 class ApiRootView(APIRootView):
     """Index of the API's resources."""
@@ -15,6 +19,9 @@ class ApiRouter(DefaultRouter):
 
 
 router = ApiRouter()
+# Each app keeps its registrations in its own urls.py; they all hang off this one root.
+for app_router in (accounts_router, analytics_router, logs_router):
+    router.registry.extend(app_router.registry)
 
 app_name = "api"
 urlpatterns = router.urls

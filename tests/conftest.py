@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connections
 from model_bakery import baker
 from rest_framework.test import APIClient
@@ -16,9 +16,11 @@ DEFAULT_PASSWORD = "correct-horse-battery-staple"
 def _empty_cache() -> Iterator[None]:
     # Throttle counters and cached permissions must not leak from one test into the next,
     # also when the cache is a real Redis shared by the whole run.
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture
@@ -67,3 +69,62 @@ def unreachable_database(alias: str) -> Iterator[None]:
 def database_down():
     """`with database_down("logs"): ...` makes that database unreachable inside the block."""
     return unreachable_database
+
+
+def grant(user, *permissions: str):
+    """Give `user` the named permissions (`app_label.codename`) directly."""
+    from django.contrib.auth.models import Permission
+
+    for name in permissions:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    # Django caches a user's permissions on the instance; start afresh.
+    for cache_attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache_attr, None)
+    return user
+
+
+@pytest.fixture
+def make_user(db):
+    """`make_user("accounts.view_user", email=...)`: an active user with a known password."""
+    from apps.accounts.models import User
+
+    counter = iter(range(1, 10_000))
+
+    def make(*permissions: str, password: str = DEFAULT_PASSWORD, **fields):
+        n = next(counter)
+        fields.setdefault("email", f"person{n}@example.com")
+        fields.setdefault("username", f"person{n}")
+        user = User.objects.create_user(password=password, **fields)
+        return grant(user, *permissions)
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """`api(user)`: a client carrying a real JWT access token for `user`; `api()`: anonymous."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def count_queries():
+    """`count_queries(fn)`: how many queries `fn()` runs on the default database."""
+    from django.test.utils import CaptureQueriesContext
+
+    def count(fn) -> int:
+        with CaptureQueriesContext(connections["default"]) as context:
+            fn()
+        return len(context.captured_queries)
+
+    return count

@@ -1,8 +1,58 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
 from apps.accounts.models import User
+from apps.logs.services import audit
+
+# Never written to the audit trail, not even as "changed".
+AUDIT_EXCLUDED_FIELDS = frozenset({"password"})
+
+
+class EmailVerifiedListFilter(admin.SimpleListFilter):
+    title = _("email verified")
+    parameter_name = "email_verified"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Yes")), ("no", _("No")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(email_verified_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(email_verified_at__isnull=True)
+        return queryset
+
+
+class RoleListFilter(admin.RelatedFieldListFilter):
+    """The groups filter, shown as "role"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("role")
+
+
+def _audit_value(value):
+    """A JSON-safe form of a field value for the `changes` of an audit entry."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, models.QuerySet | list | tuple | set):
+        return sorted(_audit_value(item) for item in value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _locked(queryset, **filters):
+    """The selected users matching `filters`, locked for the rest of the transaction.
+
+    Re-selected by primary key: the changelist's queryset may carry joins from search or filters.
+    """
+    return User.objects.select_for_update().filter(pk__in=queryset.values("pk"), **filters).order_by("pk")
 
 
 @admin.register(User)
@@ -18,11 +68,12 @@ class UserAdmin(DjangoUserAdmin):
         "email_verified_at",
         "date_joined",
     )
-    list_filter = ("is_active", "is_staff", "is_superuser", "groups")
+    list_filter = ("is_active", "is_staff", EmailVerifiedListFilter, ("groups", RoleListFilter))
     search_fields = ("email", "username", "full_name", "phone")
     ordering = ("-date_joined",)
     readonly_fields = ("last_login", "date_joined", "email_verified_at")
     filter_horizontal = ("groups", "user_permissions")
+    actions = ("activate_users", "deactivate_users", "send_password_reset")
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),
         ("Profile", {"fields": ("full_name", "phone")}),
@@ -41,3 +92,101 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    # --- Actions ----------------------------------------------------------------------------------------
+    @admin.action(description=_("Activate selected users"), permissions=["change"])
+    def activate_users(self, request, queryset):
+        with transaction.atomic():
+            count = 0
+            for user in _locked(queryset, is_active=False):
+                user.is_active = True
+                user.save(update_fields=["is_active"])
+                audit(
+                    action="user.activate",
+                    actor=request.user,
+                    target=user,
+                    changes={"is_active": [False, True]},
+                    request=request,
+                )
+                count += 1
+        self.message_user(
+            request,
+            ngettext("Activated %(count)d user.", "Activated %(count)d users.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Deactivate selected users"), permissions=["change"])
+    def deactivate_users(self, request, queryset):
+        with transaction.atomic():
+            count = 0
+            skipped_self = False
+            for user in _locked(queryset, is_active=True):
+                if user.pk == request.user.pk:
+                    skipped_self = True
+                    continue
+                services.user_deactivate(user=user, actor=request.user, request=request)
+                count += 1
+        if skipped_self:
+            self.message_user(
+                request, _("You cannot deactivate your own account; it was skipped."), messages.WARNING
+            )
+        self.message_user(
+            request,
+            ngettext("Deactivated %(count)d user.", "Deactivated %(count)d users.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Send password reset email"), permissions=["change"])
+    def send_password_reset(self, request, queryset):
+        with transaction.atomic():
+            users = list(queryset.filter(is_active=True))
+            for user in users:
+                services.password_reset_request(email=user.email, request=request)
+        count = len(users)
+        self.message_user(
+            request,
+            ngettext(
+                "Sent a password reset email to %(count)d user.",
+                "Sent a password reset email to %(count)d users.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        inactive = queryset.filter(is_active=False).count()
+        if inactive:
+            self.message_user(
+                request,
+                ngettext("Skipped %(count)d inactive user.", "Skipped %(count)d inactive users.", inactive)
+                % {"count": inactive},
+                messages.WARNING,
+            )
+
+    # --- Audited edits ----------------------------------------------------------------------------------
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            audit(action="user.create", actor=request.user, target=obj, request=request)
+            return
+
+        before = User.objects.get(pk=obj.pk)
+        changes = {}
+        for field in form.changed_data:
+            if field in AUDIT_EXCLUDED_FIELDS:
+                continue
+            model_field = User._meta.get_field(field)
+            if model_field.many_to_many:
+                # save_related() stores these after save_model(): read "after" from the form.
+                old = _audit_value(getattr(before, field).all())
+                new = _audit_value(form.cleaned_data.get(field, []))
+            else:
+                old = _audit_value(getattr(before, field))
+                new = _audit_value(getattr(obj, field))
+            if old != new:
+                changes[field] = [old, new]
+
+        super().save_model(request, obj, form, change)
+        if before.is_active and not obj.is_active:
+            services.tokens_revoke_all(user=obj)
+        if changes:
+            audit(action="user.update", actor=request.user, target=obj, changes=changes, request=request)

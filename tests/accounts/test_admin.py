@@ -1,6 +1,18 @@
 import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.utils import timezone
+from model_bakery import baker
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
-pytestmark = pytest.mark.django_db
+from apps.accounts.models import User
+from apps.logs.models import AuditLog
+
+# Admin writes are audited in the logs database.
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+CHANGELIST = "/admin/accounts/user/"
 
 
 @pytest.fixture
@@ -9,6 +21,40 @@ def admin_client(client, superuser):
     return client
 
 
+def listed(response) -> set[str]:
+    assert response.status_code == 200
+    return {user.email for user in response.context["cl"].result_list}
+
+
+def run_action(admin_client, action: str, users) -> object:
+    return admin_client.post(
+        CHANGELIST, {"action": action, "_selected_action": [user.pk for user in users]}, follow=True
+    )
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def change_form_data(user: User, **overrides) -> dict:
+    """What the admin change form posts for `user`, with some fields changed."""
+    data = {
+        "email": user.email,
+        "username": user.username,
+        "full_name": user.full_name,
+        "phone": user.phone,
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "groups": [group.pk for group in user.groups.all()],
+        "user_permissions": [permission.pk for permission in user.user_permissions.all()],
+    }
+    data.update(overrides)
+    # An unticked checkbox is simply not posted.
+    return {key: value for key, value in data.items() if value is not False}
+
+
+# --- Existing behaviour -----------------------------------------------------------------------------------
 def test_staff_can_list_and_search_users(admin_client, user):
     response = admin_client.get("/admin/accounts/user/?q=ada")
     assert response.status_code == 200
@@ -20,8 +66,6 @@ def test_staff_can_open_a_user(admin_client, user):
 
 
 def test_staff_can_add_a_user_with_a_password(admin_client):
-    from apps.accounts.models import User
-
     response = admin_client.post(
         "/admin/accounts/user/add/",
         {
@@ -35,3 +79,183 @@ def test_staff_can_add_a_user_with_a_password(admin_client):
     )
     assert response.status_code == 302
     assert User.objects.get(email="new@example.com").check_password("a-very-long-password-1")
+
+
+# --- Filters --------------------------------------------------------------------------------------------
+@pytest.fixture
+def verified_and_unverified(db):
+    verified = baker.make(
+        User, email="verified@example.com", username="verified", email_verified_at=timezone.now()
+    )
+    unverified = baker.make(
+        User, email="unverified@example.com", username="unverified", email_verified_at=None
+    )
+    return verified, unverified
+
+
+def test_email_verified_yes_lists_only_verified_users(admin_client, verified_and_unverified):
+    emails = listed(admin_client.get(CHANGELIST, {"email_verified": "yes"}))
+    assert "verified@example.com" in emails
+    assert "unverified@example.com" not in emails
+
+
+def test_email_verified_no_lists_only_unverified_users(admin_client, verified_and_unverified):
+    emails = listed(admin_client.get(CHANGELIST, {"email_verified": "no"}))
+    assert "unverified@example.com" in emails
+    assert "verified@example.com" not in emails
+
+
+def test_active_filter_lists_only_matching_users(admin_client, user):
+    baker.make(User, email="gone@example.com", username="gone", is_active=False)
+    assert listed(admin_client.get(CHANGELIST, {"is_active__exact": "0"})) == {"gone@example.com"}
+    assert "gone@example.com" not in listed(admin_client.get(CHANGELIST, {"is_active__exact": "1"}))
+
+
+def test_staff_filter_lists_only_staff(admin_client, user, superuser):
+    assert listed(admin_client.get(CHANGELIST, {"is_staff__exact": "1"})) == {superuser.email}
+    assert listed(admin_client.get(CHANGELIST, {"is_staff__exact": "0"})) == {user.email}
+
+
+def test_groups_filter_is_labelled_role_and_lists_members(admin_client, user, superuser):
+    editors = Group.objects.create(name="Editors")
+    user.groups.add(editors)
+    response = admin_client.get(CHANGELIST, {"groups__id__exact": editors.pk})
+    assert listed(response) == {user.email}
+    titles = {str(spec.title) for spec in response.context["cl"].filter_specs}
+    assert "role" in titles
+    assert "email verified" in titles
+
+
+# --- Actions --------------------------------------------------------------------------------------------
+def test_activate_action_activates_the_selected_users_and_audits_each(admin_client, superuser):
+    first, second = baker.make(User, is_active=False, _quantity=2)
+    response = run_action(admin_client, "activate_users", [first, second])
+    assert response.status_code == 200
+    assert "Activated 2 users." in messages_of(response)
+    assert User.objects.filter(pk__in=[first.pk, second.pk], is_active=True).count() == 2
+    entries = AuditLog.objects.filter(action="user.activate")
+    assert {entry.target_id for entry in entries} == {str(first.pk), str(second.pk)}
+    for entry in entries:
+        assert entry.actor_id == superuser.pk
+        assert entry.changes == {"is_active": [False, True]}
+
+
+def test_activate_action_leaves_already_active_users_alone(admin_client, user):
+    response = run_action(admin_client, "activate_users", [user])
+    assert "Activated 0 users." in messages_of(response)
+    assert not AuditLog.objects.filter(action="user.activate").exists()
+
+
+def test_deactivate_action_deactivates_others_revokes_their_tokens_and_audits(admin_client, superuser, user):
+    RefreshToken.for_user(user)
+    response = run_action(admin_client, "deactivate_users", [user])
+    assert response.status_code == 200
+    assert "Deactivated 1 user." in messages_of(response)
+    user.refresh_from_db()
+    assert not user.is_active
+    assert BlacklistedToken.objects.filter(token__user=user).exists()
+    entry = AuditLog.objects.get(action="user.deactivate")
+    assert entry.actor_id == superuser.pk
+    assert entry.target_id == str(user.pk)
+    assert entry.changes == {"is_active": [True, False]}
+
+
+def test_deactivate_action_skips_the_acting_admin_with_a_warning(admin_client, superuser, user):
+    RefreshToken.for_user(superuser)
+    response = run_action(admin_client, "deactivate_users", [superuser, user])
+    texts = messages_of(response)
+    assert "You cannot deactivate your own account; it was skipped." in texts
+    assert "Deactivated 1 user." in texts
+    warnings = [m for m in response.context["messages"] if m.level_tag == "warning"]
+    assert len(warnings) == 1
+    superuser.refresh_from_db()
+    user.refresh_from_db()
+    assert superuser.is_active
+    assert not user.is_active
+    assert not BlacklistedToken.objects.filter(token__user=superuser).exists()
+    assert list(AuditLog.objects.filter(action="user.deactivate").values_list("target_id", flat=True)) == [
+        str(user.pk)
+    ]
+
+
+def test_password_reset_action_emails_each_selected_active_user_a_reset_link(
+    admin_client, user, django_capture_on_commit_callbacks
+):
+    other = baker.make(User, email="grace@example.com", username="grace")
+    inactive = baker.make(User, email="gone@example.com", username="gone", is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(admin_client, "send_password_reset", [user, other, inactive])
+    assert "Sent a password reset email to 2 users." in messages_of(response)
+    assert "Skipped 1 inactive user." in messages_of(response)
+    assert len(mail.outbox) == 2
+    assert sorted(message.to[0] for message in mail.outbox) == ["ada@example.com", "grace@example.com"]
+    for message in mail.outbox:
+        assert len(message.to) == 1
+        assert "reset-password?uid=" in message.body
+
+
+def test_password_reset_action_for_one_user_sends_one_email(
+    admin_client, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(admin_client, "send_password_reset", [user])
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ada@example.com"]
+    assert "reset-password?uid=" in mail.outbox[0].body
+
+
+# --- Audited edits --------------------------------------------------------------------------------------
+def test_editing_a_user_in_the_admin_is_audited(admin_client, superuser, user):
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    response = admin_client.post(url, change_form_data(user, full_name="Augusta Ada King"))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert user.full_name == "Augusta Ada King"
+    entry = AuditLog.objects.get(action="user.update")
+    assert entry.actor_id == superuser.pk
+    assert entry.target_type == "accounts.user"
+    assert entry.target_id == str(user.pk)
+    assert entry.changes == {"full_name": ["Ada Lovelace", "Augusta Ada King"]}
+
+
+def test_group_changes_are_audited_as_ids(admin_client, user):
+    editors = Group.objects.create(name="Editors")
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    response = admin_client.post(url, change_form_data(user, groups=[editors.pk]))
+    assert response.status_code == 302
+    assert AuditLog.objects.get(action="user.update").changes == {"groups": [[], [editors.pk]]}
+
+
+def test_saving_an_unchanged_user_writes_no_audit_entry(admin_client, user):
+    response = admin_client.post(f"/admin/accounts/user/{user.pk}/change/", change_form_data(user))
+    assert response.status_code == 302
+    assert not AuditLog.objects.filter(action="user.update").exists()
+
+
+def test_switching_a_user_off_in_the_admin_revokes_their_tokens(admin_client, user):
+    RefreshToken.for_user(user)
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/change/", change_form_data(user, is_active=False)
+    )
+    assert response.status_code == 302
+    assert BlacklistedToken.objects.filter(token__user=user).exists()
+    assert AuditLog.objects.get(action="user.update").changes == {"is_active": [True, False]}
+
+
+def test_adding_a_user_in_the_admin_is_audited_without_changes(admin_client, superuser):
+    admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "new@example.com",
+            "username": "newbie",
+            "usable_password": "true",
+            "password1": "a-very-long-password-1",
+            "password2": "a-very-long-password-1",
+        },
+    )
+    created = User.objects.get(email="new@example.com")
+    entry = AuditLog.objects.get(action="user.create")
+    assert entry.actor_id == superuser.pk
+    assert entry.target_id == str(created.pk)
+    assert entry.changes == {}
+    assert "a-very-long-password-1" not in str(AuditLog.objects.values_list("changes", flat=True))

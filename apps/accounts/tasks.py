@@ -1,0 +1,40 @@
+import logging
+from smtplib import SMTPException
+
+from anymail.exceptions import AnymailAPIError
+from celery import shared_task
+from django.core.management import call_command
+
+from apps.accounts.emails import AccountEmail, account_email_send
+from apps.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+# Failures worth another try: the mail service or the network, not a bad address.
+TRANSIENT_EMAIL_ERRORS = (AnymailAPIError, SMTPException, ConnectionError, TimeoutError)
+
+
+@shared_task(
+    name="accounts.send_account_email",
+    autoretry_for=TRANSIENT_EMAIL_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def send_account_email(user_id: int, kind: str) -> bool:
+    """Send one account email; skipped (False) when it no longer makes sense."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    if kind == AccountEmail.VERIFY_EMAIL and user.is_email_verified:
+        return False  # verified in the meantime: a retry or duplicate must not send a dead link
+    account_email_send(user=user, kind=AccountEmail(kind))
+    logger.info("Sent %s email to user %s", kind, user_id)
+    return True
+
+
+@shared_task(name="accounts.flush_expired_tokens")
+def flush_expired_tokens() -> None:
+    """Drop expired refresh tokens (and their blacklist entries) from the default database."""
+    call_command("flushexpiredtokens")

@@ -1,0 +1,210 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from apps.accounts import selectors, services
+from apps.accounts.filters import UserFilter
+from apps.accounts.serializers import (
+    EmailVerifySerializer,
+    LoginSerializer,
+    PasswordChangeSerializer,
+    PasswordConfirmSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    ProfileUpdateSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    StaffUserUpdateSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from apps.core.throttles import (
+    EmailVerificationResendThrottle,
+    LoginFailureThrottle,
+    LoginThrottle,
+    PasswordResetThrottle,
+    RegisterThrottle,
+)
+
+NO_CONTENT = OpenApiResponse(description="Done; no body.")
+ACCEPTED = OpenApiResponse(description="Accepted; an email is on its way if the request applies.")
+
+
+def _validated(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema(tags=["auth"])
+class AuthViewSet(viewsets.GenericViewSet):
+    """Sign-in, tokens, registration, password and email flows."""
+
+    public_actions = (
+        "register",
+        "login",
+        "token_refresh",
+        "password_reset",
+        "password_reset_confirm",
+        "email_verify",
+    )
+    action_permissions = {"logout": [], "password_change": [], "email_verification_resend": []}
+
+    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, summary="Create an account")
+    @action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
+    def register(self, request):
+        data = _validated(RegisterSerializer, request)
+        user = services.user_register(**data, request=request)
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer}, summary="Sign in")
+    @action(detail=False, methods=["post"], throttle_classes=[LoginThrottle, LoginFailureThrottle])
+    def login(self, request):
+        data = _validated(LoginSerializer, request)
+        try:
+            _, tokens = services.auth_login(email=data["email"], password=data["password"], request=request)
+        except services.InvalidCredentials:
+            LoginFailureThrottle.record_failure(request, self)
+            raise
+        return Response(tokens)
+
+    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, summary="Rotate tokens")
+    @action(detail=False, methods=["post"], url_path="token/refresh")
+    def token_refresh(self, request):
+        data = _validated(RefreshSerializer, request)
+        return Response(services.token_refresh(refresh=data["refresh"]))
+
+    @extend_schema(request=RefreshSerializer, responses={204: NO_CONTENT}, summary="Sign out")
+    @action(detail=False, methods=["post"])
+    def logout(self, request):
+        data = _validated(RefreshSerializer, request)
+        services.auth_logout(user=request.user, refresh=data["refresh"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: NO_CONTENT}, summary="Change password")
+    @action(detail=False, methods=["post"], url_path="password/change")
+    def password_change(self, request):
+        data = _validated(PasswordChangeSerializer, request)
+        services.password_change(user=request.user, **data, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=PasswordResetSerializer, responses={202: ACCEPTED}, summary="Email a reset link")
+    @action(
+        detail=False, methods=["post"], url_path="password/reset", throttle_classes=[PasswordResetThrottle]
+    )
+    def password_reset(self, request):
+        data = _validated(PasswordResetSerializer, request)
+        services.password_reset_request(email=data["email"], request=request)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=PasswordResetConfirmSerializer, responses={204: NO_CONTENT}, summary="Set a new password"
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="password/reset/confirm",
+        throttle_classes=[PasswordResetThrottle],
+    )
+    def password_reset_confirm(self, request):
+        data = _validated(PasswordResetConfirmSerializer, request)
+        services.password_reset_confirm(**data, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=EmailVerifySerializer, responses={204: NO_CONTENT}, summary="Confirm an email address"
+    )
+    @action(detail=False, methods=["post"], url_path="email/verify")
+    def email_verify(self, request):
+        data = _validated(EmailVerifySerializer, request)
+        services.email_verify(**data, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None, responses={202: ACCEPTED, 409: OpenApiResponse(description="Already verified.")}
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="email/verify/resend",
+        throttle_classes=[EmailVerificationResendThrottle],
+    )
+    def email_verification_resend(self, request):
+        services.email_verification_resend(user=request.user)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List accounts", description="Needs `accounts.view_user`."),
+    retrieve=extend_schema(summary="Read an account", description="Needs `accounts.view_user`."),
+    partial_update=extend_schema(
+        request=StaffUserUpdateSerializer,
+        summary="Edit an account",
+        description="Needs `accounts.change_user`.",
+    ),
+    destroy=extend_schema(
+        summary="Deactivate an account",
+        description=(
+            "Soft delete: the account is deactivated and its tokens revoked. Needs `accounts.delete_user`."
+        ),
+    ),
+)
+@extend_schema(tags=["users"])
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = selectors.user_list()
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    search_fields = ["email", "username", "full_name"]
+    ordering_fields = ["id", "email", "username", "full_name", "date_joined", "last_login"]
+    ordering = ["id"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    action_permissions = {"me": []}
+
+    def get_queryset(self):
+        return selectors.user_list()
+
+    def partial_update(self, request, *args, **kwargs):
+        user = self.get_object()
+        data = _validated(StaffUserUpdateSerializer, request, instance=user, partial=True)
+        user = services.user_update(user=user, data=data, actor=request.user, request=request)
+        return Response(UserSerializer(user).data)
+
+    def perform_destroy(self, instance):
+        if instance.pk == self.request.user.pk:
+            raise ValidationError({"non_field_errors": ["Use DELETE users/me/ to close your own account."]})
+        services.user_deactivate(user=instance, actor=self.request.user, request=self.request)
+
+    @extend_schema(methods=["GET"], summary="Your account", responses={200: UserSerializer})
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Edit your profile",
+        description="Only full_name, username and phone; the email address cannot be changed here.",
+        request=ProfileUpdateSerializer,
+        responses={200: UserSerializer},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Close your account",
+        description="Confirm with your password; the account is deactivated and every token revoked.",
+        request=PasswordConfirmSerializer,
+        responses={204: NO_CONTENT},
+    )
+    @action(detail=False, methods=["get", "patch", "delete"])
+    def me(self, request):
+        user = request.user
+        if request.method == "PATCH":
+            data = _validated(ProfileUpdateSerializer, request, instance=user, partial=True)
+            user = services.user_profile_update(user=user, data=data, request=request)
+        elif request.method == "DELETE":
+            data = _validated(PasswordConfirmSerializer, request)
+            services.user_deactivate_self(user=user, password=data["password"], request=request)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(UserSerializer(user).data)
