@@ -1,0 +1,51 @@
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from apps.analytics.models import LoginEvent
+
+
+def login_stats(*, days: int, user_id: int | None = None) -> dict:
+    """Login attempts over the last `days` days (today included): totals and one row per day.
+
+    Two queries on the analytics database whatever the range; days without attempts are
+    filled in with zeros so a chart needs no gaps logic.
+    """
+    today = timezone.localdate()
+    first_day = today - timedelta(days=days - 1)
+    events = LoginEvent.objects.filter(
+        created_at__gte=timezone.make_aware(datetime.combine(first_day, time.min))
+    )
+    if user_id is not None:
+        events = events.filter(user_id=user_id)
+    counts = {"total": Count("id"), "successful": Count("id", filter=Q(success=True))}
+
+    totals = events.aggregate(**counts)
+    by_day = {
+        row["day"]: row
+        for row in events.annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(**counts)
+        .order_by("day")
+    }
+
+    def row(day: date, total: int, successful: int) -> dict:
+        return {"date": day, "total": total, "successful": successful, "failed": total - successful}
+
+    series = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        found = by_day.get(day)
+        series.append(row(day, found["total"], found["successful"]) if found else row(day, 0, 0))
+    total, successful = totals["total"], totals["successful"]
+    return {
+        "days": days,
+        "user": user_id,
+        "total": total,
+        "successful": successful,
+        "failed": total - successful,
+        "success_rate": round(successful / total, 4) if total else None,
+        "series": series,
+    }

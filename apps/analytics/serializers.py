@@ -1,0 +1,25 @@
+from rest_framework import serializers
+
+
+class LoginStatsQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=366, default=30)
+    user = serializers.IntegerField(min_value=1, required=False, help_text="Only this user's attempts.")
+
+
+class LoginDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    total = serializers.IntegerField()
+    successful = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class LoginStatsSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    user = serializers.IntegerField(allow_null=True)
+    total = serializers.IntegerField()
+    successful = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    success_rate = serializers.FloatField(
+        allow_null=True, help_text="successful / total; null with no attempts."
+    )
+    series = LoginDaySerializer(many=True)

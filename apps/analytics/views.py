@@ -1,0 +1,23 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from apps.analytics.models import LoginEvent
+from apps.analytics.selectors import login_stats
+from apps.analytics.serializers import LoginStatsQuerySerializer, LoginStatsSerializer
+
+
+@extend_schema(tags=["analytics"])
+class LoginStatsViewSet(viewsets.ViewSet):
+    """Login statistics from the analytics database. Needs `analytics.view_loginevent`."""
+
+    permission_model = LoginEvent
+
+    @extend_schema(
+        parameters=[LoginStatsQuerySerializer], responses=LoginStatsSerializer, summary="Login statistics"
+    )
+    def list(self, request):
+        query = LoginStatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stats = login_stats(days=query.validated_data["days"], user_id=query.validated_data.get("user"))
+        return Response(LoginStatsSerializer(stats).data)

@@ -1,0 +1,13 @@
+import django_filters
+
+from apps.logs.models import AuditLog
+
+
+class AuditLogFilter(django_filters.FilterSet):
+    actor = django_filters.NumberFilter(field_name="actor_id")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditLog
+        fields = ["actor", "action", "target_type", "target_id", "request_id"]

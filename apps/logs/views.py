@@ -1,0 +1,21 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from apps.core.pagination import CursorPagination
+from apps.logs.filters import AuditLogFilter
+from apps.logs.models import AuditLog
+from apps.logs.serializers import AuditLogSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The audit trail, newest first", description="Needs `logs.view_auditlog`."),
+    retrieve=extend_schema(summary="One audit entry", description="Needs `logs.view_auditlog`."),
+)
+@extend_schema(tags=["audit"])
+class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = AuditLog.objects.all()
+    serializer_class = AuditLogSerializer
+    filterset_class = AuditLogFilter
+    pagination_class = CursorPagination
+    search_fields = []
+    ordering_fields = []
