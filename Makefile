@@ -30,7 +30,7 @@ migrate: install ## Migrate all three databases (default, analytics, logs)
 	$(MANAGE) migrate --noinput --database=logs
 
 seed: migrate ## Create or update the system roles and permissions
-	@if $(MANAGE) help seed_permissions >/dev/null 2>&1; then $(MANAGE) seed_permissions; fi
+	$(MANAGE) seed_permissions
 
 run: seed ## Install, migrate, seed, create a dev admin and serve on http://127.0.0.1:8000
 	$(MANAGE) ensure_dev_admin

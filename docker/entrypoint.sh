@@ -74,12 +74,8 @@ migrate_all() {
     "$PYTHON" manage.py migrate --noinput
     "$PYTHON" manage.py migrate --noinput --database=analytics
     "$PYTHON" manage.py migrate --noinput --database=logs
-    if "$PYTHON" manage.py help seed_permissions >/dev/null 2>&1; then
-        log "seeding permissions"
-        "$PYTHON" manage.py seed_permissions
-    else
-        log "no seed_permissions command; skipping"
-    fi
+    log "seeding system roles"
+    "$PYTHON" manage.py seed_permissions
 }
 
 mode="${1:-web}"

@@ -119,12 +119,26 @@ def api():
 
 @pytest.fixture
 def count_queries():
-    """`count_queries(fn)`: how many queries `fn()` runs on the default database."""
+    """`count_queries(fn)`: how many queries `fn()` runs on the default database in steady state.
+
+    `fn` runs once before counting, so per-process caches (a user's permission set) are warm
+    and two calls that differ only in page size can be compared.
+    """
     from django.test.utils import CaptureQueriesContext
 
     def count(fn) -> int:
+        fn()
         with CaptureQueriesContext(connections["default"]) as context:
             fn()
         return len(context.captured_queries)
 
     return count
+
+
+def pytest_generate_tests(metafunc):
+    """Give every test of an EndpointPermissionTests class one run per listed endpoint."""
+    endpoints = getattr(metafunc.cls, "endpoints", None)
+    if endpoints and "endpoint" in metafunc.fixturenames:
+        applies = getattr(metafunc.function, "applies_to", lambda endpoint: True)
+        chosen = [endpoint for endpoint in endpoints if applies(endpoint)]
+        metafunc.parametrize("endpoint", chosen, ids=[endpoint.id for endpoint in chosen])

@@ -73,6 +73,13 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ("-date_joined",)
     readonly_fields = ("last_login", "date_joined", "email_verified_at")
     filter_horizontal = ("groups", "user_permissions")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["label"] = _("Roles")
+            kwargs["help_text"] = _("The user gets every permission of these roles.")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     actions = ("activate_users", "deactivate_users", "send_password_reset")
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),

@@ -71,6 +71,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name = "user"
         verbose_name_plural = "users"
         ordering = ["id"]
+        permissions = [("manage_roles", "Can manage roles and assign them to users")]
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),

@@ -27,6 +27,7 @@ from apps.analytics.models import LoginEvent
 from apps.analytics.services import record_login
 from apps.core.exceptions import Conflict
 from apps.logs.services import audit, client_ip
+from apps.roles.services import user_role_grant_default
 
 PROFILE_FIELDS = ("full_name", "username", "phone")
 STAFF_EDITABLE_FIELDS = (*PROFILE_FIELDS, "is_active")
@@ -154,6 +155,7 @@ def user_register(*, email: str, username: str, password: str, full_name: str = 
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     _save(user)
+    user_role_grant_default(user=user)
     audit(action="user.register", actor=user, target=user, request=request)
     _send_email_after_commit(user, AccountEmail.VERIFY_EMAIL)
     return user

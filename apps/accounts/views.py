@@ -27,6 +27,8 @@ from apps.core.throttles import (
     PasswordResetThrottle,
     RegisterThrottle,
 )
+from apps.roles import services as role_services
+from apps.roles.serializers import UserRolesSerializer
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 ACCEPTED = OpenApiResponse(description="Accepted; an email is on its way if the request applies.")
@@ -155,7 +157,6 @@ class AuthViewSet(viewsets.GenericViewSet):
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
@@ -165,13 +166,12 @@ class UserViewSet(
     search_fields = ["email", "username", "full_name"]
     ordering_fields = ["id", "email", "username", "full_name", "date_joined", "last_login"]
     ordering = ["id"]
-    http_method_names = ["get", "patch", "delete", "head", "options"]
-    action_permissions = {"me": []}
+    action_permissions = {"me": [], "roles": ["accounts.manage_roles"]}
 
     def get_queryset(self):
         return selectors.user_list()
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request, pk=None):
         user = self.get_object()
         data = _validated(StaffUserUpdateSerializer, request, instance=user, partial=True)
         user = services.user_update(user=user, data=data, actor=request.user, request=request)
@@ -208,3 +208,21 @@ class UserViewSet(
             services.user_deactivate_self(user=user, password=data["password"], request=request)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(UserSerializer(user).data)
+
+    @extend_schema(methods=["GET"], summary="A user's roles", responses={200: UserRolesSerializer})
+    @extend_schema(
+        methods=["PUT"],
+        summary="Replace a user's roles",
+        description="Needs `accounts.manage_roles`. Roles are named; the list replaces the user's roles.",
+        request=UserRolesSerializer,
+        responses={200: UserRolesSerializer},
+    )
+    @action(detail=True, methods=["get", "put"])
+    def roles(self, request, pk=None):
+        user = self.get_object()
+        if request.method == "PUT":
+            data = _validated(UserRolesSerializer, request)
+            role_services.user_roles_set(
+                user=user, role_names=data["roles"], actor=request.user, request=request
+            )
+        return Response({"roles": sorted(user.groups.values_list("name", flat=True))})

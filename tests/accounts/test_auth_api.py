@@ -62,7 +62,8 @@ class TestRegister:
         assert response.status_code == 201
         user = User.objects.get(pk=response.json()["id"])
         assert not user.is_staff and not user.is_superuser and user.is_active
-        assert user.email_verified_at is None and not user.groups.exists()
+        assert user.email_verified_at is None
+        assert list(user.groups.values_list("name", flat=True)) == ["customer"], "groups=[1] was ignored"
 
     @pytest.mark.parametrize("field", ["email", "username"])
     def test_taken_email_or_username_is_a_field_error_ignoring_case(self, api, make_user, field):

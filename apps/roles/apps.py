@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class RolesConfig(AppConfig):
+    name = "apps.roles"
+    label = "roles"
+    verbose_name = "Roles"
+
+    def ready(self):
+        from apps.roles import receivers  # noqa: F401 - keeps cached permission sets fresh

@@ -1,0 +1,62 @@
+from django.contrib.auth.models import Permission
+from rest_framework import serializers
+
+from apps.roles.models import Role
+from apps.roles.selectors import permission_name
+
+
+class PermissionSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField(help_text="`app_label.codename`, the name roles use.")
+    app_label = serializers.CharField(source="content_type.app_label")
+    model = serializers.CharField(source="content_type.model")
+    description = serializers.CharField(source="name")
+
+    class Meta:
+        model = Permission
+        fields = ["name", "app_label", "model", "codename", "description"]
+        read_only_fields = fields
+
+    def get_name(self, permission: Permission) -> str:
+        return permission_name(permission)
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="pk", read_only=True)
+    name = serializers.CharField(source="group.name")
+    permissions = serializers.SerializerMethodField()
+    user_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Role
+        fields = [
+            "id",
+            "name",
+            "description",
+            "is_system",
+            "permissions",
+            "user_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_permissions(self, role: Role) -> list[str]:
+        return sorted(permission_name(p) for p in role.group.permissions.all())
+
+
+class RoleWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    permissions = serializers.ListField(
+        child=serializers.CharField(max_length=255),
+        required=False,
+        default=list,
+        max_length=1000,
+        help_text="Permission names, `app_label.codename`; see permissions/.",
+    )
+
+
+class UserRolesSerializer(serializers.Serializer):
+    roles = serializers.ListField(
+        child=serializers.CharField(max_length=150), max_length=100, help_text="Role names; replaces all."
+    )

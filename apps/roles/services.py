@@ -1,0 +1,194 @@
+"""Role writes: seeding the system roles, role CRUD, and giving users their roles.
+
+Every change is recorded in the audit trail with the state before and after.
+"""
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.exceptions import Conflict
+from apps.logs.services import audit
+from apps.roles.models import Role
+from apps.roles.selectors import assignable_permissions, permission_name
+from apps.roles.spec import DEFAULT_ROLE, SYSTEM_ROLES, RoleSpec
+
+
+# --- Seeding --------------------------------------------------------------------------------------------
+@dataclass
+class RoleChange:
+    role: str
+    created: bool = False
+    description_changed: bool = False
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.created or self.description_changed or bool(self.added or self.removed)
+
+
+def _matching(patterns: tuple[str, ...], available: dict[str, Permission]) -> set[str]:
+    return {name for name in available if any(fnmatchcase(name, pattern) for pattern in patterns)}
+
+
+def _seed_role(name: str, spec: RoleSpec, available: dict[str, Permission], *, apply: bool) -> RoleChange:
+    change = RoleChange(role=name)
+    group = Group.objects.filter(name=name).first()
+    role = Role.objects.filter(group=group).first() if group else None
+    current = (
+        {permission_name(p) for p in group.permissions.select_related("content_type")} if group else set()
+    )
+    wanted = _matching(spec.permissions, available)
+    change.created = group is None or role is None
+    change.description_changed = role is not None and role.description != spec.description
+    change.added = sorted(wanted - current)
+    # System roles are defined by code: what is not declared goes, also if added by hand.
+    change.removed = sorted(current - wanted)
+    if apply and change.changed:
+        group = group or Group.objects.create(name=name)
+        Role.objects.update_or_create(
+            group=group, defaults={"description": spec.description, "is_system": True}
+        )
+        group.permissions.add(*(available[p] for p in change.added))
+        group.permissions.remove(*(available[p] for p in change.removed))
+        audit(
+            action="role.seed",
+            target=group.role,
+            changes={"permissions": [sorted(current), sorted(wanted)]}
+            if change.added or change.removed
+            else {},
+        )
+    return change
+
+
+@transaction.atomic
+def roles_seed(*, dry_run: bool = False) -> list[RoleChange]:
+    """Create or update the system roles from the spec. Non-system roles are never touched."""
+    available = {permission_name(p): p for p in assignable_permissions()}
+    changes = [_seed_role(name, spec, available, apply=not dry_run) for name, spec in SYSTEM_ROLES.items()]
+    if dry_run:
+        transaction.set_rollback(True)
+    return changes
+
+
+def default_role() -> Role:
+    """The role every new registration gets, created from the spec if it was never seeded."""
+    role = Role.objects.select_related("group").filter(group__name=DEFAULT_ROLE).first()
+    if role is None:
+        available = {permission_name(p): p for p in assignable_permissions()}
+        _seed_role(DEFAULT_ROLE, SYSTEM_ROLES[DEFAULT_ROLE], available, apply=True)
+        role = Role.objects.select_related("group").get(group__name=DEFAULT_ROLE)
+    return role
+
+
+# --- Role CRUD ------------------------------------------------------------------------------------------
+def _permissions_by_name(names: list[str]) -> list[Permission]:
+    available = {permission_name(p): p for p in assignable_permissions()}
+    unknown = sorted(set(names) - set(available))
+    if unknown:
+        raise ValidationError(
+            {"permissions": [_("Unknown permission: %(name)s.") % {"name": n} for n in unknown]}
+        )
+    return [available[name] for name in names]
+
+
+def _state(role: Role) -> dict:
+    return {
+        "name": role.group.name,
+        "description": role.description,
+        "permissions": sorted(
+            permission_name(p) for p in role.group.permissions.select_related("content_type")
+        ),
+    }
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {key: [before.get(key), after[key]] for key in after if before.get(key) != after[key]}
+
+
+def _save_group_name(group: Group) -> None:
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": [_("A role with that name already exists.")]}) from exc
+
+
+@transaction.atomic
+def role_create(
+    *, name: str, description: str = "", permissions: list[str] = (), actor, request=None
+) -> Role:
+    group = Group(name=name)
+    _save_group_name(group)
+    group.permissions.set(_permissions_by_name(list(permissions)))
+    role = Role.objects.create(group=group, description=description, is_system=False)
+    audit(action="role.create", actor=actor, target=role, changes=_diff({}, _state(role)), request=request)
+    return role
+
+
+@transaction.atomic
+def role_update(*, role: Role, data: dict, actor, request=None) -> Role:
+    role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
+    before = _state(role)
+    if "name" in data and data["name"] != role.group.name:
+        if role.is_system:
+            raise Conflict(_("System roles cannot be renamed."))
+        role.group.name = data["name"]
+        _save_group_name(role.group)
+    if "description" in data:
+        role.description = data["description"]
+        role.save(update_fields=["description", "updated_at"])
+    if "permissions" in data:
+        role.group.permissions.set(_permissions_by_name(data["permissions"]))
+    changes = _diff(before, _state(role))
+    if changes:
+        audit(action="role.update", actor=actor, target=role, changes=changes, request=request)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role: Role, actor, request=None) -> None:
+    if role.is_system:
+        raise Conflict(_("System roles cannot be deleted."))
+    before = _state(role)
+    target_id = role.pk
+    role.group.delete()  # the role goes with its group
+    audit(
+        action="role.delete",
+        actor=actor,
+        target_type=Role._meta.label_lower,
+        target_id=target_id,
+        changes=_diff(before, dict.fromkeys(before)),
+        request=request,
+    )
+
+
+# --- Users' roles ---------------------------------------------------------------------------------------
+@transaction.atomic
+def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[Role]:
+    """Replace the user's roles with exactly these."""
+    roles = list(Role.objects.select_related("group").filter(group__name__in=set(role_names)))
+    unknown = sorted(set(role_names) - {role.name for role in roles})
+    if unknown:
+        raise ValidationError({"roles": [_("Unknown role: %(name)s.") % {"name": n} for n in unknown]})
+    before = sorted(user.groups.values_list("name", flat=True))
+    user.groups.set([role.group for role in roles])
+    after = sorted(role.name for role in roles)
+    if before != after:
+        audit(
+            action="user.roles_update",
+            actor=actor,
+            target=user,
+            changes={"roles": [before, after]},
+            request=request,
+        )
+    return roles
+
+
+def user_role_grant_default(*, user) -> None:
+    user.groups.add(default_role().group)

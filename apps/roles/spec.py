@@ -1,0 +1,57 @@
+"""The system roles, declared once. `manage.py seed_permissions` makes the database match.
+
+Permissions are `app_label.codename` names or shell-style patterns over them
+(`products.*`). A pattern matches the permissions that exist when the command runs, so a
+role declared here picks up an app's permissions as soon as that app is installed and
+migrated; run the command again after adding one (`make run` and the container entrypoint
+always do).
+"""
+
+from dataclasses import dataclass, field
+
+DEFAULT_ROLE = "customer"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    description: str
+    permissions: tuple[str, ...] = field(default_factory=tuple)
+
+
+SYSTEM_ROLES: dict[str, RoleSpec] = {
+    "admin": RoleSpec(
+        description="Runs the product: every permission there is.",
+        permissions=("*",),
+    ),
+    "manager": RoleSpec(
+        description="Manages the catalog and every booking, sees users and statistics.",
+        permissions=(
+            "products.*",
+            "bookings.*",
+            "notifications.view_*",
+            "accounts.view_user",
+            "analytics.view_loginevent",
+            "logs.view_auditlog",
+        ),
+    ),
+    "provider": RoleSpec(
+        description="Provides services: manages their own bookings and schedule.",
+        permissions=(
+            "products.view_*",
+            "bookings.view_booking",
+            "bookings.change_booking",
+            "bookings.confirm_booking",
+            "bookings.*_schedule",
+            "bookings.*_availability",
+        ),
+    ),
+    "customer": RoleSpec(
+        description="Every registered user: books services and manages their own data only.",
+        permissions=(
+            "products.view_*",
+            "bookings.view_booking",
+            "bookings.add_booking",
+            "bookings.change_booking",
+        ),
+    ),
+}
