@@ -63,3 +63,27 @@ def test_every_environment_variable_the_settings_read_is_documented():
     documented = set(re.findall(r"^#? ?([A-Z_]+)=", (REPO_ROOT / ".env.example").read_text(), re.MULTILINE))
     assert read, "the pattern found no variables; it is out of date"
     assert read - documented == set()
+
+
+def test_production_serves_the_admins_static_files_through_whitenoise(tmp_path):
+    """What the image does: collectstatic at build time, then whitenoise serves from STATIC_ROOT."""
+    env = {**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)}
+    collected = manage("collectstatic", "--noinput", env=env)
+    assert collected.returncode == 0, collected.stderr
+    assert (tmp_path / "staticfiles.json").is_file()
+
+    probe = (
+        "import django; django.setup(); from django.test import Client; "
+        "r = Client().get('/static/admin/css/base.css', HTTP_HOST='api.example.com', secure=True); "
+        "print(r.status_code, r.headers.get('Content-Type'))"
+    )
+    clean = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    served = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert served.stdout.split()[:2] == ["200", "text/css;"], served.stderr
