@@ -70,10 +70,7 @@ def _seed_role(name: str, spec: RoleSpec, available: dict[str, Permission], *, a
 def roles_seed(*, dry_run: bool = False) -> list[RoleChange]:
     """Create or update the system roles from the spec. Non-system roles are never touched."""
     available = {permission_name(p): p for p in assignable_permissions()}
-    changes = [_seed_role(name, spec, available, apply=not dry_run) for name, spec in SYSTEM_ROLES.items()]
-    if dry_run:
-        transaction.set_rollback(True)
-    return changes
+    return [_seed_role(name, spec, available, apply=not dry_run) for name, spec in SYSTEM_ROLES.items()]
 
 
 def default_role() -> Role:
