@@ -126,6 +126,12 @@ class TestPermissions:
         assert "accounts.manage_roles" in names
         assert not any(name.startswith(("sessions.", "contenttypes.", "admin.")) for name in names)
 
+    def test_the_list_costs_the_same_queries_for_any_page_size(self, api, role_manager, count_queries):
+        client = api(role_manager)
+        assert count_queries(lambda: client.get("/api/v1/permissions/?page_size=1")) == count_queries(
+            lambda: client.get("/api/v1/permissions/?page_size=100")
+        )
+
     def test_filters_by_app(self, api, role_manager):
         body = api(role_manager).get("/api/v1/permissions/", {"app": "logs"}).json()
         assert body["count"] > 0
