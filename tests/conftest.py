@@ -23,6 +23,16 @@ def _empty_cache() -> Iterator[None]:
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _side_databases_available() -> Iterator[None]:
+    # A test that took a side database down must not leave the others skipping its writes.
+    from apps.core import fail_soft
+
+    fail_soft.reset()
+    yield
+    fail_soft.reset()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -58,7 +58,7 @@ def _translate(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
-        return exceptions.PermissionDenied()
+        return exceptions.PermissionDenied(*exc.args[:1])  # services explain why; keep it
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, RequestDataTooBig):
@@ -91,10 +91,12 @@ def api_exception_handler(exc, context):
         view = context.get("view")
         logger.error("Unhandled error in %s", view.__class__.__name__ if view else "view", exc_info=exc)
         set_rollback()
-        return Response(
+        response = Response(
             error_body("server_error", _("Something went wrong on our side.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
+        response._has_been_logged = True  # logged above with its traceback; Django need not again
+        return response
     response.data = _body_for(exc)
     return response
 

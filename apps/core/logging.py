@@ -10,14 +10,19 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = current_request_id() or "-"
+            # Django logs a response after the middleware has finished; the request still knows.
+            request = getattr(record, "request", None)
+            record.request_id = current_request_id() or getattr(request, "request_id", None) or "-"
         return True
 
 
 class SkipClientErrors(logging.Filter):
-    """Django logs every 4xx response as a WARNING; those are the client's mistakes, not ours."""
+    """Django logs every 4xx response as a WARNING, and every request for a host we do not
+    serve as an ERROR; those are the client's mistakes, not ours, and anyone can make them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.security.DisallowedHost":
+            return False
         if record.name == "django.request":
             status_code = getattr(record, "status_code", None)
             return status_code is None or status_code >= 500

@@ -1,12 +1,13 @@
 import django_filters
 
+from apps.core.filters import BoundedIsoDateTimeFilter
 from apps.logs.models import AuditLog
 
 
 class AuditLogFilter(django_filters.FilterSet):
     actor = django_filters.NumberFilter(field_name="actor_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditLog

@@ -1,6 +1,9 @@
 import logging
 import threading
 
+from django.db import InterfaceError, OperationalError
+
+from apps.core import fail_soft
 from apps.core.request_context import current_request_id
 
 _local = threading.local()
@@ -15,7 +18,7 @@ class DatabaseLogHandler(logging.Handler):
     """
 
     def emit(self, record: logging.LogRecord) -> None:
-        if getattr(_local, "emitting", False):
+        if getattr(_local, "emitting", False) or not fail_soft.is_available("logs"):
             return
         _local.emitting = True
         try:
@@ -39,6 +42,8 @@ class DatabaseLogHandler(logging.Handler):
                     "-"
                 ),
             )
+        except (OperationalError, InterfaceError):
+            fail_soft.mark_unavailable("logs")
         except Exception:  # noqa: S110 - a log sink must never raise into the code that logged
             pass
         finally:

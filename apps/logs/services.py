@@ -35,8 +35,14 @@ def audit(
     target_id: str | int = "",
     changes: dict | None = None,
     request=None,
+    ip: str | None = None,
+    request_id: str | None = None,
 ) -> AuditLog | None:
-    """Record one action in the audit trail (logs database). Never raises for a database outage."""
+    """Record one action in the audit trail (logs database). Never raises for a database outage.
+
+    `ip` and `request_id` come from `request` (or the current request); pass them explicitly
+    where there is no request, as in a task acting on one.
+    """
     if target is not None:
         target_type = target._meta.label_lower
         target_id = target.pk
@@ -51,8 +57,8 @@ def audit(
         target_type=target_type,
         target_id="" if target_id is None else str(target_id),
         changes=_redact(changes or {}),
-        ip=client_ip(request),
-        request_id=getattr(request, "request_id", None) or current_request_id() or "",
+        ip=ip or client_ip(request),
+        request_id=request_id or getattr(request, "request_id", None) or current_request_id() or "",
     )
 
     def write() -> AuditLog:

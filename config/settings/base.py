@@ -40,7 +40,7 @@ USE_I18N = True
 USE_TZ = True
 
 DJANGO_APPS = [
-    "django.contrib.admin",
+    "apps.core.admin_site.AdminConfig",  # django.contrib.admin with a throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,6 +103,8 @@ DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=5)
 # The side databases are written fail-soft from inside requests, so they get a short connect
 # timeout: an unreachable log server must cost a request seconds, not a minute.
 SIDE_DB_CONNECT_TIMEOUT = env.int("SIDE_DB_CONNECT_TIMEOUT", default=2)
+# After a side database failed to connect, skip its writes for this long before trying again.
+SIDE_DB_RETRY_SECONDS = env.int("SIDE_DB_RETRY_SECONDS", default=30)
 
 
 def database(var: str, sqlite_name: str, *, connect_timeout: int, atomic_requests: bool = False) -> dict:
@@ -228,7 +230,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
@@ -248,6 +250,7 @@ REST_FRAMEWORK = {
         "register": env("THROTTLE_REGISTER_RATE", default="10/hour"),
         "password_reset": env("THROTTLE_PASSWORD_RESET_RATE", default="5/hour"),
         "email_verification_resend": env("THROTTLE_EMAIL_VERIFICATION_RESEND_RATE", default="3/hour"),
+        "password_check": env("THROTTLE_PASSWORD_CHECK_RATE", default="10/hour"),
     },
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
@@ -273,8 +276,9 @@ if env("JWT_SIGNING_KEY", default=""):
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backend API",
     "DESCRIPTION": (
-        "REST API for accounts, roles, products, bookings and notifications. Authenticate with a JWT "
-        "access token in `Authorization: Bearer <token>`. Every error has the `Error` shape."
+        "REST API of the backend: accounts and authentication, roles and permissions, login "
+        "statistics and the audit trail. Authenticate with a JWT access token in "
+        "`Authorization: Bearer <token>`. Every error has the `Error` shape."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

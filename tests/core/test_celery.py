@@ -67,3 +67,24 @@ def test_a_real_worker_round_trips_a_task():
         app.conf.task_always_eager = was_eager
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def test_a_queued_task_carries_the_request_id_into_its_log_lines():
+    from types import SimpleNamespace
+
+    from apps.core import celery_signals
+    from apps.core.request_context import current_request_id, request_id_var
+
+    token = request_id_var.set("req-queued")
+    headers = {}
+    try:
+        celery_signals.send_request_id(headers=headers)
+    finally:
+        request_id_var.reset(token)
+    assert headers == {"request_id": "req-queued"}
+
+    task = SimpleNamespace(request=SimpleNamespace(request_id="req-queued"))
+    celery_signals.bind_request_id(task_id="t1", task=task)
+    assert current_request_id() == "req-queued"
+    celery_signals.unbind_request_id(task_id="t1")
+    assert current_request_id() is None

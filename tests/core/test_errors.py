@@ -102,3 +102,17 @@ def test_error_request_id_matches_the_response_header(api_client):
     response = api_client.get("/test/private/", HTTP_X_REQUEST_ID="req-123")
     assert response["X-Request-ID"] == "req-123"
     assert response.json()["request_id"] == "req-123"
+
+
+def test_absurdly_nested_json_is_a_400_not_a_500(api_client):
+    response = api_client.post("/test/probe/", data="[" * 50_000, content_type="application/json")
+    assert response.status_code == 400
+    assert_error_shape(response.json(), "parse_error")
+
+
+def test_an_unhandled_error_is_logged_once_with_its_traceback_and_request_id(api_client, caplog):
+    api_client.get("/test/probe/crash/", HTTP_X_REQUEST_ID="req-500")
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
+    assert errors[0].request_id == "req-500"

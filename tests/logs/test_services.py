@@ -85,3 +85,8 @@ def test_an_unreachable_logs_database_neither_raises_nor_recurses(user, database
         assert audit(action="user.login", actor=user) is None
         logging.getLogger("apps.probe").error("still fine")  # the database handler drops it quietly
     assert "Could not write an audit entry (user.login) to the 'logs' database" in caplog.text
+
+
+def test_requests_for_hosts_we_do_not_serve_are_not_kept(client):
+    assert client.get("/health/", HTTP_HOST="evil.example").status_code == 400
+    assert not ApplicationLog.objects.exists()
