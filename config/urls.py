@@ -5,9 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from apps.core import health
 
-admin.site.site_header = "Backend administration"
-admin.site.site_title = "Backend admin"
-
 urlpatterns = [
     path("health/", health.liveness, name="health-liveness"),
     path("health/ready/", health.readiness, name="health-readiness"),

@@ -15,9 +15,17 @@ phone_validator = RegexValidator(
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
+    # Case-insensitive matches use LOWER(), exactly like the unique constraints, so they agree
+    # with them on every character (UPPER()-based iexact does not: a dotless i matches "i") and
+    # use their indexes.
+    def with_email(self, email: str):
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
+    def with_username(self, username: str):
+        return self.alias(username_lower=Lower("username")).filter(username_lower=username.strip().lower())
+
     def get_by_natural_key(self, email: str):
-        # Logins match the email case-insensitively, as the unique constraint does.
-        return self.get(email__iexact=email)
+        return self.with_email(email).get()
 
     def _create_user(self, email: str, username: str, password: str | None, **extra_fields):
         if not email:

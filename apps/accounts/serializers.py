@@ -27,49 +27,52 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _UniqueCaseInsensitive:
-    """Field-level check that `field` is free, ignoring case (the database has the final word)."""
+class UniqueUsernameMixin:
+    """Field-level "is it free?" checks, ignoring case; the database constraint has the final word.
 
-    def __init__(self, field: str, message: str):
-        self.field, self.message = field, message
-        self.requires_context = True
+    They live in validate_<field>, which DRF runs only once the field's own validators passed:
+    a value with a NUL byte must never reach a query.
+    """
 
-    def __call__(self, value, serializer_field):
-        instance = getattr(serializer_field.parent, "instance", None)
-        others = User.objects.exclude(pk=instance.pk) if instance is not None else User.objects.all()
-        if others.filter(**{f"{self.field}__iexact": value}).exists():
-            raise serializers.ValidationError(self.message)
-
-
-email_is_free = _UniqueCaseInsensitive("email", _("A user with that email already exists."))
-username_is_free = _UniqueCaseInsensitive("username", _("A user with that username already exists."))
+    def validate_username(self, value: str) -> str:
+        taken = User.objects.with_username(value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(_("A user with that username already exists."))
+        return value
 
 
-class RegisterSerializer(serializers.ModelSerializer):
+class RegisterSerializer(UniqueUsernameMixin, serializers.ModelSerializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"}, max_length=128)
 
     class Meta:
         model = User
         fields = ["email", "username", "password", "full_name"]
         extra_kwargs = {
-            "email": {"validators": [email_is_free]},
-            "username": {"validators": [UnicodeUsernameValidator(), username_is_free]},
+            "email": {"validators": []},  # uniqueness, ignoring case: validate_email
+            "username": {"validators": [UnicodeUsernameValidator()]},
             "full_name": {"required": False},
         }
 
+    def validate_email(self, value: str) -> str:
+        if User.objects.with_email(value).exists():
+            raise serializers.ValidationError(_("A user with that email already exists."))
+        return value
 
-class ProfileUpdateSerializer(serializers.ModelSerializer):
+
+class ProfileUpdateSerializer(UniqueUsernameMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["full_name", "username", "phone"]
-        extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator(), username_is_free]}}
+        extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
 
 
-class StaffUserUpdateSerializer(serializers.ModelSerializer):
+class StaffUserUpdateSerializer(UniqueUsernameMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["full_name", "username", "phone", "is_active"]
-        extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator(), username_is_free]}}
+        extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
 
 
 class LoginSerializer(serializers.Serializer):

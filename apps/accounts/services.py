@@ -4,11 +4,9 @@ Every function runs in one transaction on `default`; emails leave through Celery
 that transaction commits; every change is recorded in the audit trail (logs database).
 """
 
-from functools import partial
-
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,13 +17,14 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from apps.accounts.emails import AccountEmail
+from apps.accounts.emails import AccountEmail, account_email_send
 from apps.accounts.models import User
-from apps.accounts.tasks import send_account_email
+from apps.accounts.tasks import send_account_email, send_password_reset
 from apps.accounts.tokens import email_verification_token, password_reset_token, user_id_from_uid
 from apps.analytics.models import LoginEvent
 from apps.analytics.services import record_login
 from apps.core.exceptions import Conflict
+from apps.core.request_context import current_request_id
 from apps.logs.services import audit, client_ip
 from apps.roles.services import user_role_grant_default
 
@@ -38,8 +37,19 @@ class InvalidCredentials(AuthenticationFailed):
     default_code = "invalid_credentials"
 
 
+def _after_commit(send) -> None:
+    # robust: the change has committed; a broker outage now must not turn it into a 500.
+    # Django logs the failure (by the function's name), and the user can ask again.
+    transaction.on_commit(send, robust=True)
+
+
 def _send_email_after_commit(user: User, kind: AccountEmail) -> None:
-    transaction.on_commit(partial(send_account_email.delay, user.pk, kind.value))
+    user_id, kind_value = user.pk, kind.value
+
+    def queue_account_email():
+        send_account_email.delay(user_id, kind_value)
+
+    _after_commit(queue_account_email)
 
 
 def _changes(before: dict, user: User, fields) -> dict:
@@ -52,8 +62,7 @@ def _changes(before: dict, user: User, fields) -> dict:
 
 def _raise_uniqueness_error(user: User) -> None:
     """Turn a lost race on the case-insensitive unique constraints into a field error."""
-    others = User.objects.exclude(pk=user.pk)
-    if others.filter(email__iexact=user.email).exists():
+    if User.objects.with_email(user.email).exclude(pk=user.pk).exists():
         raise ValidationError({"email": [_("A user with that email already exists.")]})
     raise ValidationError({"username": [_("A user with that username already exists.")]})
 
@@ -162,7 +171,8 @@ def user_register(*, email: str, username: str, password: str, full_name: str = 
 
 
 def _user_from_link(uid: str, token: str, generator) -> User:
-    user = User.objects.filter(pk=user_id_from_uid(uid), is_active=True).first()
+    # Locked: two concurrent uses of one single-use link must not both pass the check.
+    user = User.objects.select_for_update().filter(pk=user_id_from_uid(uid), is_active=True).first()
     if user is None or not generator.check_token(user, token):
         raise ValidationError({"token": [_("This link is invalid or has expired.")]})
     return user
@@ -204,14 +214,35 @@ def password_change(*, user: User, old_password: str, new_password: str, request
     audit(action="user.password_change", actor=user, target=user, request=request)
 
 
-@transaction.atomic
 def password_reset_request(*, email: str, request=None) -> None:
-    """Email a reset link if an active account has this address; say nothing either way."""
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    """Email a reset link if an active account has this address; say nothing either way.
+
+    The lookup happens in the task, so the request takes the same time whether or not the
+    account exists.
+    """
+    ip, request_id = client_ip(request), getattr(request, "request_id", None) or current_request_id()
+
+    def queue_password_reset():
+        send_password_reset.delay(email, ip=ip, request_id=request_id)
+
+    _after_commit(queue_password_reset)
+
+
+def password_reset_send(*, email: str, ip: str | None = None, request_id: str | None = None) -> bool:
+    """The task's half of a reset request: find the account and email it a link."""
+    user = next(
+        (
+            user
+            for user in User.objects.with_email(email).filter(is_active=True)
+            if user.has_usable_password()
+        ),
+        None,
+    )
     if user is None:
-        return
-    audit(action="user.password_reset_request", target=user, request=request)
-    _send_email_after_commit(user, AccountEmail.PASSWORD_RESET)
+        return False
+    audit(action="user.password_reset_request", target=user, ip=ip, request_id=request_id)
+    account_email_send(user=user, kind=AccountEmail.PASSWORD_RESET)
+    return True
 
 
 @transaction.atomic
@@ -230,6 +261,11 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str, request=N
 
 
 # --- Profile and account state --------------------------------------------------------------------------
+def _ensure_may_manage(actor: User, user: User) -> None:
+    if user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied(_("Only a superuser can change a superuser's account."))
+
+
 def _user_update(user: User, data: dict, fields, *, actor: User, action: str, request) -> User:
     before = {field: getattr(user, field) for field in fields}
     for field in fields:
@@ -255,6 +291,7 @@ def user_profile_update(*, user: User, data: dict, request=None) -> User:
 @transaction.atomic
 def user_update(*, user: User, data: dict, actor: User, request=None) -> User:
     """A staff member's changes to someone's account."""
+    _ensure_may_manage(actor, user)
     if "is_active" in data and not data["is_active"] and user.pk == actor.pk:
         raise ValidationError({"is_active": [_("You cannot deactivate your own account here.")]})
     return _user_update(user, data, STAFF_EDITABLE_FIELDS, actor=actor, action="user.update", request=request)
@@ -263,7 +300,9 @@ def user_update(*, user: User, data: dict, actor: User, request=None) -> User:
 @transaction.atomic
 def user_deactivate(*, user: User, actor: User, request=None) -> User:
     """Soft delete: the account stays for history, cannot sign in, and all its tokens die."""
-    if user.is_active:
+    _ensure_may_manage(actor, user)
+    was_active = user.is_active
+    if was_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
     tokens_revoke_all(user=user)
@@ -271,7 +310,7 @@ def user_deactivate(*, user: User, actor: User, request=None) -> User:
         action="user.deactivate",
         actor=actor,
         target=user,
-        changes={"is_active": [True, False]},
+        changes={"is_active": [True, False]} if was_active else {},
         request=request,
     )
     return user

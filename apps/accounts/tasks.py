@@ -34,6 +34,21 @@ def send_account_email(user_id: int, kind: str) -> bool:
     return True
 
 
+@shared_task(
+    name="accounts.send_password_reset",
+    autoretry_for=TRANSIENT_EMAIL_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=6,
+)
+def send_password_reset(email: str, ip: str | None = None, request_id: str | None = None) -> bool:
+    """Email a reset link if an active account has this address (False when none has)."""
+    from apps.accounts.services import password_reset_send  # services queue this task
+
+    return password_reset_send(email=email, ip=ip, request_id=request_id)
+
+
 @shared_task(name="accounts.flush_expired_tokens")
 def flush_expired_tokens() -> None:
     """Drop expired refresh tokens (and their blacklist entries) from the default database."""

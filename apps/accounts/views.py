@@ -3,6 +3,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from apps.accounts import selectors, services
 from apps.accounts.filters import UserFilter
@@ -20,10 +21,12 @@ from apps.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
+from apps.core.api import public_action
 from apps.core.throttles import (
     EmailVerificationResendThrottle,
     LoginFailureThrottle,
     LoginThrottle,
+    PasswordCheckThrottle,
     PasswordResetThrottle,
     RegisterThrottle,
 )
@@ -44,36 +47,31 @@ def _validated(serializer_class, request, **kwargs) -> dict:
 class AuthViewSet(viewsets.GenericViewSet):
     """Sign-in, tokens, registration, password and email flows."""
 
-    public_actions = (
-        "register",
-        "login",
-        "token_refresh",
-        "password_reset",
-        "password_reset_confirm",
-        "email_verify",
-    )
     action_permissions = {"logout": [], "password_change": [], "email_verification_resend": []}
 
+    def get_authenticate_header(self, request):
+        # Public actions run no authenticator; without this header DRF would turn their 401s
+        # (wrong password, dead refresh token) into 403s.
+        return JWTAuthentication().authenticate_header(request)
+
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, summary="Create an account")
-    @action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
+    @public_action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
     def register(self, request):
         data = _validated(RegisterSerializer, request)
         user = services.user_register(**data, request=request)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer}, summary="Sign in")
-    @action(detail=False, methods=["post"], throttle_classes=[LoginThrottle, LoginFailureThrottle])
+    @public_action(detail=False, methods=["post"], throttle_classes=[LoginThrottle, LoginFailureThrottle])
     def login(self, request):
         data = _validated(LoginSerializer, request)
-        try:
-            _, tokens = services.auth_login(email=data["email"], password=data["password"], request=request)
-        except services.InvalidCredentials:
-            LoginFailureThrottle.record_failure(request, self)
-            raise
+        reserved = LoginFailureThrottle.reserve(request)
+        _, tokens = services.auth_login(email=data["email"], password=data["password"], request=request)
+        LoginFailureThrottle.release(request, reserved)  # the password was right: not a failure
         return Response(tokens)
 
     @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, summary="Rotate tokens")
-    @action(detail=False, methods=["post"], url_path="token/refresh")
+    @public_action(detail=False, methods=["post"], url_path="token/refresh")
     def token_refresh(self, request):
         data = _validated(RefreshSerializer, request)
         return Response(services.token_refresh(refresh=data["refresh"]))
@@ -86,14 +84,16 @@ class AuthViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=PasswordChangeSerializer, responses={204: NO_CONTENT}, summary="Change password")
-    @action(detail=False, methods=["post"], url_path="password/change")
+    @action(
+        detail=False, methods=["post"], url_path="password/change", throttle_classes=[PasswordCheckThrottle]
+    )
     def password_change(self, request):
         data = _validated(PasswordChangeSerializer, request)
         services.password_change(user=request.user, **data, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=PasswordResetSerializer, responses={202: ACCEPTED}, summary="Email a reset link")
-    @action(
+    @public_action(
         detail=False, methods=["post"], url_path="password/reset", throttle_classes=[PasswordResetThrottle]
     )
     def password_reset(self, request):
@@ -104,7 +104,7 @@ class AuthViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=PasswordResetConfirmSerializer, responses={204: NO_CONTENT}, summary="Set a new password"
     )
-    @action(
+    @public_action(
         detail=False,
         methods=["post"],
         url_path="password/reset/confirm",
@@ -118,7 +118,7 @@ class AuthViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=EmailVerifySerializer, responses={204: NO_CONTENT}, summary="Confirm an email address"
     )
-    @action(detail=False, methods=["post"], url_path="email/verify")
+    @public_action(detail=False, methods=["post"], url_path="email/verify")
     def email_verify(self, request):
         data = _validated(EmailVerifySerializer, request)
         services.email_verify(**data, request=request)
@@ -168,8 +168,11 @@ class UserViewSet(
     ordering = ["id"]
     action_permissions = {"me": [], "roles": ["accounts.manage_roles"]}
 
-    def get_queryset(self):
-        return selectors.user_list()
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "me" and self.request.method == "DELETE":
+            throttles.append(PasswordCheckThrottle())  # closing the account checks the password
+        return throttles
 
     def partial_update(self, request, pk=None):
         user = self.get_object()

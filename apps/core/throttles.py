@@ -47,8 +47,10 @@ def _digest(value: str) -> str:
 
 
 def _email_of(request) -> str:
-    data = request.data if hasattr(request, "data") else {}
-    email = data.get("email", "") if isinstance(data, dict) else ""
+    """The email an API call (`email`) or the admin's login form (`username`) names, normalised
+    the way accounts are matched (see UserManager.with_email)."""
+    data = request.data if hasattr(request, "data") else request.POST
+    email = (data.get("email") or data.get("username") or "") if isinstance(data, dict) else ""
     return email.strip().lower() if isinstance(email, str) else ""
 
 
@@ -70,8 +72,9 @@ class LoginThrottle(SecurityThrottle):
 class LoginFailureThrottle(SecurityThrottle):
     """Failed logins for one email from one IP address. Only failures are counted.
 
-    `allow_request` checks the history without adding to it; the view calls
-    `record_failure` when the credentials were wrong.
+    `allow_request` checks the history without adding to it. The view `reserve`s a slot
+    before checking the password and `release`s it when the password was right, so a burst
+    of parallel guesses counts as the failures it is about to be.
     """
 
     scope = "login_failures"
@@ -91,11 +94,20 @@ class LoginFailureThrottle(SecurityThrottle):
         return True
 
     @classmethod
-    def record_failure(cls, request, view=None) -> None:
+    def reserve(cls, request) -> float:
         throttle = cls()
-        throttle.allow_request(request, view)
+        throttle.allow_request(request, None)
         throttle.history.insert(0, throttle.now)
         throttle.cache.set(throttle.key, throttle.history, throttle.duration)
+        return throttle.now
+
+    @classmethod
+    def release(cls, request, reserved: float) -> None:
+        throttle = cls()
+        throttle.allow_request(request, None)
+        if reserved in throttle.history:
+            throttle.history.remove(reserved)
+            throttle.cache.set(throttle.key, throttle.history, throttle.duration)
 
 
 class RegisterThrottle(SecurityThrottle):
@@ -110,6 +122,16 @@ class PasswordResetThrottle(SecurityThrottle):
     def get_cache_key(self, request, view):
         ident = f"{self.get_ident(request)}|{_email_of(request)}"
         return self.cache_format % {"scope": self.scope, "ident": _digest(ident)}
+
+
+class PasswordCheckThrottle(SecurityThrottle):
+    """Calls that check the signed-in user's password (change it, close the account), per user:
+    a stolen access token must not become a password-guessing oracle."""
+
+    scope = "password_check"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 
 
 class EmailVerificationResendThrottle(SecurityThrottle):

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts.models import User
 from apps.logs.models import AuditLog
+from tests.conftest import DEFAULT_PASSWORD
 
 # Admin writes are audited in the logs database.
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -259,3 +260,24 @@ def test_adding_a_user_in_the_admin_is_audited_without_changes(admin_client, sup
     assert entry.target_id == str(created.pk)
     assert entry.changes == {}
     assert "a-very-long-password-1" not in str(AuditLog.objects.values_list("changes", flat=True))
+
+
+def test_the_admin_login_form_is_throttled_like_the_api(client, make_user):
+    make_user(email="root@example.com", is_staff=True, is_superuser=True)
+    form = {"username": "root@example.com", "password": "wrong"}
+    statuses = [client.post("/admin/login/", form).status_code for _ in range(5)]
+    assert statuses == [200] * 5  # the form again, with an error
+    blocked = client.post("/admin/login/", {**form, "password": DEFAULT_PASSWORD})
+    assert blocked.status_code == 429
+    assert int(blocked["Retry-After"]) > 0
+    assert b"Too many sign-in attempts" in blocked.content
+
+
+def test_a_successful_admin_login_does_not_count_as_a_failure(client, make_user):
+    make_user(email="root@example.com", is_staff=True, is_superuser=True)
+    for _ in range(6):
+        client.logout()
+        response = client.post(
+            "/admin/login/", {"username": "root@example.com", "password": DEFAULT_PASSWORD}
+        )
+        assert response.status_code == 302

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, email: str, username: str, **options):
         if not settings.DEBUG:
             raise CommandError("ensure_dev_admin only runs with DEBUG on; use createsuperuser elsewhere.")
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.with_email(email).exists():
             self.stdout.write(
                 f"Dev admin {email} already exists (reset with: manage.py changepassword {email})."
             )
