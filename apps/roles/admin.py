@@ -14,6 +14,11 @@ class RoleInline(admin.StackedInline):
     verbose_name = "role"
     verbose_name_plural = "role"
 
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and getattr(getattr(obj, "role", None), "is_system", False):
+            return self.fields  # defined in code: apps/roles/spec.py
+        return self.readonly_fields
+
 
 admin.site.unregister(Group)
 
@@ -44,9 +49,9 @@ class RoleAdmin(DjangoGroupAdmin):
         return group.users
 
     def get_readonly_fields(self, request, obj=None):
-        # Renaming a system role would orphan it from its definition in code.
+        # System roles are defined in code; seed_permissions would undo any change made here.
         if obj is not None and self.is_system(obj):
-            return ("name",)
+            return ("name", "permissions")
         return ()
 
     def has_delete_permission(self, request, obj=None):

@@ -13,6 +13,7 @@ When the cache is unavailable the set is simply read from the database.
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
+from django.db import transaction
 
 CACHE_TIMEOUT_SECONDS = 5 * 60
 VERSION_KEY = "perms:version"
@@ -30,15 +31,27 @@ def _key(user_id: int) -> str:
     return f"perms:{_version()}:user:{user_id}"
 
 
-def forget_user(user_id: int) -> None:
+def _forget_user_now(user_id: int) -> None:
     cache.delete(_key(user_id))
 
 
-def forget_everyone() -> None:
+def _forget_everyone_now() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # not set yet (or evicted): the next read starts a fresh version
         cache.set(VERSION_KEY, 2, None)
+
+
+# Forgotten twice: at once, and again after the change commits. A request that read the old,
+# still-committed permissions in between would otherwise cache them for the full timeout.
+def forget_user(user_id: int) -> None:
+    _forget_user_now(user_id)
+    transaction.on_commit(lambda: _forget_user_now(user_id), robust=True)
+
+
+def forget_everyone() -> None:
+    _forget_everyone_now()
+    transaction.on_commit(_forget_everyone_now, robust=True)
 
 
 class CachedModelBackend(ModelBackend):

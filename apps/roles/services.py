@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import Conflict
 from apps.logs.services import audit
 from apps.roles.models import Role
-from apps.roles.selectors import assignable_permissions, permission_name
+from apps.roles.selectors import assignable_permissions, permission_name, role_list
 from apps.roles.spec import DEFAULT_ROLE, SYSTEM_ROLES, RoleSpec
 
 
@@ -78,7 +78,11 @@ def default_role() -> Role:
     role = Role.objects.select_related("group").filter(group__name=DEFAULT_ROLE).first()
     if role is None:
         available = {permission_name(p): p for p in assignable_permissions()}
-        _seed_role(DEFAULT_ROLE, SYSTEM_ROLES[DEFAULT_ROLE], available, apply=True)
+        try:
+            with transaction.atomic():
+                _seed_role(DEFAULT_ROLE, SYSTEM_ROLES[DEFAULT_ROLE], available, apply=True)
+        except IntegrityError:
+            pass  # a concurrent first registration created it
         role = Role.objects.select_related("group").get(group__name=DEFAULT_ROLE)
     return role
 
@@ -116,13 +120,26 @@ def _save_group_name(group: Group) -> None:
         raise ValidationError({"name": [_("A role with that name already exists.")]}) from exc
 
 
+def _ensure_may_grant(actor, permission_names) -> None:
+    """Nobody hands out a permission they do not hold themselves (superusers hold them all)."""
+    if actor is None or actor.is_superuser:
+        return
+    missing = sorted(set(permission_names) - actor.get_all_permissions())
+    if missing:
+        raise PermissionDenied(
+            _("You cannot grant permissions you do not hold: %(names)s.") % {"names": ", ".join(missing)}
+        )
+
+
 @transaction.atomic
 def role_create(
     *, name: str, description: str = "", permissions: list[str] = (), actor, request=None
 ) -> Role:
+    granted = _permissions_by_name(list(permissions))
+    _ensure_may_grant(actor, permissions)
     group = Group(name=name)
     _save_group_name(group)
-    group.permissions.set(_permissions_by_name(list(permissions)))
+    group.permissions.set(granted)
     role = Role.objects.create(group=group, description=description, is_system=False)
     audit(action="role.create", actor=actor, target=role, changes=_diff({}, _state(role)), request=request)
     return role
@@ -131,17 +148,20 @@ def role_create(
 @transaction.atomic
 def role_update(*, role: Role, data: dict, actor, request=None) -> Role:
     role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
+    if role.is_system:
+        # seed_permissions would undo any change on the next deploy: change apps/roles/spec.py.
+        raise Conflict(_("System roles are defined in code and cannot be changed here."))
     before = _state(role)
     if "name" in data and data["name"] != role.group.name:
-        if role.is_system:
-            raise Conflict(_("System roles cannot be renamed."))
         role.group.name = data["name"]
         _save_group_name(role.group)
     if "description" in data:
         role.description = data["description"]
         role.save(update_fields=["description", "updated_at"])
     if "permissions" in data:
-        role.group.permissions.set(_permissions_by_name(data["permissions"]))
+        granted = _permissions_by_name(data["permissions"])
+        _ensure_may_grant(actor, set(data["permissions"]) - set(before["permissions"]))
+        role.group.permissions.set(granted)
     changes = _diff(before, _state(role))
     if changes:
         audit(action="role.update", actor=actor, target=role, changes=changes, request=request)
@@ -169,11 +189,15 @@ def role_delete(*, role: Role, actor, request=None) -> None:
 @transaction.atomic
 def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[Role]:
     """Replace the user's roles with exactly these."""
-    roles = list(Role.objects.select_related("group").filter(group__name__in=set(role_names)))
+    roles = list(role_list().filter(group__name__in=set(role_names)))
     unknown = sorted(set(role_names) - {role.name for role in roles})
     if unknown:
         raise ValidationError({"roles": [_("Unknown role: %(name)s.") % {"name": n} for n in unknown]})
+    if user.is_superuser and not actor.is_superuser:
+        raise PermissionDenied(_("Only a superuser can change a superuser's roles."))
     before = sorted(user.groups.values_list("name", flat=True))
+    added = [role for role in roles if role.name not in before]
+    _ensure_may_grant(actor, {permission_name(p) for role in added for p in role.group.permissions.all()})
     user.groups.set([role.group for role in roles])
     after = sorted(role.name for role in roles)
     if before != after:

@@ -19,7 +19,10 @@ def seeded(db):
 
 @pytest.fixture
 def role_manager(make_user):
-    return make_user("accounts.manage_roles")
+    # Holds what the tests hand out: nobody can grant a permission they do not hold.
+    return make_user(
+        "accounts.manage_roles", "accounts.view_user", "logs.view_auditlog", "analytics.view_loginevent"
+    )
 
 
 def role_named(name: str) -> Role:
@@ -97,7 +100,19 @@ class TestRoles:
         assert renamed.json()["code"] == "conflict"
         assert client.delete(f"/api/v1/roles/{customer.pk}/").status_code == 409
         assert role_named("customer")
-        assert client.patch(f"/api/v1/roles/{customer.pk}/", {"description": "Buyers"}).status_code == 200
+
+    def test_system_roles_are_changed_in_code_not_over_the_api(self, api, role_manager, seeded):
+        customer = role_named("customer")
+        client = api(role_manager)
+        assert client.patch(f"/api/v1/roles/{customer.pk}/", {"description": "Buyers"}).status_code == 409
+        response = client.patch(f"/api/v1/roles/{customer.pk}/", {"permissions": ["accounts.view_user"]})
+        assert response.status_code == 409
+        assert role_named("customer").description != "Buyers"
+        assert "accounts.view_user" not in client.get(f"/api/v1/roles/{customer.pk}/").json()["permissions"]
+
+    @pytest.mark.parametrize("path", ["/api/v1/roles/abc/", "/api/v1/roles/99999999999999999999999999/"])
+    def test_malformed_role_ids_are_404(self, api, role_manager, path):
+        assert api(role_manager).get(path).status_code == 404
 
     def test_deleting_a_role_takes_it_from_its_users(self, api, role_manager, make_user):
         role_id = api(role_manager).post("/api/v1/roles/", {"name": "temp"}).json()["id"]
@@ -117,6 +132,39 @@ class TestRoles:
         assert count_queries(lambda: client.get("/api/v1/roles/?page_size=1")) == count_queries(
             lambda: client.get("/api/v1/roles/?page_size=12")
         )
+
+
+class TestNoPrivilegeEscalation:
+    def test_a_role_cannot_hold_permissions_its_creator_lacks(self, api, make_user):
+        creator = make_user("accounts.manage_roles")
+        response = api(creator).post(
+            "/api/v1/roles/", {"name": "sneaky", "permissions": ["accounts.delete_user"]}
+        )
+        assert response.status_code == 403
+        assert "accounts.delete_user" in response.json()["message"]
+        assert not Group.objects.filter(name="sneaky").exists()
+
+    def test_permissions_cannot_be_added_to_a_role_beyond_the_editors_own(self, api, make_user, role_manager):
+        role_id = api(role_manager).post("/api/v1/roles/", {"name": "viewers"}).json()["id"]
+        editor = make_user("accounts.manage_roles")
+        response = api(editor).patch(f"/api/v1/roles/{role_id}/", {"permissions": ["accounts.view_user"]})
+        assert response.status_code == 403
+
+    def test_nobody_can_give_themselves_a_role_above_their_own_permissions(self, api, make_user, seeded):
+        climber = make_user("accounts.manage_roles")
+        response = api(climber).put(f"/api/v1/users/{climber.pk}/roles/", {"roles": ["admin"]})
+        assert response.status_code == 403
+        assert not climber.groups.exists()
+
+    def test_only_superusers_change_a_superusers_roles(self, api, role_manager, make_user, seeded):
+        root = make_user(is_superuser=True)
+        response = api(role_manager).put(f"/api/v1/users/{root.pk}/roles/", {"roles": []})
+        assert response.status_code == 403
+
+    def test_superusers_may_grant_anything(self, api, make_user, seeded):
+        root = make_user(is_superuser=True)
+        member = make_user()
+        assert api(root).put(f"/api/v1/users/{member.pk}/roles/", {"roles": ["admin"]}).status_code == 200
 
 
 class TestPermissions:
