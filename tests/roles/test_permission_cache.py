@@ -76,3 +76,18 @@ def test_inactive_users_have_no_permissions_even_when_cached(make_user, viewer_r
     assert fresh(user).has_perm("accounts.view_user")
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert not fresh(user).has_perm("accounts.view_user")
+
+
+def test_a_stale_set_cached_while_the_change_commits_is_forgotten_at_commit(
+    make_user, viewer_role, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from apps.roles import backends
+
+    user = make_user()
+    with django_capture_on_commit_callbacks(execute=True):
+        user.groups.add(viewer_role)
+        # A concurrent request read the groups before this transaction committed and cached them.
+        cache.set(backends._key(user.pk), set(), 300)
+    assert fresh(user).has_perm("accounts.view_user")
