@@ -12,15 +12,18 @@ logger = logging.getLogger(__name__)
 
 # Failures worth another try: the mail service or the network, not a bad address.
 TRANSIENT_EMAIL_ERRORS = (AnymailAPIError, SMTPException, ConnectionError, TimeoutError)
+EMAIL_RETRY_POLICY = {
+    "autoretry_for": TRANSIENT_EMAIL_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 30 * 60,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
 
 
 @shared_task(
     name="accounts.send_account_email",
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    retry_jitter=True,
-    max_retries=6,
+    **EMAIL_RETRY_POLICY,
 )
 def send_account_email(user_id: int, kind: str) -> bool:
     """Send one account email; skipped (False) when it no longer makes sense."""
@@ -36,11 +39,7 @@ def send_account_email(user_id: int, kind: str) -> bool:
 
 @shared_task(
     name="accounts.send_password_reset",
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    retry_jitter=True,
-    max_retries=6,
+    **EMAIL_RETRY_POLICY,
 )
 def send_password_reset(email: str, ip: str | None = None, request_id: str | None = None) -> bool:
     """Email a reset link if an active account has this address (False when none has)."""
