@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 
@@ -13,6 +14,8 @@ class LoginDaySerializer(serializers.Serializer):
     failed = serializers.IntegerField()
 
 
+# One object, although the endpoint is a ViewSet's `list` (which the schema would make an array).
+@extend_schema_serializer(many=False)
 class LoginStatsSerializer(serializers.Serializer):
     days = serializers.IntegerField()
     user = serializers.IntegerField(allow_null=True)

@@ -17,7 +17,9 @@ class LoginStatsViewSet(viewsets.ViewSet):
         parameters=[LoginStatsQuerySerializer], responses=LoginStatsSerializer, summary="Login statistics"
     )
     def list(self, request):
-        query = LoginStatsQuerySerializer(data=request.query_params)
+        # A plain dict: given a QueryDict, DRF reads `?days=` like an empty form field, as "not
+        # given". In a URL it is a mistake, and a 400 says so.
+        query = LoginStatsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         stats = login_stats(days=query.validated_data["days"], user_id=query.validated_data.get("user"))
         return Response(LoginStatsSerializer(stats).data)

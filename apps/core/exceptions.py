@@ -3,8 +3,10 @@
     {"code": "validation_error", "message": "Invalid input.",
      "field_errors": {"email": ["Enter a valid email address."]}, "request_id": "…"}
 
-`code` is stable and machine-readable, `message` is for people, `field_errors` is present
-only for validation errors and is keyed by field name.
+`code` is stable and machine-readable and always one of ERROR_CODES (the OpenAPI `Error` schema
+enumerates them and the README lists them), `message` is for people. `field_errors` is present only
+for validation errors: keyed by field name, a nested field or list item by its dotted path
+(`address.city`, `permissions.1`), each value a list of messages.
 """
 
 import logging
@@ -23,6 +25,32 @@ from rest_framework.views import set_rollback
 from apps.core.request_context import current_request_id
 
 logger = logging.getLogger(__name__)
+
+# Every `code` the API answers with: code -> (HTTP status, meaning). One registry, so that the
+# schema, the README and the tests cannot drift from what the server says.
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "validation_error": (400, "The input is invalid; `field_errors` says where and why."),
+    "parse_error": (400, "The body is not valid JSON, or is nested too deeply."),
+    "bad_request": (400, "The request could not be processed (outside the API views)."),
+    "not_authenticated": (401, "No credentials were sent."),
+    "authentication_failed": (401, "The credentials were refused."),
+    "token_not_valid": (401, "The token is malformed, tampered with, of the wrong type or names no account."),
+    "token_expired": (401, "The access token has expired; refresh it."),
+    "session_ended": (401, "The token's session has ended (signed out, password changed, reuse)."),
+    "invalid_credentials": (401, "Wrong email or password."),
+    "user_inactive": (401, "The account is deactivated."),
+    "password_changed": (401, "The password changed after the token was issued."),
+    "bad_authorization_header": (401, "The `Authorization` header is not `Bearer <token>`."),
+    "permission_denied": (403, "Signed in, but not allowed to do this."),
+    "not_found": (404, "No such resource or page, or not yours to see."),
+    "method_not_allowed": (405, "The resource does not support this HTTP method."),
+    "not_acceptable": (406, "No representation matches the `Accept` header; ask for JSON."),
+    "conflict": (409, "The request clashes with the current state of the resource."),
+    "payload_too_large": (413, "The body is larger than the server accepts."),
+    "unsupported_media_type": (415, "The body is not `application/json`."),
+    "throttled": (429, "Too many requests; retry after `Retry-After` seconds."),
+    "server_error": (500, "Something failed on our side; the request id finds it in the logs."),
+}
 
 
 class Conflict(exceptions.APIException):
@@ -54,6 +82,32 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def flatten_field_errors(detail) -> dict[str, list[str]]:
+    """DRF's nested error detail as `{dotted.path: [message, ...]}`.
+
+    DRF nests errors the way the input was nested: a dict per object, a dict keyed by index for a
+    list field's items, a list of dicts for a list of objects. Clients get one flat mapping whose
+    keys say where each error is and whose values are always lists of strings, as the schema says.
+    """
+    flat: dict[str, list[str]] = {}
+
+    def walk(node, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, dict | list):
+                    walk(item, f"{path}.{index}" if path else str(index))
+                else:
+                    flat.setdefault(path or "non_field_errors", []).append(str(item))
+        else:
+            flat.setdefault(path or "non_field_errors", []).append(str(node))
+
+    walk(detail, "")
+    return flat
+
+
 def _translate(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound()
@@ -71,7 +125,7 @@ def _translate(exc: Exception) -> Exception:
 def _body_for(exc: exceptions.APIException) -> dict:
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
-        field_errors = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        field_errors = flatten_field_errors(detail)
         non_field = field_errors.get("non_field_errors")
         message = _first_message(non_field) if non_field else _("Invalid input.")
         return error_body("validation_error", message, field_errors)
@@ -123,12 +177,14 @@ def server_error(request):
 
 
 __all__ = [
+    "ERROR_CODES",
     "Conflict",
     "Http404",
     "PayloadTooLarge",
     "api_exception_handler",
     "bad_request",
     "error_body",
+    "flatten_field_errors",
     "page_not_found",
     "permission_denied",
     "server_error",

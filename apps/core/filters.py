@@ -1,7 +1,7 @@
 from datetime import UTC
 
 from django import forms
-from django_filters import IsoDateTimeFilter
+from django_filters import IsoDateTimeFilter, NumberFilter
 from django_filters.fields import IsoDateTimeField
 
 
@@ -21,3 +21,10 @@ class BoundedIsoDateTimeField(IsoDateTimeField):
 
 class BoundedIsoDateTimeFilter(IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
+
+
+class IntegerFilter(NumberFilter):
+    """A whole number: django-filter's NumberFilter takes decimals, so `?actor=0.5` would be a
+    valid query that silently matches nothing."""
+
+    field_class = forms.IntegerField

@@ -1,11 +1,11 @@
 import django_filters
 
-from apps.core.filters import BoundedIsoDateTimeFilter
+from apps.core.filters import BoundedIsoDateTimeFilter, IntegerFilter
 from apps.logs.models import AuditLog
 
 
 class AuditLogFilter(django_filters.FilterSet):
-    actor = django_filters.NumberFilter(field_name="actor_id")
+    actor = IntegerFilter(field_name="actor_id")
     created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

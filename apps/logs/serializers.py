@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from apps.core import fields
 from apps.logs.models import AuditLog
 
 
-class AuditLogSerializer(serializers.ModelSerializer):
+class AuditLogSerializer(fields.ModelSerializer):
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
 
     class Meta:

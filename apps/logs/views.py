@@ -1,3 +1,4 @@
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
@@ -15,7 +16,7 @@ from apps.logs.serializers import AuditLogSerializer
 class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = AuditLog.objects.all()
     serializer_class = AuditLogSerializer
+    # The trail is searched by its filters and always newest first: no `search`, no `ordering`.
+    filter_backends = [DjangoFilterBackend]
     filterset_class = AuditLogFilter
     pagination_class = CursorPagination
-    search_fields = []
-    ordering_fields = []

@@ -51,11 +51,23 @@ def test_no_attempts_means_no_success_rate(api, analyst):
     assert body["days"] == 30 and body["total"] == 0 and body["success_rate"] is None
 
 
-@pytest.mark.parametrize("params", [{"days": 0}, {"days": 1000}, {"days": "week"}, {"user": "me"}])
-def test_invalid_parameters_are_400(api, analyst, params):
+@pytest.mark.parametrize(
+    "params", [{"days": 0}, {"days": 1000}, {"days": "week"}, {"user": "me"}, {"days": ""}, {"user": ""}]
+)
+def test_invalid_parameters_are_400_naming_them(api, analyst, params):
     response = api(analyst).get(URL, params)
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"
+    assert set(response.json()["field_errors"]) == set(params)
+
+
+def test_the_schema_documents_one_object_not_a_list(client):
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    ok = schema["paths"][URL]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/LoginStats"}
+    assert schema["components"]["schemas"]["LoginStats"]["type"] == "object"
 
 
 def test_queries_do_not_grow_with_the_range(api, analyst, count_queries):
@@ -65,3 +77,11 @@ def test_queries_do_not_grow_with_the_range(api, analyst, count_queries):
     assert count_queries(lambda: client.get(URL, {"days": 2})) == count_queries(
         lambda: client.get(URL, {"days": 60})
     )
+
+
+def test_failed_attempts_on_an_account_count_for_that_user(api, analyst, make_user):
+    target = make_user(email="ada@example.com")
+    api().post("/api/v1/auth/login/", {"email": "ADA@example.com", "password": "wrong-password"})
+    api().post("/api/v1/auth/login/", {"email": "nobody@example.com", "password": "wrong-password"})
+    body = api(analyst).get(URL, {"user": target.pk}).json()
+    assert (body["total"], body["failed"]) == (1, 1)

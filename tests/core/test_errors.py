@@ -116,3 +116,78 @@ def test_an_unhandled_error_is_logged_once_with_its_traceback_and_request_id(api
     assert len(errors) == 1
     assert errors[0].exc_info is not None
     assert errors[0].request_id == "req-500"
+
+
+# --- Field errors: one flat mapping, whatever the nesting of the input --------------------------------
+@pytest.mark.django_db(databases="__all__")
+def test_an_invalid_list_item_is_keyed_by_its_dotted_index(api, superuser):
+    response = api(superuser).post(
+        "/api/v1/roles/", {"name": "x", "permissions": ["logs.view_auditlog", False]}
+    )
+    assert response.status_code == 400
+    assert response.json()["field_errors"] == {"permissions.1": ["Not a valid string."]}
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_a_blank_list_item_is_keyed_by_its_dotted_index(api, superuser, make_user):
+    response = api(superuser).put(f"/api/v1/users/{make_user().pk}/roles/", {"roles": [""]})
+    assert response.status_code == 400
+    assert response.json()["field_errors"] == {"roles.0": ["This field may not be blank."]}
+
+
+def test_nested_errors_flatten_to_dotted_paths_with_lists_of_strings():
+    from rest_framework import serializers
+
+    from apps.core.exceptions import flatten_field_errors
+
+    class Address(serializers.Serializer):
+        city = serializers.CharField()
+
+    class Person(serializers.Serializer):
+        address = Address()
+        previous = Address(many=True)
+        tags = serializers.ListField(child=serializers.IntegerField())
+
+    person = Person(data={"address": {"city": ""}, "previous": [{"city": "Oslo"}, {}], "tags": [1, "x"]})
+    assert not person.is_valid()
+    assert flatten_field_errors(person.errors) == {
+        "address.city": ["This field may not be blank."],
+        "previous.1.city": ["This field is required."],
+        "tags.1": ["A valid integer is required."],
+    }
+
+
+def test_errors_about_the_whole_input_are_non_field_errors():
+    from apps.core.exceptions import flatten_field_errors
+
+    assert flatten_field_errors(["Dates overlap."]) == {"non_field_errors": ["Dates overlap."]}
+    assert flatten_field_errors({"non_field_errors": ["Dates overlap."]}) == {
+        "non_field_errors": ["Dates overlap."]
+    }
+    assert flatten_field_errors([{}, {"name": ["Required."]}]) == {"1.name": ["Required."]}
+
+
+# --- One registry of error codes ----------------------------------------------------------------------
+def readme_error_table() -> dict[str, int]:
+    """The README's "### Errors" table as {code: status}."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("### Errors", 1)[1].split("\n### ", 1)[0]
+    rows = re.findall(r"^\| (\d{3}) \| `(\w+)` \|", section, flags=re.MULTILINE)
+    return {code: int(status) for status, code in rows}
+
+
+def test_the_readme_lists_exactly_the_registered_error_codes_with_their_statuses():
+    from apps.core.exceptions import ERROR_CODES
+
+    assert readme_error_table() == {code: status for code, (status, _) in ERROR_CODES.items()}
+
+
+def test_every_registered_code_has_an_error_status_and_a_meaning():
+    from apps.core.exceptions import ERROR_CODES
+
+    for code, (status, meaning) in ERROR_CODES.items():
+        assert 400 <= status < 600, code
+        assert meaning.strip(), code

@@ -43,10 +43,27 @@ def test_retrieves_one_entry(api, auditor):
     assert body["changes"] == {"full_name": ["a", "b"]} and body["actor"] == 3
 
 
-def test_invalid_filters_and_cursors_are_400_or_404(api, auditor):
-    assert api(auditor).get(URL, {"actor": "someone"}).status_code == 400
-    assert api(auditor).get(URL, {"cursor": "garbage"}).status_code == 404
+@pytest.mark.parametrize("params", [{"actor": "someone"}, {"actor": "0.5"}, {"created_after": "yesterday"}])
+def test_an_invalid_filter_is_a_400_naming_it(api, auditor, params):
+    response = api(auditor).get(URL, params)
+    assert response.status_code == 400
+    assert set(response.json()["field_errors"]) == set(params)
+
+
+def test_an_empty_filter_means_not_filtered(api, auditor):
+    baker.make(AuditLog, action="user.login")
+    assert len(api(auditor).get(URL, {"actor": "", "created_before": ""}).json()["results"]) == 1
+
+
+def test_a_malformed_cursor_is_a_400_and_an_unknown_entry_a_404(api, auditor):
+    assert api(auditor).get(URL, {"cursor": "garbage"}).status_code == 400
     assert api(auditor).get(f"{URL}999999/").status_code == 404
+
+
+def test_the_trail_has_no_search_or_ordering_to_offer(api, auditor):
+    older, newer = baker.make(AuditLog, action="user.login", _quantity=2)
+    body = api(auditor).get(URL, {"ordering": "created_at", "search": "nothing-matches"}).json()
+    assert [e["id"] for e in body["results"]] == [newer.pk, older.pk]
 
 
 def test_the_trail_cannot_be_written_through_the_api(api, make_user):

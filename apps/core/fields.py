@@ -1,0 +1,35 @@
+"""Serializer fields and a ModelSerializer base that take JSON strings only.
+
+DRF's CharField quietly turns a number into text (`0` -> `"0"`), so a client that sends the wrong
+type gets a 2xx and a value it never meant, while the OpenAPI schema promises a string. Every text
+field of the API uses these instead: the wrong type is a 400 naming the field.
+"""
+
+from django.db import models
+from rest_framework import serializers
+
+
+class StringOnlyMixin:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CharField(StringOnlyMixin, serializers.CharField):
+    pass
+
+
+class EmailField(StringOnlyMixin, serializers.EmailField):
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, with the model's text fields mapped to the string-only fields."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: CharField,
+        models.TextField: CharField,
+        models.EmailField: EmailField,
+    }
