@@ -1,5 +1,6 @@
 # Two commands on a fresh clone: `make run` serves the API, `make test` runs the suite.
 # Both create .venv and install the pinned requirements on first use.
+# `make run HOST=0.0.0.0 PORT=8001` serves on another address or port.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,6 +15,8 @@ PORT   ?= 8000
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-13s %s\n", $$1, $$2}'
+	@echo "Variables: HOST (default 127.0.0.1) and PORT (default 8000) for run, e.g. make run PORT=8001;"
+	@echo "           PYTHON (default python3) creates .venv"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,15 +27,17 @@ $(STAMP): requirements/dev.txt | $(BIN)/python
 
 install: $(STAMP) ## Create .venv and install the pinned dev requirements
 
+# Quiet (-v 0): one line per database; errors still print, with their traceback, and stop make.
 migrate: install ## Migrate all three databases (default, analytics, logs)
-	$(MANAGE) migrate --noinput
-	$(MANAGE) migrate --noinput --database=analytics
-	$(MANAGE) migrate --noinput --database=logs
+	@for db in default analytics logs; do \
+		$(MANAGE) migrate --noinput --verbosity 0 --database=$$db || exit 1; \
+		echo "migrate: database '$$db' is up to date"; \
+	done
 
 seed: migrate ## Create or update the system roles and permissions
 	$(MANAGE) seed_permissions
 
-run: seed ## Install, migrate, seed, create a dev admin and serve on http://127.0.0.1:8000
+run: seed ## Install, migrate, seed, create a dev admin, serve on HOST:PORT (make run PORT=8001)
 	$(MANAGE) ensure_dev_admin
 	$(MANAGE) runserver $(HOST):$(PORT)
 
@@ -53,6 +58,7 @@ lock: install ## Re-pin requirements/*.txt from pyproject.toml
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml --extra prod -o requirements/prod.txt
 	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml --extra dev -o requirements/dev.txt
 
+# Both refuse to start without CELERY_BROKER_URL (environment or .env): see config/celery.py.
 worker: install ## Run a Celery worker (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A config worker --loglevel=INFO
 

@@ -14,7 +14,8 @@ A ViewSet declares anything else in one place, `action_permissions`:
 An empty list means "any authenticated user"; an action that is neither mapped nor
 declared is refused. Anonymous access is opt-in per action with `public_actions`.
 Whose objects a user may see is decided by the ViewSet's queryset (others' objects
-are 404), never here. Superusers pass every check.
+are 404), never here. Superusers pass every check. A method the view does not allow is
+a 405 for every signed-in caller, whatever they hold; anonymous callers get 401 first.
 """
 
 from rest_framework.permissions import BasePermission
@@ -51,8 +52,11 @@ class ModelPermissions(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        if action is None:
-            return True  # a method this ViewSet does not route: let DRF answer 405
+        if action is None or request.method.lower() not in view.http_method_names:
+            # A method this ViewSet does not route or does not allow: let DRF answer 405. The
+            # router maps PUT to `update` even where http_method_names leaves PUT out, and
+            # "you may not" would be the wrong answer to something nobody may do.
+            return True
         needed = required_permissions(view, action)
         if needed is None:
             return False

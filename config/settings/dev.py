@@ -15,9 +15,23 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apps.accounts.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Production's limits stop someone trying the API by hand within minutes (5 failed logins a
+    # minute, 3 verification emails an hour). The same variables set them here when you want to
+    # try the limits themselves.
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+        "anon": env("THROTTLE_ANON_RATE", default="1000/minute"),
+        "user": env("THROTTLE_USER_RATE", default="10000/minute"),
+        "login": env("THROTTLE_LOGIN_RATE", default="100/minute"),
+        "login_failures": env("THROTTLE_LOGIN_FAILURES_RATE", default="50/minute"),
+        "register": env("THROTTLE_REGISTER_RATE", default="100/hour"),
+        "password_reset": env("THROTTLE_PASSWORD_RESET_RATE", default="50/hour"),
+        "email_verification_resend": env("THROTTLE_EMAIL_VERIFICATION_RESEND_RATE", default="30/hour"),
+        "password_check": env("THROTTLE_PASSWORD_CHECK_RATE", default="100/hour"),
+    },
 }
 
 # Static files come straight from the apps; collectstatic is for production images.

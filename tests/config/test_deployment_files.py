@@ -19,8 +19,11 @@ ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
 INIT_SCRIPT = REPO_ROOT / "docker" / "postgres" / "init-databases.sh"
 
 INFRASTRUCTURE_SERVICES = ("postgres", "redis")
+MAIL_CATCHER = "mailpit"
 APP_SERVICES = ("web", "worker", "beat")
-ALL_SERVICES = INFRASTRUCTURE_SERVICES + APP_SERVICES
+# The processes that send email: web (requests queue it, eagerly when no worker runs) and worker.
+MAIL_SENDING_SERVICES = ("web", "worker")
+ALL_SERVICES = (*INFRASTRUCTURE_SERVICES, MAIL_CATCHER, *APP_SERVICES)
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +115,37 @@ def test_app_services_point_each_database_alias_at_the_compose_postgres(services
         for variable in ("DATABASE_URL", "ANALYTICS_DATABASE_URL", "LOGS_DATABASE_URL")
     }
     assert len(names) == 3, "the three aliases must use three distinct databases"
+
+
+def _published_ports(service: dict) -> set[int]:
+    """Container ports published to the host, from the short `[host_ip:]host:container` form."""
+    return {int(str(port).rsplit(":", 1)[-1].split("/")[0]) for port in service.get("ports", [])}
+
+
+def test_compose_runs_mailpit_with_its_inbox_and_smtp_port_published(services):
+    mailpit = services[MAIL_CATCHER]
+    assert mailpit["image"].split(":")[0] == "axllent/mailpit"
+    assert {8025, 1025} <= _published_ports(mailpit)
+    # The inbox shows every password reset link: keep it off other machines.
+    assert all(str(port).startswith("127.0.0.1:") for port in mailpit["ports"])
+
+
+@pytest.mark.parametrize("name", MAIL_SENDING_SERVICES)
+def test_app_services_send_email_over_smtp_to_mailpit(services, name):
+    environment = services[name]["environment"]
+    assert environment["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert environment["EMAIL_HOST"] == MAIL_CATCHER
+    assert str(environment["EMAIL_PORT"]) == "1025"
+    assert str(environment.get("EMAIL_USE_TLS", "false")).lower() == "false", "Mailpit speaks plain SMTP"
+    assert MAIL_CATCHER in services[name]["depends_on"]
+
+
+@pytest.mark.parametrize("name", MAIL_SENDING_SERVICES)
+def test_the_email_settings_compose_passes_are_ones_the_settings_read(services, name):
+    settings_source = (REPO_ROOT / "config" / "settings" / "base.py").read_text()
+    for variable in services[name]["environment"]:
+        if variable.startswith("EMAIL_"):
+            assert re.search(rf"env(?:\.\w+)?\(\s*[\"']{variable}[\"']", settings_source), variable
 
 
 # --- Dockerfile --------------------------------------------------------------------------------------

@@ -87,3 +87,134 @@ def test_production_serves_the_admins_static_files_through_whitenoise(tmp_path):
         timeout=60,
     )
     assert served.stdout.split()[:2] == ["200", "text/css;"], served.stderr
+
+
+# --- Development -----------------------------------------------------------------------------------------
+
+
+def settings_value(module: str, expression: str, env: dict[str, str] | None = None):
+    """`expression` evaluated over the settings module `module`, imported fresh in a subprocess
+    with no THROTTLE_* or EMAIL_* variables but those in `env`."""
+    import json
+
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in PRODUCTION_ENV and not key.startswith(("THROTTLE_", "EMAIL_"))
+    }
+    probe = f"import json, {module} as s; print(json.dumps({expression}))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+THROTTLE_VARIABLES = {
+    "anon": "THROTTLE_ANON_RATE",
+    "user": "THROTTLE_USER_RATE",
+    "login": "THROTTLE_LOGIN_RATE",
+    "login_failures": "THROTTLE_LOGIN_FAILURES_RATE",
+    "register": "THROTTLE_REGISTER_RATE",
+    "password_reset": "THROTTLE_PASSWORD_RESET_RATE",
+    "email_verification_resend": "THROTTLE_EMAIL_VERIFICATION_RESEND_RATE",
+    "password_check": "THROTTLE_PASSWORD_CHECK_RATE",
+}
+PRODUCTION_RATES = {
+    "anon": "120/minute",
+    "user": "1200/minute",
+    "login": "30/minute",
+    "login_failures": "5/minute",
+    "register": "10/hour",
+    "password_reset": "5/hour",
+    "email_verification_resend": "3/hour",
+    "password_check": "10/hour",
+}
+
+
+def _per_minute(rate: str) -> float:
+    count, period = rate.split("/")
+    return int(count) / {"s": 1 / 60, "m": 1, "h": 60, "d": 1440}[period[0]]
+
+
+def test_development_rate_limits_are_generous_enough_to_try_the_api_by_hand():
+    rates = settings_value("config.settings.dev", "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']")
+    assert _per_minute(rates["login"]) >= 100
+    assert _per_minute(rates["login_failures"]) >= 50
+    for scope, production in PRODUCTION_RATES.items():
+        assert _per_minute(rates[scope]) >= 3 * _per_minute(production), scope
+
+
+def test_development_rate_limits_follow_the_same_variables_as_production():
+    env = dict.fromkeys(THROTTLE_VARIABLES.values(), "7/minute")
+    rates = settings_value("config.settings.dev", "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']", env)
+    assert {scope: rates[scope] for scope in THROTTLE_VARIABLES} == dict.fromkeys(
+        THROTTLE_VARIABLES, "7/minute"
+    )
+
+
+def test_production_and_test_rate_limits_are_unchanged():
+    production = settings_value(
+        "config.settings.prod",
+        "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']",
+        PRODUCTION_ENV,
+    )
+    test = settings_value("config.settings.test", "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']")
+    for scope, rate in PRODUCTION_RATES.items():
+        assert production[scope] == test[scope] == rate, scope
+
+
+def test_the_smtp_backend_reads_its_server_from_the_environment():
+    env = {"EMAIL_HOST": "mailpit", "EMAIL_PORT": "1025", "EMAIL_USE_TLS": "true"}
+    value = settings_value(
+        "config.settings.prod", "[s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS]", {**PRODUCTION_ENV, **env}
+    )
+    assert value == ["mailpit", 1025, True]
+
+
+def test_each_log_line_is_printed_once_in_development(tmp_path):
+    probe = (
+        "import logging, django; django.setup(); from django.test import Client; "
+        "logging.getLogger('django.request').warning('probe-django'); "
+        "logging.getLogger('django.server').warning('probe-server'); "
+        "logging.getLogger('apps.probe').warning('probe-apps'); "
+        "Client().get('/api/v1/no-such-thing/', HTTP_HOST='localhost')"
+    )
+    clean = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "DEBUG": "true",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'default.sqlite3'}",
+            "ANALYTICS_DATABASE_URL": f"sqlite:///{tmp_path / 'analytics.sqlite3'}",
+            "LOGS_DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    for message in ("probe-django", "probe-server", "probe-apps", "Not Found: /api/v1/no-such-thing/"):
+        assert output.count(message) == 1, output
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_the_development_servers_access_log_is_never_stored():
+    import logging
+
+    from apps.logs.models import ApplicationLog
+
+    # runserver logs every 4xx as a WARNING of its own, without the request the filter looks at.
+    logging.getLogger("django.server").warning(
+        '"HEAD /api/v1/users/ HTTP/1.1" 401 0', extra={"status_code": 401}
+    )
+    assert not ApplicationLog.objects.exists()

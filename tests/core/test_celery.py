@@ -88,3 +88,64 @@ def test_a_queued_task_carries_the_request_id_into_its_log_lines():
     assert current_request_id() == "req-queued"
     celery_signals.unbind_request_id(task_id="t1")
     assert current_request_id() is None
+
+
+# --- Without a broker: worker and beat refuse to start ----------------------------------------------------
+
+
+def _celery(*args: str, tmp_path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+        # Empty, not absent: an empty variable also wins over a developer's .env.
+        "CELERY_BROKER_URL": "",
+        "CELERY_RESULT_BACKEND": "",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'default.sqlite3'}",
+        "ANALYTICS_DATABASE_URL": f"sqlite:///{tmp_path / 'analytics.sqlite3'}",
+        "LOGS_DATABASE_URL": f"sqlite:///{tmp_path / 'logs.sqlite3'}",
+    }
+    # Without the check these would run until the timeout, which then fails the test.
+    return subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_worker_refuses_to_start_on_the_in_memory_broker(tmp_path):
+    result = _celery("worker", "--pool=solo", "--loglevel=WARNING", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL is not set" in result.stderr
+    assert "Set CELERY_BROKER_URL" in result.stderr
+
+
+def test_beat_refuses_to_start_on_the_in_memory_broker(tmp_path):
+    result = _celery(
+        "beat", "--loglevel=WARNING", "--schedule", str(tmp_path / "schedule"), tmp_path=tmp_path
+    )
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL is not set" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "handler", ["refuse_to_work_without_a_broker", "refuse_to_schedule_without_a_broker"]
+)
+def test_the_start_up_check_follows_the_broker_the_settings_name(handler, monkeypatch):
+    """The settings read .env as well as the environment, so the check reads the settings."""
+    from config import celery as celery_module
+
+    check = getattr(celery_module, handler)
+    # Celery lets the variable itself outrank the settings; here the settings alone decide.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    configured = app.conf.broker_url
+    try:
+        app.conf.broker_url = "memory://localhost/"
+        with pytest.raises(SystemExit, match="CELERY_BROKER_URL"):
+            check()
+        app.conf.broker_url = "redis://127.0.0.1:6379/1"
+        check()  # a real broker: no objection
+    finally:
+        app.conf.broker_url = configured
