@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, transaction
+from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -67,14 +67,12 @@ def run_check(check: Callable[[], None]) -> dict:
 
 @never_cache
 @require_safe
-@transaction.non_atomic_requests
 def liveness(request):
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
 @require_safe
-@transaction.non_atomic_requests
 def readiness(request):
     results = {name: run_check(check) for name, check in readiness_checks().items()}
     failing = [name for name, result in results.items() if result["status"] != "ok"]

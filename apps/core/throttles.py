@@ -5,13 +5,20 @@ errors (a miss is harmless there, but an empty throttle history means "no limit"
 these throttles use their own cache alias, `throttle`, which raises, and fall back to a
 per-process memory cache while Redis is unreachable: limits stay on, counted per worker
 process instead of globally, until Redis is back.
+
+Every throttle here, the general ones included, identifies the caller by
+`apps.core.client_address.client_ip`: DRF's own `get_ident` believes the client's
+`X-Forwarded-For` unless NUM_PROXIES is set, which let anyone buy a fresh budget per request.
 """
 
 import hashlib
 import logging
 
 from django.core.cache import caches
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework import throttling
+
+from apps.core.client_address import client_ip
+from apps.core.normalization import canonical_email
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +54,27 @@ def _digest(value: str) -> str:
 
 
 def _email_of(request) -> str:
-    """The email an API call (`email`) or the admin's login form (`username`) names, normalised
-    the way accounts are matched (see UserManager.with_email)."""
+    """The email an API call (`email`) or the admin's login form (`username`) names, in the
+    canonical form accounts are stored and matched in."""
     data = request.data if hasattr(request, "data") else request.POST
-    email = (data.get("email") or data.get("username") or "") if isinstance(data, dict) else ""
-    return email.strip().lower() if isinstance(email, str) else ""
+    email = (data.get("email") or data.get("username") or "") if hasattr(data, "get") else ""
+    return canonical_email(email) if isinstance(email, str) else ""
 
 
-class SecurityThrottle(SimpleRateThrottle):
+class ClientAddressMixin:
+    def get_ident(self, request) -> str:
+        return client_ip(request) or ""
+
+
+class AnonRateThrottle(ClientAddressMixin, throttling.AnonRateThrottle):
+    """DRF's general limit for anonymous callers, per client address."""
+
+
+class UserRateThrottle(ClientAddressMixin, throttling.UserRateThrottle):
+    """DRF's general limit per signed-in user (per client address when anonymous)."""
+
+
+class SecurityThrottle(ClientAddressMixin, throttling.SimpleRateThrottle):
     """A throttle that keeps counting when Redis is down. Rates: REST_FRAMEWORK throttle rates.
 
     `counted_per` says whose requests share one budget: "ip", "ip+email" or "user".
@@ -122,10 +142,19 @@ class RegisterThrottle(SecurityThrottle):
 
 
 class PasswordResetThrottle(SecurityThrottle):
-    """Reset requests per IP address and email."""
+    """Reset requests per IP address and the email they name."""
 
     scope = "password_reset"
     counted_per = "ip+email"
+
+
+class PasswordResetConfirmThrottle(SecurityThrottle):
+    """Attempts to use reset links, per IP address: the endpoint reads no email, so none may
+    split the budget."""
+
+    scope = "password_reset"
+    counted_per = "ip"
+    cache_format = "throttle_%(scope)s_confirm_%(ident)s"
 
 
 class PasswordCheckThrottle(SecurityThrottle):

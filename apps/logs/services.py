@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from apps.core.client_address import client_ip
 from apps.core.fail_soft import write_fail_soft
 from apps.core.request_context import current_request_id
 from apps.logs.models import ApplicationLog, AuditLog
@@ -17,13 +18,6 @@ def _redact(changes: dict) -> dict:
         field: REDACTED if any(marker in field.lower() for marker in SECRET_FIELD_MARKERS) else value
         for field, value in changes.items()
     }
-
-
-def client_ip(request) -> str | None:
-    """The caller's address as the WSGI server saw it (set REMOTE_ADDR from a trusted proxy, not here)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit(

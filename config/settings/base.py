@@ -5,6 +5,8 @@ git-ignored ``.env`` file) through django-environ; each variable is listed with
 its meaning and default in ``.env.example`` and the README.
 """
 
+import ipaddress
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,10 +70,15 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    # Outside everything that can answer, so that every answer is covered.
+    "apps.core.middleware.BodylessResponseMiddleware",
+    "apps.core.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware, whose APPEND_SLASH redirect it replaces under /api/.
+    "apps.core.middleware.ApiPathMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -107,7 +114,7 @@ SIDE_DB_CONNECT_TIMEOUT = env.int("SIDE_DB_CONNECT_TIMEOUT", default=2)
 SIDE_DB_RETRY_SECONDS = env.int("SIDE_DB_RETRY_SECONDS", default=30)
 
 
-def database(var: str, sqlite_name: str, *, connect_timeout: int, atomic_requests: bool = False) -> dict:
+def database(var: str, sqlite_name: str, *, connect_timeout: int) -> dict:
     config = env.db_url(var, default=f"sqlite:///{VAR_DIR / sqlite_name}")
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
@@ -119,14 +126,14 @@ def database(var: str, sqlite_name: str, *, connect_timeout: int, atomic_request
         config.setdefault("OPTIONS", {}).update(
             {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
         )
-    config["ATOMIC_REQUESTS"] = atomic_requests
+    # No ATOMIC_REQUESTS: every service is one transaction of its own, so a read holds none and
+    # a service can commit what must stand (a revoked token family) and still answer an error.
+    config["ATOMIC_REQUESTS"] = False
     return config
 
 
 DATABASES = {
-    "default": database(
-        "DATABASE_URL", "default.sqlite3", connect_timeout=DB_CONNECT_TIMEOUT, atomic_requests=True
-    ),
+    "default": database("DATABASE_URL", "default.sqlite3", connect_timeout=DB_CONNECT_TIMEOUT),
     "analytics": database(
         "ANALYTICS_DATABASE_URL", "analytics.sqlite3", connect_timeout=SIDE_DB_CONNECT_TIMEOUT
     ),
@@ -212,6 +219,12 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Backend <no-reply@example.com>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 10
+# Used by the SMTP backend only: docker-compose points it at Mailpit, any SMTP relay works.
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 ANYMAIL = {
     "AMAZON_SES_CLIENT_PARAMS": {"region_name": env("AWS_SES_REGION", default="eu-west-1")},
 }
@@ -223,11 +236,17 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Which address is the client's (apps/core/client_address.py): REMOTE_ADDR unless proxies are
+# trusted, by number or by address; then the right-most untrusted X-Forwarded-For entry.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_IPS = env.list("TRUSTED_PROXY_IPS", default=[])
+for _network in TRUSTED_PROXY_IPS:
+    ipaddress.ip_network(_network, strict=False)  # a typo must stop start-up, not trust nobody
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 
 # --- REST framework -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],
@@ -239,8 +258,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.core.throttles.AnonRateThrottle",
+        "apps.core.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON_RATE", default="120/minute"),
@@ -252,6 +271,7 @@ REST_FRAMEWORK = {
         "email_verification_resend": env("THROTTLE_EMAIL_VERIFICATION_RESEND_RATE", default="3/hour"),
         "password_check": env("THROTTLE_PASSWORD_CHECK_RATE", default="10/hour"),
     },
+    "DEFAULT_METADATA_CLASS": "apps.core.metadata.EndpointMetadata",
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -327,6 +347,15 @@ LOG_FORMAT = env("LOG_FORMAT", default="text")  # "text" or "json"
 
 
 def logging_config(log_format: str, level: str) -> dict:
+    # Django installs DEFAULT_LOGGING before this: a console handler of its own on the `django`
+    # logger (DEBUG only) that also propagates to ours, which printed every Django line twice in
+    # development, and a `django.server` handler with a format of its own. Naming these loggers
+    # here replaces those handlers, so each line is printed once, by one handler, in one format.
+    # Django's loggers stay at INFO or quieter whatever LOG_LEVEL says: at DEBUG the autoreloader
+    # alone prints a line per watched file.
+    django_level = logging.getLevelName(
+        max(logging.getLevelNamesMapping().get(level.upper(), 0), logging.INFO)
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -353,6 +382,10 @@ def logging_config(log_format: str, level: str) -> dict:
         },
         "root": {"handlers": ["console", "database"], "level": level},
         "loggers": {
+            "django": {"handlers": [], "level": django_level, "propagate": True},
+            # runserver's access log: the console only. Its 4xx lines are WARNINGs that carry no
+            # request, so the database handler's client-error filter could not tell them apart.
+            "django.server": {"handlers": ["console"], "level": django_level, "propagate": False},
             "django.db.backends": {"level": "WARNING"},
             "celery": {"level": level},
         },

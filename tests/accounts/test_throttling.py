@@ -92,3 +92,16 @@ def test_login_throttling_keeps_working_when_redis_is_down(api, make_user, setti
     assert [attempt(api, "ada@example.com").status_code for _ in range(5)] == [401] * 5
     assert attempt(api, "ada@example.com").status_code == 429
     assert "Throttle cache unavailable (ConnectionError)" in caplog.text
+
+
+def test_reset_confirmations_are_counted_per_ip_whatever_email_the_body_names(api):
+    statuses = [
+        api()
+        .post(
+            "/api/v1/auth/password/reset/confirm/",
+            {"uid": "MQ", "token": "x", "new_password": "a-long-pass-phrase-7", "email": f"u{n}@example.com"},
+        )
+        .status_code
+        for n in range(6)
+    ]
+    assert statuses == [400] * 5 + [429]
