@@ -128,6 +128,31 @@ def api():
 
 
 @pytest.fixture
+def sign_in(db):
+    """`sign_in(user)`: a real session of `user` and its first `{"access", "refresh"}` pair."""
+    from apps.accounts.services import session_start
+
+    return lambda user: session_start(user=user)
+
+
+@pytest.fixture
+def token_answers():
+    """`token_answers(tokens)`: the statuses `users/me/` with the access token and a refresh
+    with the refresh token get, as `{"access": 200, "refresh": 401}`."""
+
+    def answers(tokens: dict) -> dict:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        access = client.get("/api/v1/users/me/").status_code
+        refresh = APIClient().post(
+            "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+        )
+        return {"access": access, "refresh": refresh.status_code}
+
+    return answers
+
+
+@pytest.fixture
 def count_queries():
     """`count_queries(fn)`: how many queries `fn()` runs on the default database in steady state.
 

@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 
 from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
-from apps.accounts.models import User
+from apps.accounts.models import AuthSession, User
 from apps.logs.services import audit
 
 # Never written to the audit trail, not even as "changed".
@@ -194,6 +194,61 @@ class UserAdmin(DjangoUserAdmin):
 
         super().save_model(request, obj, form, change)
         if before.is_active and not obj.is_active:
-            services.tokens_revoke_all(user=obj)
+            services.sessions_end_all(user=obj, reason=AuthSession.EndReason.DEACTIVATED)
         if changes:
             audit(action="user.update", actor=request.user, target=obj, changes=changes, request=request)
+
+
+class SessionStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("live", _("Live")), ("ended", _("Ended")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "live":
+            return queryset.filter(ended_at__isnull=True)
+        if self.value() == "ended":
+            return queryset.filter(ended_at__isnull=False)
+        return queryset
+
+
+@admin.register(AuthSession)
+class AuthSessionAdmin(admin.ModelAdmin):
+    """Sign-in sessions, read-only: staff look them up and end them, nobody edits them."""
+
+    list_display = ["user", "created_at", "last_refreshed_at", "ended_at", "end_reason", "ip"]
+    list_filter = [SessionStateFilter, "end_reason", "created_at"]
+    search_fields = ["user__email", "user__username", "ip"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "id",
+        "user",
+        "created_at",
+        "last_refreshed_at",
+        "ended_at",
+        "end_reason",
+        "ip",
+        "user_agent",
+    ]
+    actions = ["end_sessions"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("End selected sessions"), permissions=["view"])
+    def end_sessions(self, request, queryset):
+        count = services.sessions_revoke(sessions=queryset, actor=request.user, request=request)
+        self.message_user(
+            request,
+            ngettext("Ended %(count)d session.", "Ended %(count)d sessions.", count) % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,10 +1,15 @@
+import uuid
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from apps.core.normalization import canonical_email
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 ()-]{5,30}$",
@@ -15,14 +20,20 @@ phone_validator = RegexValidator(
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
-    # Case-insensitive matches use LOWER(), exactly like the unique constraints, so they agree
-    # with them on every character (UPPER()-based iexact does not: a dotless i matches "i") and
-    # use their indexes.
+    # Emails are stored in their canonical form, so a lookup compares that form exactly, as the
+    # unique constraint does. Usernames keep the case people chose: both sides are lower-cased by
+    # the database, with the function of the unique constraint, so the two always agree.
     def with_email(self, email: str):
-        return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+        return self.filter(email=canonical_email(email))
 
     def with_username(self, username: str):
-        return self.alias(username_lower=Lower("username")).filter(username_lower=username.strip().lower())
+        return self.alias(username_lower=Lower("username")).filter(
+            username_lower=Lower(Value(username.strip()))
+        )
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return canonical_email(email or "")
 
     def get_by_natural_key(self, email: str):
         return self.with_email(email).get()
@@ -53,8 +64,13 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with their email address."""
 
-    # unique=True satisfies Django's auth checks; the case-insensitive constraint below is the real rule.
-    email = models.EmailField("email address", max_length=254, unique=True)
+    # Always in canonical form (see apps.core.normalization), so plain uniqueness is the real rule.
+    email = models.EmailField(
+        "email address",
+        max_length=254,
+        unique=True,
+        error_messages={"unique": "A user with that email already exists."},
+    )
     username = models.CharField(
         max_length=150,
         validators=[UnicodeUsernameValidator()],
@@ -68,6 +84,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin site.")
     email_verified_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    tokens_valid_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Tokens issued before this moment are refused: the last deactivation, password "
+        "change or sign-out everywhere.",
+    )
 
     objects = UserManager()
 
@@ -81,11 +104,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["id"]
         permissions = [("manage_roles", "Can manage roles and assign them to users")]
         constraints = [
-            models.UniqueConstraint(
-                Lower("email"),
-                name="accounts_user_email_ci_unique",
-                violation_error_message="A user with that email already exists.",
-            ),
             models.UniqueConstraint(
                 Lower("username"),
                 name="accounts_user_username_ci_unique",
@@ -103,10 +121,60 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self):
         super().clean()
-        self.email = self.__class__.objects.normalize_email(self.email)
+        self.email = canonical_email(self.email)
+
+    def save(self, *args, **kwargs):
+        # Every way in (API, admin, createsuperuser, fixtures) stores the one canonical form.
+        self.email = canonical_email(self.email)
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.full_name or self.username
 
     def get_short_name(self) -> str:
         return self.username
+
+
+class AuthSession(models.Model):
+    """One sign-in: the refresh tokens rotated from one login and every access token they minted.
+
+    Tokens name their session in the `sid` claim. Ending the session ends them all at once:
+    the access tokens on their next request, the refresh tokens at their next rotation.
+    """
+
+    class EndReason(models.TextChoices):
+        LOGOUT = "logout", "Signed out"
+        LOGOUT_ALL = "logout_all", "Signed out everywhere"
+        REFRESH_REUSE = "refresh_reuse", "A used refresh token was presented again"
+        PASSWORD_CHANGE = "password_change", "Password changed"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        ADMIN = "admin", "Ended by staff"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    end_reason = models.CharField(max_length=32, choices=EndReason.choices, blank=True, editable=False)
+    ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    user_agent = models.CharField(max_length=512, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "session"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "ended_at"], name="accounts_session_user_live_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True, end_reason="")
+                | models.Q(ended_at__isnull=False) & ~models.Q(end_reason=""),
+                name="accounts_session_ended_with_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Session of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None

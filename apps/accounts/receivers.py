@@ -9,9 +9,8 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+from apps.accounts.services.sessions import login_record
 from apps.analytics.models import LoginEvent
-from apps.analytics.services import record_login
-from apps.logs.services import client_ip
 
 
 def _from_admin(request) -> bool:
@@ -21,23 +20,11 @@ def _from_admin(request) -> bool:
 @receiver(user_logged_in, dispatch_uid="accounts.record_admin_login")
 def record_admin_login(sender, request, user, **kwargs):
     if _from_admin(request):
-        record_login(
-            email=user.email,
-            success=True,
-            method=LoginEvent.Method.ADMIN,
-            user_id=user.pk,
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        )
+        login_record(email=user.email, user=user, method=LoginEvent.Method.ADMIN, request=request)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.record_admin_login_failure")
 def record_admin_login_failure(sender, credentials, request=None, **kwargs):
     if _from_admin(request):
-        record_login(
-            email=credentials.get("username") or credentials.get("email") or "",
-            success=False,
-            method=LoginEvent.Method.ADMIN,
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        )
+        email = credentials.get("username") or credentials.get("email") or ""
+        login_record(email=email, user=None, method=LoginEvent.Method.ADMIN, request=request)

@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.accounts.models import User
+from apps.core import fields
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(fields.ModelSerializer):
     """An account as its owner and staff see it."""
 
     class Meta:
@@ -43,8 +44,8 @@ class UniqueUsernameMixin:
         return value
 
 
-class RegisterSerializer(UniqueUsernameMixin, serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, style={"input_type": "password"}, max_length=128)
+class RegisterSerializer(UniqueUsernameMixin, fields.ModelSerializer):
+    password = fields.CharField(write_only=True, style={"input_type": "password"}, max_length=128)
 
     class Meta:
         model = User
@@ -61,53 +62,67 @@ class RegisterSerializer(UniqueUsernameMixin, serializers.ModelSerializer):
         return value
 
 
-class ProfileUpdateSerializer(UniqueUsernameMixin, serializers.ModelSerializer):
+class ProfileUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
     class Meta:
         model = User
         fields = ["full_name", "username", "phone"]
         extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
 
 
-class StaffUserUpdateSerializer(UniqueUsernameMixin, serializers.ModelSerializer):
+class StaffUserUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
     class Meta:
         model = User
         fields = ["full_name", "username", "phone", "is_active"]
         extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
 
 
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+# A refresh token of this project is well under 1 KiB; anything far longer is not one.
+TOKEN_MAX_LENGTH = 4096
+
+
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(style={"input_type": "password"}, max_length=128, trim_whitespace=False)
+    email = fields.EmailField(max_length=EMAIL_MAX_LENGTH)
+    password = fields.CharField(style={"input_type": "password"}, max_length=128, trim_whitespace=False)
 
 
 class TokenPairSerializer(serializers.Serializer):
-    access = serializers.CharField(help_text="Send as `Authorization: Bearer <access>`; short-lived.")
-    refresh = serializers.CharField(help_text="Exchange at auth/token/refresh/ for a new pair; single use.")
+    access = fields.CharField(help_text="Send as `Authorization: Bearer <access>`; short-lived.")
+    refresh = fields.CharField(help_text="Exchange at auth/token/refresh/ for a new pair; single use.")
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = fields.CharField(max_length=TOKEN_MAX_LENGTH)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    old_password = fields.CharField(max_length=128, trim_whitespace=False)
+    new_password = fields.CharField(max_length=128, trim_whitespace=False)
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = fields.EmailField(max_length=EMAIL_MAX_LENGTH)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    uid = fields.CharField(max_length=64)
+    token = fields.CharField(max_length=128)
+    new_password = fields.CharField(max_length=128, trim_whitespace=False)
 
 
 class EmailVerifySerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
+    uid = fields.CharField(max_length=64)
+    token = fields.CharField(max_length=128)
 
 
 class PasswordConfirmSerializer(serializers.Serializer):
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = fields.CharField(max_length=128, trim_whitespace=False)
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    new_email = fields.EmailField(max_length=EMAIL_MAX_LENGTH)
+    password = fields.CharField(max_length=128, trim_whitespace=False, help_text="Your current password.")
+
+
+class EmailChangeConfirmSerializer(serializers.Serializer):
+    token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text="The `token` of the emailed link.")

@@ -38,6 +38,20 @@ def send_account_email(user_id: int, kind: str) -> bool:
 
 
 @shared_task(
+    name="accounts.send_email_change_confirmation",
+    **EMAIL_RETRY_POLICY,
+)
+def send_email_change_confirmation(user_id: int, new_email: str) -> bool:
+    """Send the confirmation link to the new address; skipped (False) for an inactive account."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    account_email_send(user=user, kind=AccountEmail.EMAIL_CHANGE_CONFIRM, new_email=new_email)
+    logger.info("Sent %s email for user %s", AccountEmail.EMAIL_CHANGE_CONFIRM.value, user_id)
+    return True
+
+
+@shared_task(
     name="accounts.send_password_reset",
     **EMAIL_RETRY_POLICY,
 )
@@ -50,5 +64,9 @@ def send_password_reset(email: str, ip: str | None = None, request_id: str | Non
 
 @shared_task(name="accounts.flush_expired_tokens")
 def flush_expired_tokens() -> None:
-    """Drop expired refresh tokens (and their blacklist entries) from the default database."""
+    """Drop expired refresh tokens (and their blacklist entries), and sessions none of whose
+    tokens can still be valid, from the default database."""
+    from apps.accounts.services import sessions_prune  # services queue this module's tasks
+
     call_command("flushexpiredtokens")
+    sessions_prune()

@@ -1,8 +1,11 @@
-"""Single-use, expiring tokens for links in emails, and the uid that goes with them."""
+"""Single-use, expiring tokens for links in emails (verification, reset, email change), and uids."""
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
-from django.utils.crypto import constant_time_compare
+from django.core import signing
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -47,3 +50,43 @@ def user_id_from_uid(uid: str) -> int | None:
         return int(force_str(urlsafe_base64_decode(uid)))
     except (ValueError, TypeError, OverflowError):
         return None
+
+
+# --- Email change ---------------------------------------------------------------------------------------
+EMAIL_CHANGE_SALT = "apps.accounts.tokens.email_change"
+
+
+@dataclass(frozen=True)
+class EmailChangeClaim:
+    user_id: int
+    new_email: str
+    state: str
+
+
+def _email_change_state(user) -> str:
+    # Part of the link: it dies once the address changes (so it works once) or the password does.
+    return salted_hmac(EMAIL_CHANGE_SALT, f"{user.pk}|{user.email}|{user.password}").hexdigest()[:32]
+
+
+def email_change_token_make(user, new_email: str) -> str:
+    """A signed link token carrying the new address; valid for EMAIL_VERIFICATION_TIMEOUT seconds."""
+    payload = {"u": user.pk, "e": new_email, "s": _email_change_state(user)}
+    return signing.dumps(payload, salt=EMAIL_CHANGE_SALT, compress=True)
+
+
+def email_change_token_read(token: str) -> EmailChangeClaim | None:
+    """The claim of a token that is well-signed and unexpired; None for any other."""
+    try:
+        payload = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_VERIFICATION_TIMEOUT)
+        claim = EmailChangeClaim(user_id=payload["u"], new_email=payload["e"], state=payload["s"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if not (
+        isinstance(claim.user_id, int) and isinstance(claim.new_email, str) and isinstance(claim.state, str)
+    ):
+        return None
+    return claim
+
+
+def email_change_token_matches(user, claim: EmailChangeClaim) -> bool:
+    return constant_time_compare(_email_change_state(user), claim.state)

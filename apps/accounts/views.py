@@ -3,11 +3,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from apps.accounts import selectors, services
+from apps.accounts.authentication import JWTAuthentication
 from apps.accounts.filters import UserFilter
 from apps.accounts.serializers import (
+    EmailChangeConfirmSerializer,
+    EmailChangeSerializer,
     EmailVerifySerializer,
     LoginSerializer,
     PasswordChangeSerializer,
@@ -27,6 +29,7 @@ from apps.core.throttles import (
     LoginFailureThrottle,
     LoginThrottle,
     PasswordCheckThrottle,
+    PasswordResetConfirmThrottle,
     PasswordResetThrottle,
     RegisterThrottle,
 )
@@ -47,7 +50,13 @@ def _validated(serializer_class, request, **kwargs) -> dict:
 class AuthViewSet(viewsets.GenericViewSet):
     """Sign-in, tokens, registration, password and email flows."""
 
-    action_permissions = {"logout": [], "password_change": [], "email_verification_resend": []}
+    action_permissions = {
+        "logout": [],
+        "logout_all": [],
+        "password_change": [],
+        "email_verification_resend": [],
+        "email_change": [],
+    }
 
     def get_authenticate_header(self, request):
         # Public actions run no authenticator; without this header DRF would turn their 401s
@@ -74,23 +83,45 @@ class AuthViewSet(viewsets.GenericViewSet):
     @public_action(detail=False, methods=["post"], url_path="token/refresh")
     def token_refresh(self, request):
         data = _validated(RefreshSerializer, request)
-        return Response(services.token_refresh(refresh=data["refresh"]))
+        return Response(services.token_refresh(refresh=data["refresh"], request=request))
 
-    @extend_schema(request=RefreshSerializer, responses={204: NO_CONTENT}, summary="Sign out")
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={204: NO_CONTENT},
+        summary="Sign out",
+        description="Ends the session of `refresh` and of the access token used: every token of "
+        "them stops working at once. A dead or someone else's refresh token is a 401.",
+    )
     @action(detail=False, methods=["post"])
     def logout(self, request):
         data = _validated(RefreshSerializer, request)
         services.auth_logout(user=request.user, refresh=data["refresh"], request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=PasswordChangeSerializer, responses={204: NO_CONTENT}, summary="Change password")
+    @extend_schema(
+        request=None,
+        responses={204: NO_CONTENT},
+        summary="Sign out everywhere",
+        description="Ends every session of the account: every token issued until now stops working.",
+    )
+    @action(detail=False, methods=["post"], url_path="logout/all")
+    def logout_all(self, request):
+        services.auth_logout_all(user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairSerializer},
+        summary="Change password",
+        description="Ends every session, this one included, and answers a fresh token pair for this "
+        "client, so the caller stays signed in.",
+    )
     @action(
         detail=False, methods=["post"], url_path="password/change", throttle_classes=[PasswordCheckThrottle]
     )
     def password_change(self, request):
         data = _validated(PasswordChangeSerializer, request)
-        services.password_change(user=request.user, **data, request=request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(services.password_change(user=request.user, **data, request=request))
 
     @extend_schema(request=PasswordResetSerializer, responses={202: ACCEPTED}, summary="Email a reset link")
     @public_action(
@@ -108,7 +139,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         detail=False,
         methods=["post"],
         url_path="password/reset/confirm",
-        throttle_classes=[PasswordResetThrottle],
+        throttle_classes=[PasswordResetConfirmThrottle],
     )
     def password_reset_confirm(self, request):
         data = _validated(PasswordResetConfirmSerializer, request)
@@ -136,6 +167,30 @@ class AuthViewSet(viewsets.GenericViewSet):
     def email_verification_resend(self, request):
         services.email_verification_resend(user=request.user)
         return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=EmailChangeSerializer,
+        responses={202: ACCEPTED},
+        summary="Change your email address",
+        description="Confirm with your password. A link goes to the new address and a notice to the "
+        "current one; the address changes only when the link is followed.",
+    )
+    @action(detail=False, methods=["post"], url_path="email/change", throttle_classes=[PasswordCheckThrottle])
+    def email_change(self, request):
+        data = _validated(EmailChangeSerializer, request)
+        services.email_change_request(user=request.user, **data, request=request)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=EmailChangeConfirmSerializer,
+        responses={204: NO_CONTENT, 409: OpenApiResponse(description="The address was taken meanwhile.")},
+        summary="Confirm a new email address",
+    )
+    @public_action(detail=False, methods=["post"], url_path="email/change/confirm")
+    def email_change_confirm(self, request):
+        data = _validated(EmailChangeConfirmSerializer, request)
+        services.email_change_confirm(**data, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

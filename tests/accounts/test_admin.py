@@ -6,7 +6,7 @@ from model_bakery import baker
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.accounts.models import User
+from apps.accounts.models import AuthSession, User
 from apps.logs.models import AuditLog
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -147,14 +147,16 @@ def test_activate_action_leaves_already_active_users_alone(admin_client, user):
     assert not AuditLog.objects.filter(action="user.activate").exists()
 
 
-def test_deactivate_action_deactivates_others_revokes_their_tokens_and_audits(admin_client, superuser, user):
-    RefreshToken.for_user(user)
+def test_deactivate_action_deactivates_others_revokes_their_tokens_and_audits(
+    admin_client, superuser, user, sign_in, token_answers
+):
+    tokens = sign_in(user)
     response = run_action(admin_client, "deactivate_users", [user])
     assert response.status_code == 200
     assert "Deactivated 1 user." in messages_of(response)
     user.refresh_from_db()
     assert not user.is_active
-    assert BlacklistedToken.objects.filter(token__user=user).exists()
+    assert token_answers(tokens) == {"access": 401, "refresh": 401}
     entry = AuditLog.objects.get(action="user.deactivate")
     assert entry.actor_id == superuser.pk
     assert entry.target_id == str(user.pk)
@@ -233,13 +235,15 @@ def test_saving_an_unchanged_user_writes_no_audit_entry(admin_client, user):
     assert not AuditLog.objects.filter(action="user.update").exists()
 
 
-def test_switching_a_user_off_in_the_admin_revokes_their_tokens(admin_client, user):
-    RefreshToken.for_user(user)
+def test_switching_a_user_off_in_the_admin_revokes_their_tokens(admin_client, user, sign_in, token_answers):
+    tokens = sign_in(user)
     response = admin_client.post(
         f"/admin/accounts/user/{user.pk}/change/", change_form_data(user, is_active=False)
     )
     assert response.status_code == 302
-    assert BlacklistedToken.objects.filter(token__user=user).exists()
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    assert token_answers(tokens) == {"access": 401, "refresh": 401}, "reactivation revives no token"
     assert AuditLog.objects.get(action="user.update").changes == {"is_active": [True, False]}
 
 
@@ -281,3 +285,36 @@ def test_a_successful_admin_login_does_not_count_as_a_failure(client, make_user)
             "/admin/login/", {"username": "root@example.com", "password": DEFAULT_PASSWORD}
         )
         assert response.status_code == 302
+
+
+def test_staff_see_sessions_and_can_end_them(admin_client, superuser, user, sign_in, token_answers):
+    tokens = sign_in(user)
+    session = AuthSession.objects.get(user=user)
+    listing = admin_client.get("/admin/accounts/authsession/?state=live")
+    assert listing.status_code == 200 and user.email in listing.content.decode()
+    response = admin_client.post(
+        "/admin/accounts/authsession/",
+        {"action": "end_sessions", "_selected_action": [str(session.pk)]},
+        follow=True,
+    )
+    assert "Ended 1 session." in messages_of(response)
+    assert token_answers(tokens) == {"access": 401, "refresh": 401}
+    assert AuditLog.objects.filter(action="user.session_revoke", actor_id=superuser.pk).exists()
+    assert admin_client.get(f"/admin/accounts/authsession/{session.pk}/change/").status_code == 200
+
+
+@pytest.mark.parametrize("spelling", ["ADA@example.com", "ada@\uff45xample.com"])
+def test_the_admin_refuses_another_spelling_of_a_taken_address(admin_client, user, spelling):
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": spelling,
+            "username": "other",
+            "usable_password": "true",
+            "password1": "a-very-long-password-1",
+            "password2": "a-very-long-password-1",
+        },
+    )
+    assert response.status_code == 200, "the form comes back with an error, no 500"
+    assert "already exists" in response.content.decode()
+    assert User.objects.count() == 2  # ada and the admin

@@ -38,12 +38,12 @@ class TestRegister:
             response = api().post(self.url, {**self.payload, "full_name": "New Person"})
         assert response.status_code == 201
         body = response.json()
-        assert body["email"] == "New.Person@example.com"
+        assert body["email"] == "new.person@example.com", "stored and shown in its canonical form"
         assert body["email_verified_at"] is None
         assert "password" not in body
         user = User.objects.get(pk=body["id"])
         assert user.check_password(self.payload["password"])
-        assert [m.to for m in mail.outbox] == [["New.Person@example.com"]]
+        assert [m.to for m in mail.outbox] == [["new.person@example.com"]]
         assert "verify-email?uid=" in mail.outbox[0].body
         assert AuditLog.objects.filter(action="user.register", target_id=str(user.pk)).exists()
 
@@ -175,13 +175,22 @@ class TestLogout:
         mallory = make_user()
         refresh = login(api, "ada@example.com").json()["refresh"]
         response = api(mallory).post("/api/v1/auth/logout/", {"refresh": refresh})
-        assert response.status_code == 400
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_not_valid"
         assert api().post("/api/v1/auth/token/refresh/", {"refresh": refresh}).status_code == 200
 
-    def test_a_garbage_token_is_a_field_error(self, api, make_user):
+    def test_a_garbage_token_is_a_401_as_at_refresh(self, api, make_user):
         response = api(make_user()).post("/api/v1/auth/logout/", {"refresh": "garbage"})
-        assert response.status_code == 400
-        assert "refresh" in response.json()["field_errors"]
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_not_valid"
+
+    def test_a_refresh_token_already_signed_out_is_a_401(self, api, make_user):
+        user = make_user(email="ada@example.com")
+        refresh = login(api, "ada@example.com").json()["refresh"]
+        assert api(user).post("/api/v1/auth/logout/", {"refresh": refresh}).status_code == 204
+        response = api(user).post("/api/v1/auth/logout/", {"refresh": refresh})
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_not_valid"
 
 
 # --- password change ------------------------------------------------------------------------------------
@@ -194,7 +203,7 @@ class TestPasswordChange:
         client = api()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
         response = client.post(self.url, {"old_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD})
-        assert response.status_code == 204
+        assert response.status_code == 200
         user.refresh_from_db()
         assert user.check_password(NEW_PASSWORD)
         assert api().post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}).status_code == 401
@@ -202,6 +211,18 @@ class TestPasswordChange:
             "the old access token died with the password"
         )
         assert login(api, "ada@example.com", NEW_PASSWORD).status_code == 200
+        entry = AuditLog.objects.get(action="user.password_change")
+        assert NEW_PASSWORD not in str(entry.changes)
+
+    def test_the_session_that_changed_it_gets_a_fresh_pair(self, api, make_user):
+        make_user(email="ada@example.com")
+        tokens = login(api, "ada@example.com").json()
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        fresh = client.post(self.url, {"old_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}).json()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['access']}")
+        assert client.get("/api/v1/users/me/").status_code == 200
+        assert api().post("/api/v1/auth/token/refresh/", {"refresh": fresh["refresh"]}).status_code == 200
         entry = AuditLog.objects.get(action="user.password_change")
         assert NEW_PASSWORD not in str(entry.changes)
 

@@ -38,9 +38,16 @@ class TestAccountsEndpoints(EndpointPermissionTests):
             "/api/v1/auth/password/change/",
             None,
             {"old_password": DEFAULT_PASSWORD, "new_password": "a-fresh-pass-phrase-9"},
-            success=204,
         ),
         Endpoint("POST", "/api/v1/auth/email/verify/resend/", None, success=202),
+        Endpoint(
+            "POST",
+            "/api/v1/auth/email/change/",
+            None,
+            {"new_email": "somewhere-else@example.com", "password": DEFAULT_PASSWORD},
+            success=202,
+        ),
+        Endpoint("POST", "/api/v1/auth/logout/all/", None, success=204),
         Endpoint("GET", "/api/v1/analytics/logins/", "analytics.view_loginevent"),
         Endpoint("GET", "/api/v1/audit-logs/", "logs.view_auditlog"),
         Endpoint(

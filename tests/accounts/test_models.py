@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def test_create_user_hashes_the_password_and_grants_nothing():
     user = User.objects.create_user("Grace@Example.COM", "grace", "a-long-password-1")
-    assert user.email == "Grace@example.com"  # the domain is normalised, the local part kept
+    assert user.email == "grace@example.com"  # one canonical form, see apps.core.normalization
     assert user.check_password("a-long-password-1")
     assert not user.password.startswith("a-long")
     assert not user.is_staff and not user.is_superuser and user.is_active

@@ -1,40 +1,35 @@
-"""Account writes: registration, sign-in and tokens, password and email flows, profile changes.
+"""Account writes: registration, email verification and change, passwords, profile and account state.
 
 Every function runs in one transaction on `default`; emails leave through Celery only after
 that transaction commits; every change is recorded in the audit trail (logs database).
 """
 
-from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.accounts.emails import AccountEmail, account_email_send
-from apps.accounts.models import User
-from apps.accounts.tasks import send_account_email, send_password_reset
-from apps.accounts.tokens import email_verification_token, password_reset_token, user_id_from_uid
-from apps.analytics.models import LoginEvent
-from apps.analytics.services import record_login
+from apps.accounts.models import AuthSession, User
+from apps.accounts.services.sessions import session_start, sessions_end_all
+from apps.accounts.tasks import send_account_email, send_email_change_confirmation, send_password_reset
+from apps.accounts.tokens import (
+    email_change_token_matches,
+    email_change_token_read,
+    email_verification_token,
+    password_reset_token,
+    user_id_from_uid,
+)
+from apps.core.client_address import client_ip
 from apps.core.exceptions import Conflict
+from apps.core.normalization import canonical_email
 from apps.core.request_context import current_request_id
-from apps.logs.services import audit, client_ip
+from apps.logs.services import audit
 from apps.roles.services import user_role_grant_default
 
 PROFILE_FIELDS = ("full_name", "username", "phone")
 STAFF_EDITABLE_FIELDS = (*PROFILE_FIELDS, "is_active")
-
-
-class InvalidCredentials(AuthenticationFailed):
-    default_detail = _("No active account found with the given credentials.")
-    default_code = "invalid_credentials"
 
 
 def _after_commit(send) -> None:
@@ -75,89 +70,10 @@ def _save(user: User, **kwargs) -> None:
         _raise_uniqueness_error(user)
 
 
-# --- Tokens ---------------------------------------------------------------------------------------------
-def tokens_for(user: User) -> dict[str, str]:
-    refresh = RefreshToken.for_user(user)  # recorded as an OutstandingToken, so it can be revoked
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
-
-
-def tokens_revoke_all(*, user: User) -> int:
-    """Blacklist every live refresh token of the user; returns how many."""
-    live = OutstandingToken.objects.filter(
-        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
-    )
-    created = BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
-    )
-    return len(created)
-
-
-@transaction.atomic
-def token_refresh(*, refresh: str) -> dict[str, str]:
-    """Rotate a refresh token: the presented one dies, a new pair is returned.
-
-    SimpleJWT checks the blacklist and then blacklists in two steps, so two concurrent
-    refreshes of one token could both succeed. Here the token's OutstandingToken row is
-    locked first and the blacklist entry must be *created* by this call: a second caller
-    waits for the lock, then finds the entry and is refused.
-    """
-    try:
-        token = RefreshToken(refresh)
-    except TokenError as exc:
-        raise InvalidToken(str(exc)) from exc
-    try:
-        # get() drops the model's ordering by user, whose outer join FOR UPDATE cannot lock.
-        outstanding = OutstandingToken.objects.select_for_update().get(jti=token[jwt_settings.JTI_CLAIM])
-    except OutstandingToken.DoesNotExist as exc:
-        raise InvalidToken(_("Token is invalid or expired")) from exc
-    _entry, created = BlacklistedToken.objects.get_or_create(token=outstanding)
-    if not created:
-        raise InvalidToken(_("Token is blacklisted"))
-    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM)).first()
-    if user is None or not user.is_active:
-        raise InvalidCredentials(_("No active account found for the given token."))
-    if token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
-        raise InvalidToken(_("The user's password has been changed."))
-    return tokens_for(user)
-
-
-# --- Sign-in --------------------------------------------------------------------------------------------
-@transaction.atomic
-def auth_login(*, email: str, password: str, request) -> tuple[User, dict[str, str]]:
-    """Check the credentials, record the attempt, return the user and a fresh token pair."""
-    user = authenticate(request, email=email, password=password)
-    record_login(
-        email=email,
-        success=user is not None,
-        method=LoginEvent.Method.PASSWORD,
-        user_id=user.pk if user else None,
-        ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-    )
-    if user is None:
-        raise InvalidCredentials()
-    user.last_login = timezone.now()
-    user.save(update_fields=["last_login"])
-    audit(action="user.login", actor=user, target=user, request=request)
-    return user, tokens_for(user)
-
-
-@transaction.atomic
-def auth_logout(*, user: User, refresh: str, request) -> None:
-    try:
-        token = RefreshToken(refresh)
-    except TokenError as exc:
-        raise ValidationError({"refresh": [_("Token is invalid, expired or already used.")]}) from exc
-    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
-        raise ValidationError({"refresh": [_("Token is invalid, expired or already used.")]})
-    token.blacklist()
-    audit(action="user.logout", actor=user, target=user, request=request)
-
-
 # --- Registration and email verification ---------------------------------------------------------------
 @transaction.atomic
 def user_register(*, email: str, username: str, password: str, full_name: str = "", request=None) -> User:
-    user = User(email=User.objects.normalize_email(email), username=username, full_name=full_name)
+    user = User(email=canonical_email(email), username=username, full_name=full_name)
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -195,23 +111,79 @@ def email_verification_resend(*, user: User) -> None:
     _send_email_after_commit(user, AccountEmail.VERIFY_EMAIL)
 
 
-# --- Passwords ------------------------------------------------------------------------------------------
-def _password_set(user: User, password: str) -> None:
-    validate_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    tokens_revoke_all(user=user)
+# --- Email change ---------------------------------------------------------------------------------------
+@transaction.atomic
+def email_change_request(*, user: User, password: str, new_email: str, request=None) -> None:
+    """Send a confirmation link to the new address and tell the old one; nothing changes yet."""
+    if not user.check_password(password):
+        raise ValidationError({"password": [_("Your password is wrong.")]})
+    new_email = canonical_email(new_email)
+    if new_email == user.email:
+        raise ValidationError({"new_email": [_("This is already your email address.")]})
+    if User.objects.with_email(new_email).exists():
+        raise ValidationError({"new_email": [_("A user with that email already exists.")]})
+    audit(
+        action="user.email_change_request",
+        actor=user,
+        target=user,
+        changes={"email": [user.email, new_email]},
+        request=request,
+    )
+    user_id = user.pk
+
+    def queue_email_change_confirmation():
+        send_email_change_confirmation.delay(user_id, new_email)
+
+    _after_commit(queue_email_change_confirmation)
+    _send_email_after_commit(user, AccountEmail.EMAIL_CHANGE_NOTICE)
 
 
 @transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str, request=None) -> None:
+def email_change_confirm(*, token: str, request=None) -> User:
+    """Switch to the address the link was sent to; it counts as verified, since the link arrived."""
+    claim = email_change_token_read(token)
+    user = None
+    if claim is not None:
+        # Locked: two concurrent uses of the single-use link must not both pass the check.
+        user = User.objects.select_for_update().filter(pk=claim.user_id, is_active=True).first()
+    if user is None or not email_change_token_matches(user, claim):
+        raise ValidationError({"token": [_("This link is invalid or has expired.")]})
+    old_email = user.email
+    user.email, user.email_verified_at = claim.new_email, timezone.now()
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "email_verified_at"])
+    except IntegrityError as exc:
+        raise Conflict(_("Another account has taken this email address in the meantime.")) from exc
+    audit(
+        action="user.email_change",
+        actor=user,
+        target=user,
+        changes={"email": [old_email, user.email]},
+        request=request,
+    )
+    return user
+
+
+# --- Passwords ------------------------------------------------------------------------------------------
+def _password_set(user: User, password: str, *, reason: str) -> None:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    sessions_end_all(user=user, reason=reason)
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str, request=None) -> dict[str, str]:
+    """Every session ends, the one that made the change included; that one gets a fresh pair."""
     if not user.check_password(old_password):
         raise ValidationError({"old_password": [_("Your current password is wrong.")]})
     try:
-        _password_set(user, new_password)
+        _password_set(user, new_password, reason=AuthSession.EndReason.PASSWORD_CHANGE)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
     audit(action="user.password_change", actor=user, target=user, request=request)
+    return session_start(user=user, request=request)
 
 
 def password_reset_request(*, email: str, request=None) -> None:
@@ -249,7 +221,7 @@ def password_reset_send(*, email: str, ip: str | None = None, request_id: str | 
 def password_reset_confirm(*, uid: str, token: str, new_password: str, request=None) -> User:
     user = _user_from_link(uid, token, password_reset_token)
     try:
-        _password_set(user, new_password)
+        _password_set(user, new_password, reason=AuthSession.EndReason.PASSWORD_RESET)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
     if not user.is_email_verified:
@@ -277,7 +249,7 @@ def _user_update(user: User, data: dict, fields, *, actor: User, action: str, re
     user.full_clean(exclude=["password"], validate_constraints=False)
     _save(user, update_fields=list(changes))
     if "is_active" in changes and not user.is_active:
-        tokens_revoke_all(user=user)
+        sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
     audit(action=action, actor=actor, target=user, changes=changes, request=request)
     return user
 
@@ -305,7 +277,7 @@ def user_deactivate(*, user: User, actor: User, request=None) -> User:
     if was_active:
         user.is_active = False
         user.save(update_fields=["is_active"])
-    tokens_revoke_all(user=user)
+    sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
     audit(
         action="user.deactivate",
         actor=actor,

@@ -1,0 +1,144 @@
+"""JWTs tied to sessions: how a token is read, and when a well-signed token is still refused.
+
+Every token names its session (`AuthSession`) in the `sid` claim. A token is refused, with its
+own error code, when
+- it is expired (`token_expired`: the client should refresh) or malformed (`token_not_valid`);
+- its session has ended, or it was issued before the user's `tokens_valid_after` cut-off
+  (`session_ended`: sign-out, sign-out everywhere, a reused refresh token, a password change or
+  reset, a deactivation);
+- the user's password changed since (`password_changed`) or the account is inactive
+  (`user_inactive`).
+The checks read only the user row, which authentication loads anyway, and one EXISTS on the
+session's primary key folded into that same query.
+"""
+
+import uuid
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.exceptions import (
+    AuthenticationFailed,
+    ExpiredTokenError,
+    InvalidToken,
+    TokenError,
+)
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
+from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
+
+from apps.accounts.models import AuthSession, User
+
+SESSION_CLAIM = "sid"
+
+
+class TokenInvalid(InvalidToken):
+    default_detail = _("Token is invalid.")
+    default_code = "token_not_valid"
+
+
+class TokenExpired(InvalidToken):
+    default_detail = _("Token has expired.")
+    default_code = "token_expired"
+
+
+class SessionEnded(InvalidToken):
+    default_detail = _("This session has ended; sign in again.")
+    default_code = "session_ended"
+
+
+class SessionRefreshToken(RefreshToken):
+    """SimpleJWT's refresh token without its own blacklist check.
+
+    `token_refresh` and `auth_logout` check the blacklist themselves, under a row lock, and must
+    see a reused token rather than have it refused early: reuse ends the token's whole session.
+    """
+
+    def check_blacklist(self) -> None:
+        return None
+
+
+def token_decode(raw: str | bytes, token_class: type[Token]) -> Token:
+    """Verify signature, expiry and type; expiry gets its own error code."""
+    try:
+        return token_class(raw)
+    except ExpiredTokenError as exc:
+        raise TokenExpired() from exc
+    except TokenError as exc:
+        raise TokenInvalid() from exc
+
+
+def user_id_claim(token: Token) -> int:
+    value = token.get(jwt_settings.USER_ID_CLAIM)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise TokenInvalid(_("Token contained no recognizable user identification."))
+
+
+def session_id_claim(token: Token) -> uuid.UUID | None:
+    """The token's session, or None for a token issued without one."""
+    value = token.get(SESSION_CLAIM)
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise TokenInvalid() from exc
+
+
+def refresh_token_issue(session: AuthSession) -> dict[str, str]:
+    """A new refresh token of the session, and an access token minted from it."""
+    user = session.user
+    refresh = SessionRefreshToken()
+    refresh[jwt_settings.USER_ID_CLAIM] = user.pk
+    if jwt_settings.CHECK_REVOKE_TOKEN:
+        refresh[jwt_settings.REVOKE_TOKEN_CLAIM] = get_md5_hash_password(user.password)
+    refresh[SESSION_CLAIM] = str(session.pk)
+    # Recorded so it can be blacklisted at rotation; the token itself is not stored: a copy in
+    # the database would be a usable credential for anyone who can read it.
+    OutstandingToken.objects.create(
+        user=user,
+        jti=refresh[jwt_settings.JTI_CLAIM],
+        token="",
+        created_at=refresh.current_time,
+        expires_at=datetime_from_epoch(refresh["exp"]),
+    )
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def token_refusal(user: User | None, token: Token, *, session_live: bool | None) -> Exception | None:
+    """Why `user` may not use `token`, or None. `session_live` is None for a token without `sid`."""
+    if user is None:
+        return TokenInvalid(_("No account found for this token."))
+    if not user.is_active:
+        return AuthenticationFailed(_("This account is inactive."), code="user_inactive")
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != (
+        get_md5_hash_password(user.password)
+    ):
+        return AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
+    if session_live is False:
+        return SessionEnded()
+    cutoff = user.tokens_valid_after
+    # `iat` has whole seconds: a token from the second of the cut-off passes this test, and is
+    # refused above by its ended session (every token issued here has one).
+    if cutoff is not None and int(token.get("iat", 0)) < int(cutoff.timestamp()):
+        return SessionEnded()
+    return None
+
+
+def access_token_user(token: AccessToken) -> User:
+    """The user an access token authenticates, or the reason it may not: one query."""
+    users = User.objects.filter(pk=user_id_claim(token))
+    session_id = session_id_claim(token)
+    if session_id is not None:
+        live = AuthSession.objects.filter(pk=session_id, user_id=OuterRef("pk"), ended_at__isnull=True)
+        users = users.annotate(session_live=Exists(live))
+    user = users.first()
+    refusal = token_refusal(
+        user, token, session_live=getattr(user, "session_live", None) if session_id is not None else None
+    )
+    if refusal is not None:
+        raise refusal
+    return user

@@ -1,0 +1,229 @@
+"""Sign-in, token rotation and sign-out: the life of a session.
+
+A login starts an `AuthSession`; its refresh tokens rotate within it, and every token names it
+(`sid`, see apps/accounts/jwt.py). A session ends on sign-out, on sign-out everywhere, on a
+password change or reset, on deactivation, and when a refresh token that was already rotated
+is presented again: that is either a client bug or a stolen token, and nobody can tell which
+copy is the thief's, so the whole family dies (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2).
+"""
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from apps.accounts.jwt import (
+    SessionEnded,
+    SessionRefreshToken,
+    TokenInvalid,
+    refresh_token_issue,
+    session_id_claim,
+    token_decode,
+    token_refusal,
+    user_id_claim,
+)
+from apps.accounts.models import AuthSession, User
+from apps.analytics.models import LoginEvent
+from apps.analytics.services import record_login
+from apps.core.client_address import client_ip
+from apps.logs.services import audit
+
+USER_AGENT_MAX_LENGTH = AuthSession._meta.get_field("user_agent").max_length
+
+
+class InvalidCredentials(AuthenticationFailed):
+    default_detail = _("No active account found with the given credentials.")
+    default_code = "invalid_credentials"
+
+
+class RefreshTokenReused(TokenInvalid):
+    default_detail = _("This refresh token was already used; its session has ended. Sign in again.")
+
+
+# --- Starting and ending sessions -----------------------------------------------------------------------
+def session_start(*, user: User, request=None) -> dict[str, str]:
+    """A new session for `user`, and its first token pair."""
+    session = AuthSession.objects.create(
+        user=user,
+        ip=client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "") if request else "")[:USER_AGENT_MAX_LENGTH],
+    )
+    return refresh_token_issue(session)
+
+
+def _sessions_end(sessions, reason: str) -> int:
+    return sessions.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
+
+
+def sessions_end_all(*, user: User, reason: str) -> int:
+    """End every session of the user, and refuse any token issued before now (also tokens
+    without a session); returns how many sessions were live."""
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(tokens_valid_after=now)
+    user.tokens_valid_after = now
+    return _sessions_end(AuthSession.objects.filter(user=user), reason)
+
+
+# --- Sign-in --------------------------------------------------------------------------------------------
+def _account_id(email: str) -> int | None:
+    return User.objects.with_email(email).values_list("pk", flat=True).first()
+
+
+def login_record(*, email: str, user: User | None, method: str, request) -> None:
+    """Store a sign-in attempt; a failure names the account it was aimed at, when one exists."""
+    record_login(
+        email=email,
+        success=user is not None,
+        method=method,
+        user_id=user.pk if user is not None else _account_id(email),
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "") if request else "",
+    )
+
+
+@transaction.atomic
+def auth_login(*, email: str, password: str, request) -> tuple[User, dict[str, str]]:
+    """Check the credentials, record the attempt, start a session and return its first tokens."""
+    user = authenticate(request, email=email, password=password)
+    login_record(email=email, user=user, method=LoginEvent.Method.PASSWORD, request=request)
+    if user is None:
+        raise InvalidCredentials()
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    audit(action="user.login", actor=user, target=user, request=request)
+    return user, session_start(user=user, request=request)
+
+
+# --- Rotation and sign-out ------------------------------------------------------------------------------
+def _lock(token) -> tuple[OutstandingToken | None, AuthSession | None, bool]:
+    """Lock the token's row, then its session's (always in this order: no deadlock between a
+    refresh and a sign-out), and blacklist the token. The flag says whether this call did; when
+    it did not, the token had been used before.
+    """
+    # get() would drop the model's ordering by user, whose outer join FOR UPDATE cannot lock.
+    outstanding = OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM])
+    outstanding = outstanding.order_by().first()
+    if outstanding is None:
+        return None, None, False
+    session_id = session_id_claim(token)
+    session = None
+    if session_id is not None:
+        session = (
+            AuthSession.objects.select_for_update()
+            .filter(pk=session_id, user_id=user_id_claim(token))
+            .order_by()
+            .first()
+        )
+    _entry, blacklisted_now = BlacklistedToken.objects.get_or_create(token=outstanding)
+    return outstanding, session, blacklisted_now
+
+
+def _reuse_detected(session: AuthSession | None, request) -> Exception:
+    if session is not None and session.is_live:
+        _sessions_end(AuthSession.objects.filter(pk=session.pk), AuthSession.EndReason.REFRESH_REUSE)
+        audit(
+            action="user.session_revoke",
+            target=session.user,
+            changes={"session": [str(session.pk), None], "reason": [None, "refresh_reuse"]},
+            request=request,
+        )
+    return RefreshTokenReused()
+
+
+def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
+    """Rotate a refresh token: the presented one dies, a new pair of the same session is returned.
+
+    Two concurrent refreshes of one token must not both succeed, so the token's row is locked
+    and this call must *create* its blacklist entry. A token whose entry already exists was
+    used before: its session ends, and that must stand although the call fails, so the
+    decision is committed first and the error raised after.
+    """
+    token = token_decode(refresh, SessionRefreshToken)
+    with transaction.atomic():
+        outstanding, session, blacklisted_now = _lock(token)
+        if outstanding is None:
+            refusal, tokens = TokenInvalid(), None
+        elif not blacklisted_now:
+            refusal, tokens = _reuse_detected(session, request), None
+        else:
+            user = session.user if session else User.objects.filter(pk=user_id_claim(token)).first()
+            live = None if session_id_claim(token) is None else bool(session and session.is_live)
+            refusal, tokens = token_refusal(user, token, session_live=live), None
+            if refusal is None and session is None:
+                tokens = session_start(user=user, request=request)  # a token from before sessions
+            elif refusal is None:
+                session.last_refreshed_at = timezone.now()
+                session.save(update_fields=["last_refreshed_at"])
+                tokens = refresh_token_issue(session)
+    if refusal is not None:
+        raise refusal
+    return tokens
+
+
+def auth_logout(*, user: User, refresh: str, request) -> None:
+    """End the session of `refresh`, and that of the access token the call was made with.
+
+    A refresh token that is not the caller's, or is already dead, is a 401 like everywhere else;
+    one that was already rotated also ends its session, as at refresh.
+    """
+    token = token_decode(refresh, SessionRefreshToken)
+    if user_id_claim(token) != user.pk:
+        raise TokenInvalid()
+    with transaction.atomic():
+        outstanding, session, blacklisted_now = _lock(token)
+        if outstanding is None:
+            refusal = TokenInvalid()
+        elif not blacklisted_now:
+            refusal = _reuse_detected(session, request)
+        elif session is not None and not session.is_live:
+            refusal = SessionEnded()
+        else:
+            refusal = None
+            ended = [session.pk] if session is not None else []
+            current = session_id_claim(request.auth) if request is not None and request.auth else None
+            if current is not None:
+                ended.append(current)
+            _sessions_end(AuthSession.objects.filter(user=user, pk__in=ended), AuthSession.EndReason.LOGOUT)
+            audit(action="user.logout", actor=user, target=user, request=request)
+    if refusal is not None:
+        raise refusal
+
+
+@transaction.atomic
+def auth_logout_all(*, user: User, request=None) -> int:
+    """Sign out everywhere: every session ends, every token issued until now is refused."""
+    ended = sessions_end_all(user=user, reason=AuthSession.EndReason.LOGOUT_ALL)
+    audit(
+        action="user.logout_all", actor=user, target=user, changes={"sessions": [ended, 0]}, request=request
+    )
+    return ended
+
+
+@transaction.atomic
+def sessions_revoke(*, sessions, actor: User, request=None) -> int:
+    """Staff end chosen sessions (the admin's action)."""
+    ended = 0
+    for session in sessions.select_related("user").filter(ended_at__isnull=True):
+        ended += _sessions_end(AuthSession.objects.filter(pk=session.pk), AuthSession.EndReason.ADMIN)
+        audit(
+            action="user.session_revoke",
+            actor=actor,
+            target=session.user,
+            changes={"session": [str(session.pk), None], "reason": [None, "admin"]},
+            request=request,
+        )
+    return ended
+
+
+def sessions_prune() -> int:
+    """Delete sessions none of whose tokens can still be valid; returns how many."""
+    cutoff = timezone.now() - jwt_settings.REFRESH_TOKEN_LIFETIME
+    stale = AuthSession.objects.filter(created_at__lt=cutoff).filter(
+        Q(last_refreshed_at__isnull=True) | Q(last_refreshed_at__lt=cutoff)
+    )
+    deleted, _ = stale.delete()
+    return deleted
