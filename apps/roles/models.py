@@ -11,7 +11,7 @@ class Role(TimeStampedModel):
     """
 
     group = models.OneToOneField(Group, on_delete=models.CASCADE, primary_key=True, related_name="role")
-    description = models.TextField(blank=True)
+    description = models.CharField(max_length=500, blank=True)
     is_system = models.BooleanField(
         default=False,
         help_text="Defined in code, kept in shape by `seed_permissions`; cannot be renamed or deleted.",

@@ -1,15 +1,16 @@
 from django.contrib.auth.models import Permission
 from rest_framework import serializers
 
+from apps.core import fields
 from apps.roles.models import Role
 from apps.roles.selectors import permission_name
 
 
-class PermissionSerializer(serializers.ModelSerializer):
+class PermissionSerializer(fields.ModelSerializer):
     name = serializers.SerializerMethodField(help_text="`app_label.codename`, the name roles use.")
-    app_label = serializers.CharField(source="content_type.app_label")
-    model = serializers.CharField(source="content_type.model")
-    description = serializers.CharField(source="name")
+    app_label = fields.CharField(source="content_type.app_label")
+    model = fields.CharField(source="content_type.model")
+    description = fields.CharField(source="name")
 
     class Meta:
         model = Permission
@@ -20,9 +21,9 @@ class PermissionSerializer(serializers.ModelSerializer):
         return permission_name(permission)
 
 
-class RoleSerializer(serializers.ModelSerializer):
+class RoleSerializer(fields.ModelSerializer):
     id = serializers.IntegerField(source="pk", read_only=True)
-    name = serializers.CharField(source="group.name")
+    name = fields.CharField(source="group.name")
     permissions = serializers.SerializerMethodField()
     user_count = serializers.IntegerField(read_only=True)
 
@@ -45,10 +46,15 @@ class RoleSerializer(serializers.ModelSerializer):
 
 
 class RoleWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    name = fields.CharField(max_length=150)
+    description = fields.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=Role._meta.get_field("description").max_length,
+    )
     permissions = serializers.ListField(
-        child=serializers.CharField(max_length=255),
+        child=fields.CharField(max_length=255),
         required=False,
         default=list,
         max_length=1000,
@@ -58,5 +64,5 @@ class RoleWriteSerializer(serializers.Serializer):
 
 class UserRolesSerializer(serializers.Serializer):
     roles = serializers.ListField(
-        child=serializers.CharField(max_length=150), max_length=100, help_text="Role names; replaces all."
+        child=fields.CharField(max_length=150), max_length=100, help_text="Role names; replaces all."
     )

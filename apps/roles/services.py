@@ -9,6 +9,8 @@ from fnmatch import fnmatchcase
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.exceptions import Conflict
@@ -113,6 +115,11 @@ def _diff(before: dict, after: dict) -> dict:
 
 
 def _save_group_name(group: Group) -> None:
+    """Role names are unique ignoring case: checked here for a clear error, guaranteed by a unique
+    index on LOWER(name) (migration roles 0002), which also settles two concurrent creations."""
+    taken = Group.objects.alias(name_lower=Lower("name")).filter(name_lower=Lower(Value(group.name)))
+    if taken.exclude(pk=group.pk).exists():
+        raise ValidationError({"name": [_("A role with that name already exists.")]})
     try:
         with transaction.atomic():
             group.save()
@@ -120,14 +127,17 @@ def _save_group_name(group: Group) -> None:
         raise ValidationError({"name": [_("A role with that name already exists.")]}) from exc
 
 
-def _ensure_may_grant(actor, permission_names) -> None:
-    """Nobody hands out a permission they do not hold themselves (superusers hold them all)."""
+def _ensure_holds(actor, permission_names) -> None:
+    """Nobody hands out, or takes away, a permission they do not hold themselves (superusers hold
+    them all): someone who may manage roles could otherwise strip a role of duties they cannot
+    judge, or escalate by handing out more than they have."""
     if actor is None or actor.is_superuser:
         return
     missing = sorted(set(permission_names) - actor.get_all_permissions())
     if missing:
         raise PermissionDenied(
-            _("You cannot grant permissions you do not hold: %(names)s.") % {"names": ", ".join(missing)}
+            _("You cannot grant or remove permissions you do not hold: %(names)s.")
+            % {"names": ", ".join(missing)}
         )
 
 
@@ -136,7 +146,7 @@ def role_create(
     *, name: str, description: str = "", permissions: list[str] = (), actor, request=None
 ) -> Role:
     granted = _permissions_by_name(list(permissions))
-    _ensure_may_grant(actor, permissions)
+    _ensure_holds(actor, permissions)
     group = Group(name=name)
     _save_group_name(group)
     group.permissions.set(granted)
@@ -157,13 +167,13 @@ def role_update(*, role: Role, data: dict, actor, request=None) -> Role:
         _save_group_name(role.group)
     if "description" in data:
         role.description = data["description"]
-        role.save(update_fields=["description", "updated_at"])
     if "permissions" in data:
         granted = _permissions_by_name(data["permissions"])
-        _ensure_may_grant(actor, set(data["permissions"]) - set(before["permissions"]))
+        _ensure_holds(actor, set(data["permissions"]) ^ set(before["permissions"]))
         role.group.permissions.set(granted)
     changes = _diff(before, _state(role))
     if changes:
+        role.save(update_fields=["description", "updated_at"])  # also when only permissions changed
         audit(action="role.update", actor=actor, target=role, changes=changes, request=request)
     return role
 
@@ -196,8 +206,9 @@ def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[
     if user.is_superuser and not actor.is_superuser:
         raise PermissionDenied(_("Only a superuser can change a superuser's roles."))
     before = sorted(user.groups.values_list("name", flat=True))
-    added = [role for role in roles if role.name not in before]
-    _ensure_may_grant(actor, {permission_name(p) for role in added for p in role.group.permissions.all()})
+    changed = set(before) ^ {role.name for role in roles}
+    changed_permissions = Permission.objects.filter(group__name__in=changed).select_related("content_type")
+    _ensure_holds(actor, {permission_name(p) for p in changed_permissions})
     user.groups.set([role.group for role in roles])
     after = sorted(role.name for role in roles)
     if before != after:
