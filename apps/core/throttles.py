@@ -1,20 +1,27 @@
-"""Rate limits for the endpoints attackers aim at (login, registration, password reset, email).
+"""Rate limits: general ones on every request, security ones where attackers aim.
 
-These must not switch off silently when Redis is down. The general cache ignores Redis
-errors (a miss is harmless there, but an empty throttle history means "no limit"), so
-these throttles use their own cache alias, `throttle`, which raises, and fall back to a
-per-process memory cache while Redis is unreachable: limits stay on, counted per worker
-process instead of globally, until Redis is back.
+General limits (`AnonRateThrottle`, `UserRateThrottle`) run on every request, so they cost one
+pipelined Redis round trip: a fixed-window counter (`SET NX EX` then `INCR`). DRF's own throttles
+read and rewrite a pickled list of every request's timestamp in the window (up to 1,200 entries at
+the default user rate) on each request. A fixed window lets a burst of up to twice the rate
+through across a window's edge, which is fine for limits that only keep one client from hogging
+the service. They use the general cache, so they lapse while Redis is down.
 
-Every throttle here, the general ones included, identifies the caller by
-`apps.core.client_address.client_ip`: DRF's own `get_ident` believes the client's
-`X-Forwarded-For` unless NUM_PROXIES is set, which let anyone buy a fresh budget per request.
+Security limits (login, registration, password reset, email) must not switch off silently when
+Redis is down, and keep DRF's sliding window, which the failed-login reservation needs. They use
+their own cache alias, `throttle`, which raises, and fall back to a per-process memory cache while
+Redis is unreachable: limits stay on, counted per worker process instead of globally, until Redis
+is back.
+
+Every throttle here identifies the caller by `apps.core.client_address.client_ip`: DRF's own
+`get_ident` believes the client's `X-Forwarded-For` unless NUM_PROXIES is set, which let anyone buy a
+fresh budget per request.
 """
 
 import hashlib
 import logging
 
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from rest_framework import throttling
 
 from apps.core.client_address import client_ip
@@ -66,12 +73,63 @@ class ClientAddressMixin:
         return client_ip(request) or ""
 
 
-class AnonRateThrottle(ClientAddressMixin, throttling.AnonRateThrottle):
-    """DRF's general limit for anonymous callers, per client address."""
+def _count(key: str, window_seconds: int) -> int | None:
+    """Add one to the counter `key`, created with an expiry if new; None when the cache fails."""
+    try:
+        client = getattr(cache, "client", None)
+        if hasattr(client, "get_client"):  # django-redis: one round trip, atomic on the server
+            full_key = cache.make_and_validate_key(key)
+            pipe = client.get_client(write=True).pipeline(transaction=False)
+            pipe.set(full_key, 0, ex=window_seconds, nx=True)
+            pipe.incr(full_key)
+            return pipe.execute()[-1]
+        cache.add(key, 0, window_seconds)
+        return cache.incr(key)
+    except Exception:  # Redis down or a key evicted between the two steps: no general limit now
+        return None
 
 
-class UserRateThrottle(ClientAddressMixin, throttling.UserRateThrottle):
-    """DRF's general limit per signed-in user (per client address when anonymous)."""
+class FixedWindowRateThrottle(ClientAddressMixin, throttling.SimpleRateThrottle):
+    """At most `num_requests` per window of `duration` seconds, aligned to the clock."""
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        count = _count(f"{key}:{window}", self.duration)
+        if count is not None and count > self.num_requests:
+            return self.throttle_failure()
+        return True
+
+    def wait(self) -> float:
+        return max(self.window_ends - self.now, 1)
+
+
+class AnonRateThrottle(FixedWindowRateThrottle):
+    """The general limit for anonymous callers, per client address (`THROTTLE_ANON_RATE`)."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class UserRateThrottle(FixedWindowRateThrottle):
+    """The general limit per signed-in user, per client address when anonymous (`THROTTLE_USER_RATE`)."""
+
+    scope = "user"
+
+    def get_cache_key(self, request, view):
+        signed_in = request.user and request.user.is_authenticated
+        ident = request.user.pk if signed_in else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class SecurityThrottle(ClientAddressMixin, throttling.SimpleRateThrottle):
