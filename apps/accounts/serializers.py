@@ -9,23 +9,23 @@ from apps.accounts.models import User
 from apps.core import fields
 
 
-class UserSerializer(fields.ModelSerializer):
-    """An account as its owner and staff see it."""
+class UserSerializer(serializers.Serializer):
+    """An account as its owner and staff see it. Read-only, and a plain Serializer on purpose:
+    a ModelSerializer introspects the model to build its fields on every request, which cost
+    more than the rows themselves on a detail or `users/me/`."""
+
+    id = serializers.IntegerField(read_only=True)
+    email = fields.EmailField(read_only=True)
+    username = fields.CharField(read_only=True)
+    full_name = fields.CharField(read_only=True)
+    phone = fields.CharField(read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+    email_verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    date_joined = serializers.DateTimeField(read_only=True)
+    last_login = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
-        model = User
-        fields = [
-            "id",
-            "email",
-            "username",
-            "full_name",
-            "phone",
-            "is_active",
-            "email_verified_at",
-            "date_joined",
-            "last_login",
-        ]
-        read_only_fields = fields
+        ref_name = "User"
 
 
 class UniqueUsernameMixin:

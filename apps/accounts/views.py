@@ -1,5 +1,5 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -23,7 +23,7 @@ from apps.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from apps.core.api import public_action
+from apps.core.api import GenericViewSet, public_action
 from apps.core.throttles import (
     EmailVerificationResendThrottle,
     LoginFailureThrottle,
@@ -47,7 +47,7 @@ def _validated(serializer_class, request, **kwargs) -> dict:
 
 
 @extend_schema(tags=["auth"])
-class AuthViewSet(viewsets.GenericViewSet):
+class AuthViewSet(GenericViewSet):
     """Sign-in, tokens, registration, password and email flows."""
 
     action_permissions = {
@@ -213,7 +213,7 @@ class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    GenericViewSet,
 ):
     queryset = selectors.user_list()
     serializer_class = UserSerializer
@@ -222,6 +222,11 @@ class UserViewSet(
     ordering_fields = ["id", "email", "username", "full_name", "date_joined", "last_login"]
     ordering = ["id"]
     action_permissions = {"me": [], "roles": ["accounts.manage_roles"]}
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.user_list_for_display()
+        return super().get_queryset()
 
     def get_throttles(self):
         throttles = super().get_throttles()

@@ -1,5 +1,6 @@
 """Small building blocks for ViewSets."""
 
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 
@@ -11,3 +12,16 @@ def public_action(**kwargs):
     sends along does not stand between it and the endpoint that would fix it.
     """
     return action(authentication_classes=[], permission_classes=[AllowAny], **kwargs)
+
+
+class GenericViewSet(viewsets.GenericViewSet):
+    """DRF's GenericViewSet, with the filter backends run only for `list`.
+
+    DRF's get_object() runs them too, so every retrieve, update and custom detail action built a
+    django-filter form and parsed search and ordering parameters that cannot apply to one object.
+    """
+
+    def filter_queryset(self, queryset):
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)

@@ -1,7 +1,8 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import mixins
 
+from apps.core.api import GenericViewSet
 from apps.core.pagination import CursorPagination
 from apps.logs.filters import AuditLogFilter
 from apps.logs.models import AuditLog
@@ -13,7 +14,7 @@ from apps.logs.serializers import AuditLogSerializer
     retrieve=extend_schema(summary="One audit entry", description="Needs `logs.view_auditlog`."),
 )
 @extend_schema(tags=["audit"])
-class AuditLogViewSet(viewsets.ReadOnlyModelViewSet):
+class AuditLogViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = AuditLog.objects.all()
     serializer_class = AuditLogSerializer
     # The trail is searched by its filters and always newest first: no `search`, no `ordering`.

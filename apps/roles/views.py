@@ -1,8 +1,9 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.response import Response
 
+from apps.core.api import GenericViewSet
 from apps.roles import selectors, services
 from apps.roles.filters import PermissionFilter
 from apps.roles.serializers import PermissionSerializer, RoleSerializer, RoleWriteSerializer
@@ -42,7 +43,7 @@ class RoleViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    GenericViewSet,
 ):
     serializer_class = RoleSerializer
     lookup_value_regex = r"[0-9]{1,18}"  # anything else is no role: 404 before the database
@@ -76,7 +77,7 @@ class RoleViewSet(
 
 @extend_schema_view(list=extend_schema(summary="Every permission a role can hold"))
 @extend_schema(tags=["roles"], description="Needs `accounts.manage_roles`.")
-class PermissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class PermissionViewSet(mixins.ListModelMixin, GenericViewSet):
     serializer_class = PermissionSerializer
     filterset_class = PermissionFilter
     search_fields = ["codename", "name"]

@@ -192,3 +192,11 @@ class TestUserDetail:
         root = make_user(is_superuser=True)
         other = make_user()
         assert api(root).get(self.url(other)).status_code == 200
+
+
+def test_filters_shape_lists_only_a_detail_answers_its_object_whatever_the_query(api, make_user):
+    other = make_user(full_name="Grace Hopper")
+    staff = make_user("accounts.view_user")
+    response = api(staff).get(f"/api/v1/users/{other.pk}/", {"search": "nobody", "is_active": "2"})
+    assert response.status_code == 200
+    assert response.json()["id"] == other.pk
