@@ -14,7 +14,7 @@ session's primary key folded into that same query.
 
 import uuid
 
-from django.db.models import Exists, OuterRef
+from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import (
     AuthenticationFailed,
@@ -128,17 +128,35 @@ def token_refusal(user: User | None, token: Token, *, session_live: bool | None)
     return None
 
 
+def _user_with_session_state(user_id: int, session_id: uuid.UUID) -> User | None:
+    """The user row and whether the session is live, in one statement.
+
+    Written as SQL because it runs on every authenticated request: compiling the same query
+    through the ORM (a filter, an Exists annotation, LIMIT) cost about a millisecond of CPU each
+    time, more than the database took to answer it.
+    """
+    connection = connections[router.db_for_read(User)]
+    quote = connection.ops.quote_name
+    sessions = AuthSession._meta
+    sql = (
+        f"SELECT u.*, EXISTS(SELECT 1 FROM {quote(sessions.db_table)} s"  # noqa: S608 - names are ours
+        f" WHERE s.{quote(sessions.pk.column)} = %s AND s.{quote(sessions.get_field('user').column)} = u.id"
+        f" AND s.{quote(sessions.get_field('ended_at').column)} IS NULL) AS session_live"
+        f" FROM {quote(User._meta.db_table)} u WHERE u.id = %s"
+    )
+    params = [sessions.pk.get_db_prep_value(session_id, connection), user_id]
+    return next(iter(User.objects.db_manager(connection.alias).raw(sql, params)), None)
+
+
 def access_token_user(token: AccessToken) -> User:
     """The user an access token authenticates, or the reason it may not: one query."""
-    users = User.objects.filter(pk=user_id_claim(token))
-    session_id = session_id_claim(token)
-    if session_id is not None:
-        live = AuthSession.objects.filter(pk=session_id, user_id=OuterRef("pk"), ended_at__isnull=True)
-        users = users.annotate(session_live=Exists(live))
-    user = users.first()
-    refusal = token_refusal(
-        user, token, session_live=getattr(user, "session_live", None) if session_id is not None else None
-    )
+    user_id, session_id = user_id_claim(token), session_id_claim(token)
+    if session_id is None:
+        user, session_live = User.objects.filter(pk=user_id).first(), None
+    else:
+        user = _user_with_session_state(user_id, session_id)
+        session_live = bool(user.session_live) if user is not None else False
+    refusal = token_refusal(user, token, session_live=session_live)
     if refusal is not None:
         raise refusal
     return user
