@@ -65,8 +65,8 @@ worker: install ## Run a Celery worker (needs CELERY_BROKER_URL)
 beat: install ## Run Celery beat (needs CELERY_BROKER_URL)
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
 
-bench: install ## Run the benchmarks (see benchmarks/README.md)
-	$(BIN)/python benchmarks/run.py
+bench: install ## Run a benchmark: make bench [SCENARIO=requests] [ARGS="--rounds 3"] (benchmarks/README.md)
+	$(BIN)/python -m benchmarks $(or $(SCENARIO),login) $(ARGS)
 
 check-deploy: install ## Django's deployment checks against the production settings (needs the prod env)
 	DJANGO_SETTINGS_MODULE=config.settings.prod $(MANAGE) check --deploy --fail-level WARNING

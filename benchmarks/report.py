@@ -1,0 +1,49 @@
+"""Printing and saving results: labelled rows, plain-text tables, JSON."""
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.options import log
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def machine() -> dict:
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def print_rows(rows: list[tuple[str, object]]) -> None:
+    """A heading for each (label, None), an indented `label  value` line for the others."""
+    for label, value in rows:
+        if value is None:
+            print(label)
+            continue
+        if isinstance(value, dict):
+            value = " ".join(f"{k}={v}" for k, v in value.items())
+        print(f"  {label:<24} {value}")
+
+
+def table(headers: list[str], rows: list[list[object]], indent: str = "  ") -> str:
+    """Left-aligned first column, right-aligned others."""
+    cells = [headers] + [["-" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        parts = [row[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append(indent + "  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    log(f"wrote {path}")
