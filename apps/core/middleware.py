@@ -89,7 +89,10 @@ class ApiPathMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _is_api_path(request.path_info):
+        # A slashed path needs nothing here unless DEBUG would answer its 404 with HTML; skipping
+        # it spares every ordinary API request a second URL resolution.
+        slashed_and_plain = request.path_info.endswith("/") and not settings.DEBUG
+        if _is_api_path(request.path_info) and not slashed_and_plain:
             urlconf = getattr(request, "urlconf", None)
             if not is_valid_path(request.path_info, urlconf):
                 slashed = f"{request.path_info}/"

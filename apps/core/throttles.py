@@ -1,7 +1,8 @@
 """Rate limits: general ones on every request, security ones where attackers aim.
 
 General limits (`AnonRateThrottle`, `UserRateThrottle`) run on every request, so they cost one
-pipelined Redis round trip: a fixed-window counter (`SET NX EX` then `INCR`). DRF's own throttles
+Redis round trip: a fixed-window counter (`INCR`, and `EXPIRE` on a window's first count, in
+one Lua script). DRF's own throttles
 read and rewrite a pickled list of every request's timestamp in the window (up to 1,200 entries at
 the default user rate) on each request. A fixed window lets a burst of up to twice the rate
 through across a window's edge, which is fine for limits that only keep one client from hogging
@@ -73,16 +74,25 @@ class ClientAddressMixin:
         return client_ip(request) or ""
 
 
+# INCR, and on the first count of a window its expiry: atomic on the server, one round trip.
+_COUNT_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+_scripts = {}
+
+
 def _count(key: str, window_seconds: int) -> int | None:
     """Add one to the counter `key`, created with an expiry if new; None when the cache fails."""
     try:
         client = getattr(cache, "client", None)
-        if hasattr(client, "get_client"):  # django-redis: one round trip, atomic on the server
-            full_key = cache.make_and_validate_key(key)
-            pipe = client.get_client(write=True).pipeline(transaction=False)
-            pipe.set(full_key, 0, ex=window_seconds, nx=True)
-            pipe.incr(full_key)
-            return pipe.execute()[-1]
+        if hasattr(client, "get_client"):  # django-redis
+            redis_client = client.get_client(write=True)
+            script = _scripts.get(id(redis_client))
+            if script is None:
+                script = _scripts[id(redis_client)] = redis_client.register_script(_COUNT_SCRIPT)
+            return script(keys=[cache.make_and_validate_key(key)], args=[window_seconds])
         cache.add(key, 0, window_seconds)
         return cache.incr(key)
     except Exception:  # Redis down or a key evicted between the two steps: no general limit now

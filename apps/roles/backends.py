@@ -2,7 +2,8 @@
 
 Checking a permission costs Django two queries (the user's own permissions and their
 groups' permissions) on the first check of every request. The set changes rarely, so it
-is cached (Redis in production) under a key that includes a global version number:
+is cached (Redis in production), each entry with the global version number it was computed
+under, read together with the current version in one round trip:
 
 - a change to one user's groups or direct permissions deletes that user's entry;
 - a change to any group's permissions, or a group's deletion, bumps the version, which
@@ -19,16 +20,8 @@ CACHE_TIMEOUT_SECONDS = 5 * 60
 VERSION_KEY = "perms:version"
 
 
-def _version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = 1
-        cache.add(VERSION_KEY, version, None)
-    return version
-
-
 def _key(user_id: int) -> str:
-    return f"perms:{_version()}:user:{user_id}"
+    return f"perms:user:{user_id}"
 
 
 def _forget_user_now(user_id: int) -> None:
@@ -38,7 +31,7 @@ def _forget_user_now(user_id: int) -> None:
 def _forget_everyone_now() -> None:
     try:
         cache.incr(VERSION_KEY)
-    except ValueError:  # not set yet (or evicted): the next read starts a fresh version
+    except ValueError:  # not set yet (or evicted): start a version no entry was stored under
         cache.set(VERSION_KEY, 2, None)
 
 
@@ -54,16 +47,33 @@ def forget_everyone() -> None:
     transaction.on_commit(_forget_everyone_now, robust=True)
 
 
+def remember(user_id: int, permissions: set[str], version: int) -> None:
+    cache.set(_key(user_id), (version, permissions), CACHE_TIMEOUT_SECONDS)
+
+
+def _cached(user_id: int) -> tuple[set[str] | None, int]:
+    """The cached set (None when absent or of an older version) and the current version, in one
+    round trip: the entry carries the version it was computed under."""
+    found = cache.get_many([VERSION_KEY, _key(user_id)])
+    version = found.get(VERSION_KEY)
+    if version is None:
+        version = 1
+        cache.add(VERSION_KEY, version, None)
+    entry = found.get(_key(user_id))
+    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+        return entry[1], version
+    return None, version
+
+
 class CachedModelBackend(ModelBackend):
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if hasattr(user_obj, "_perm_cache"):
             return user_obj._perm_cache
-        key = _key(user_obj.pk)
-        permissions = cache.get(key)
+        permissions, version = _cached(user_obj.pk)
         if permissions is None:
             permissions = super().get_all_permissions(user_obj)
-            cache.set(key, permissions, CACHE_TIMEOUT_SECONDS)
+            remember(user_obj.pk, permissions, version)
         user_obj._perm_cache = permissions
         return permissions
