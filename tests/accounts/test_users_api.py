@@ -200,3 +200,12 @@ def test_filters_shape_lists_only_a_detail_answers_its_object_whatever_the_query
     response = api(staff).get(f"/api/v1/users/{other.pk}/", {"search": "nobody", "is_active": "2"})
     assert response.status_code == 200
     assert response.json()["id"] == other.pk
+
+
+def test_an_account_is_shown_with_exactly_its_declared_fields(api, make_user):
+    from apps.accounts.serializers import UserSerializer
+
+    user = make_user()
+    body = api(user).get("/api/v1/users/me/").json()
+    assert list(body) == list(UserSerializer().fields)
+    assert body["date_joined"].endswith("Z") and body["last_login"] is None
