@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
 from apps.accounts.models import AuthSession, User
+from apps.core.admin import ReadOnlyModelAdmin
 from apps.logs.services import audit
 
 # Never written to the audit trail, not even as "changed".
@@ -215,7 +216,7 @@ class SessionStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuthSession)
-class AuthSessionAdmin(admin.ModelAdmin):
+class AuthSessionAdmin(ReadOnlyModelAdmin):
     """Sign-in sessions, read-only: staff look them up and end them, nobody edits them."""
 
     list_display = ["user", "created_at", "last_refreshed_at", "ended_at", "end_reason", "ip"]
@@ -234,15 +235,6 @@ class AuthSessionAdmin(admin.ModelAdmin):
         "user_agent",
     ]
     actions = ["end_sessions"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("End selected sessions"), permissions=["view"])
     def end_sessions(self, request, queryset):
