@@ -2,6 +2,7 @@ from datetime import UTC
 
 from django import forms
 from django_filters import IsoDateTimeFilter, NumberFilter
+from django_filters import rest_framework as rest_framework_filters
 from django_filters.fields import IsoDateTimeField
 
 
@@ -28,3 +29,22 @@ class IntegerFilter(NumberFilter):
     valid query that silently matches nothing."""
 
     field_class = forms.IntegerField
+
+
+class DjangoFilterBackend(rest_framework_filters.DjangoFilterBackend):
+    """django-filter's backend, skipped when no query parameter is one of the FilterSet's.
+
+    Building the FilterSet and its form costs about 0.2 ms of CPU on every list request, to filter
+    nothing. A parameter counts as the FilterSet's when it starts with a filter's name (range
+    widgets read `<name>_min`, `<name>_after` and the like); those requests go through it, its
+    validation errors included.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = tuple(filterset_class.base_filters)
+        if not any(param.startswith(names) for param in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

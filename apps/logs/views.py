@@ -1,8 +1,8 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
 from apps.core.api import GenericViewSet
+from apps.core.filters import DjangoFilterBackend
 from apps.core.pagination import CursorPagination
 from apps.logs.filters import AuditLogFilter
 from apps.logs.models import AuditLog
