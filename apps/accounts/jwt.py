@@ -162,11 +162,12 @@ def _user_with_session_state(user_id: int, session_id: uuid.UUID) -> tuple[User 
         row = cursor.fetchone()
     if row is None:
         return None, False
+    *columns, session_live = row
     values = [
         converter(value, expression, connection) if converter else value
-        for value, (converter, expression) in zip(row, _converters(alias), strict=False)
+        for value, (converter, expression) in zip(columns, _converters(alias), strict=True)
     ]
-    return User.from_db(alias, attnames, values), bool(row[-1])
+    return User.from_db(alias, attnames, values), bool(session_live)
 
 
 @lru_cache(maxsize=4)
