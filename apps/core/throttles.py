@@ -23,6 +23,7 @@ import hashlib
 import logging
 
 from django.core.cache import cache, caches
+from redis.commands.core import Script
 from rest_framework import throttling
 
 from apps.core.client_address import client_ip
@@ -80,7 +81,8 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
-_scripts = {}
+# Given as bytes, the script needs no client to compute its SHA; each call names its client.
+_count_script = Script(None, _COUNT_SCRIPT.encode())
 
 
 def _count(key: str, window_seconds: int) -> int | None:
@@ -88,11 +90,8 @@ def _count(key: str, window_seconds: int) -> int | None:
     try:
         client = getattr(cache, "client", None)
         if hasattr(client, "get_client"):  # django-redis
-            redis_client = client.get_client(write=True)
-            script = _scripts.get(id(redis_client))
-            if script is None:
-                script = _scripts[id(redis_client)] = redis_client.register_script(_COUNT_SCRIPT)
-            return script(keys=[cache.make_and_validate_key(key)], args=[window_seconds])
+            key = cache.make_and_validate_key(key)
+            return _count_script(keys=[key], args=[window_seconds], client=client.get_client(write=True))
         cache.add(key, 0, window_seconds)
         return cache.incr(key)
     except Exception:  # Redis down or a key evicted between the two steps: no general limit now
