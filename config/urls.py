@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -14,6 +15,9 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+# Uploaded files from local storage, in development only (`static()` adds nothing unless DEBUG):
+# production serves them from the web server, a CDN or S3.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "apps.core.exceptions.bad_request"
 handler403 = "apps.core.exceptions.permission_denied"

@@ -1,4 +1,4 @@
-"""Serializer fields and a ModelSerializer base that take JSON strings only.
+"""Serializer fields and a ModelSerializer base that take exactly the JSON type the schema names.
 
 DRF's CharField quietly turns a number into text (`0` -> `"0"`), so a client that sends the wrong
 type gets a 2xx and a value it never meant, while the OpenAPI schema promises a string. Every text
@@ -33,3 +33,25 @@ class ModelSerializer(serializers.ModelSerializer):
         models.TextField: CharField,
         models.EmailField: EmailField,
     }
+
+
+class BooleanField(serializers.BooleanField):
+    """JSON `true` or `false` only: DRF also takes 1, 0, "yes", "on" and friends."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class IntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF also takes "5", 5.0 and true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class DecimalField(StringOnlyMixin, serializers.DecimalField):
+    """A decimal as a JSON string ("19.99"), as the schema says, so no float rounding is involved."""

@@ -4,6 +4,8 @@ from django import forms
 from django_filters import IsoDateTimeFilter, NumberFilter
 from django_filters import rest_framework as rest_framework_filters
 from django_filters.fields import IsoDateTimeField
+from rest_framework import filters as drf_filters
+from rest_framework.exceptions import ValidationError
 
 
 class BoundedIsoDateTimeField(IsoDateTimeField):
@@ -48,3 +50,32 @@ class DjangoFilterBackend(rest_framework_filters.DjangoFilterBackend):
         if not any(param.startswith(names) for param in request.query_params):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+class OrderingFilter(drf_filters.OrderingFilter):
+    """DRF's `ordering`, with an unknown or disallowed field a 400 naming it.
+
+    DRF drops the fields it does not know and silently serves the default order, so a client's
+    typo looks like a working sort. The view's `ordering` always ends in a unique column, so that
+    equal sort keys (two products at one price) still page in a stable order.
+    """
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.getlist(self.ordering_param)
+        if not params or params == [""]:
+            return self.get_default_ordering(view)
+        allowed = {name for name, _label in self.get_valid_fields(queryset, view, {"request": request})}
+        fields = [term.strip() for term in ",".join(params).split(",") if term.strip()]
+        unknown = [term for term in fields if term.lstrip("-") not in allowed]
+        if unknown or not fields:
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        "Unknown ordering field: {}. Allowed: {}.".format(
+                            ", ".join(unknown) or "(none)", ", ".join(sorted(allowed))
+                        )
+                    ]
+                }
+            )
+        tie_breaker = [term for term in (self.get_default_ordering(view) or ()) if term.lstrip("-") == "id"]
+        return fields + [t for t in tie_breaker if t.lstrip("-") not in {f.lstrip("-") for f in fields}]

@@ -48,6 +48,7 @@ DJANGO_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram search on PostgreSQL; harmless on SQLite
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
@@ -63,6 +64,7 @@ LOCAL_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.roles",
+    "apps.products",
     "apps.analytics",
     "apps.logs",
 ]
@@ -206,13 +208,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# --- Static files ---------------------------------------------------------------------------------------
+# --- Static and media files -----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
+MEDIA_URL = env("MEDIA_URL", default="/media/")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploaded files (product images) go to S3 when a bucket is named; credentials come from the usual
+# AWS variables or the instance role, never from here.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default=None)
+    AWS_DEFAULT_ACL = None  # the bucket's policy decides
+    AWS_S3_FILE_OVERWRITE = False
+    AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=False)
+
+# --- Catalog --------------------------------------------------------------------------------------------
+PRODUCT_IMAGE_MAX_BYTES = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# Anonymous catalog reads are cached this long at most; every catalog write invalidates them at once.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
+# A product list counts its matches up to this number; past it, `count` is this number and
+# `count_capped` is true, and pages end there (narrow the search to reach the rest).
+CATALOG_COUNT_CAP = env.int("CATALOG_COUNT_CAP", default=10_000)
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -255,7 +277,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "apps.core.filters.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "apps.core.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.throttles.AnonRateThrottle",

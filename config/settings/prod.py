@@ -6,7 +6,7 @@ Refuses to start without the settings that have no safe default.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
-from .base import DATABASES, LOG_LEVEL, REST_FRAMEWORK, env, logging_config
+from .base import DATABASES, LOG_LEVEL, REST_FRAMEWORK, STORAGES, env, logging_config
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -34,7 +34,7 @@ CSRF_COOKIE_SECURE = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -21,8 +21,16 @@ def seeded(db):
 def role_manager(make_user):
     # Holds what the tests hand out: nobody can grant a permission they do not hold.
     return make_user(
-        "accounts.manage_roles", "accounts.view_user", "logs.view_auditlog", "analytics.view_loginevent"
+        "accounts.manage_roles",
+        "accounts.view_user",
+        "logs.view_auditlog",
+        "analytics.view_loginevent",
+        *(f"products.{verb}_{model}" for verb in ("add", "change", "delete", "view") for model in CATALOG),
+        "products.adjust_stock",
     )
+
+
+CATALOG = ("category", "product", "stockmovement")
 
 
 def role_named(name: str) -> Role:

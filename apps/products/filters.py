@@ -1,0 +1,68 @@
+import django_filters
+from django import forms
+from django.core.validators import MinValueValidator
+
+from apps.products.models import MAX_PRICE, Category, Product
+from apps.products.selectors import product_search
+
+BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+SEARCH_MIN_LENGTH = 3  # shorter terms have no trigram to look up: every row would be read
+
+
+class PriceField(forms.DecimalField):
+    def __init__(self, *args, **kwargs):
+        kwargs.update(max_digits=10, decimal_places=2, max_value=MAX_PRICE, validators=[MinValueValidator(0)])
+        super().__init__(*args, **kwargs)
+
+
+class PriceFilter(django_filters.NumberFilter):
+    field_class = PriceField
+
+
+def _boolean(**kwargs):
+    # A typed choice, so `?in_stock=maybe` is a 400 instead of being silently ignored.
+    return django_filters.TypedChoiceFilter(
+        choices=BOOLEAN_CHOICES, coerce=lambda value: value == "true", **kwargs
+    )
+
+
+class CategoryFilter(django_filters.FilterSet):
+    is_active = _boolean(help_text="Staff only: the public sees active categories alone.")
+
+    class Meta:
+        model = Category
+        fields = ["is_active"]
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter(
+        method="filter_category", max_length=120, help_text="A category's id or slug."
+    )
+    min_price = PriceFilter(field_name="price", lookup_expr="gte", help_text="Price at least this.")
+    max_price = PriceFilter(field_name="price", lookup_expr="lte", help_text="Price at most this.")
+    in_stock = _boolean(method="filter_in_stock", help_text="`true`: stock above zero; `false`: sold out.")
+    is_active = _boolean(help_text="Staff only: the public catalog holds active products alone.")
+    search = django_filters.CharFilter(
+        method="filter_search",
+        min_length=SEARCH_MIN_LENGTH,
+        max_length=100,
+        help_text=(
+            f"Case-insensitive substring of the name, SKU or description; at least {SEARCH_MIN_LENGTH} "
+            "characters."
+        ),
+    )
+
+    class Meta:
+        model = Product
+        fields = ["category", "min_price", "max_price", "in_stock", "is_active", "search"]
+
+    def filter_category(self, queryset, name, value: str):
+        if value.isascii() and value.isdigit():
+            return queryset.filter(category_id=int(value)) if len(value) <= 18 else queryset.none()
+        return queryset.filter(category__slug=value)
+
+    def filter_in_stock(self, queryset, name, value: bool):
+        return queryset.filter(stock__gt=0) if value else queryset.filter(stock=0)
+
+    def filter_search(self, queryset, name, value: str):
+        return product_search(queryset, value)

@@ -1,0 +1,50 @@
+"""Catalog pages: the project's page numbers, with a count that stops at a cap.
+
+An exact `COUNT(*)` reads every matching row: at a million products it costs more than the page
+itself, and grows with the catalog. The count here reads at most `CATALOG_COUNT_CAP + 1` rows, so
+a page costs the same at ten thousand products as at a million. Past the cap, `count` is the cap,
+`count_capped` is true, and the last page is the one that holds the cap-th match: a client reaches
+the rest by narrowing the filters, as with any search engine.
+"""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+from apps.core.pagination import PageNumberPagination
+
+
+class CappedCountPaginator(Paginator):
+    @cached_property
+    def matches(self) -> int:
+        """Matches counted up to one past the cap."""
+        return self.object_list[: settings.CATALOG_COUNT_CAP + 1].count()
+
+    @property
+    def count_capped(self) -> bool:
+        return self.matches > settings.CATALOG_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.matches, settings.CATALOG_COUNT_CAP)
+
+
+class CatalogPagination(PageNumberPagination):
+    django_paginator_class = CappedCountPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.count_capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count"]["description"] = (
+            "Matches, counted up to the cap; with `count_capped`, at least this many."
+        )
+        schema["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "More matches exist than `count` says; narrow the filters to reach them.",
+        }
+        schema["required"] = [*schema.get("required", []), "count_capped"]
+        return schema

@@ -1,0 +1,252 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from apps.core.api import GenericViewSet
+from apps.core.pagination import CursorPagination
+from apps.products import cache, selectors, services
+from apps.products.filters import CategoryFilter, ProductFilter
+from apps.products.models import Category, Product
+from apps.products.pagination import CatalogPagination
+from apps.products.serializers import (
+    CategorySerializer,
+    CategoryWriteSerializer,
+    ProductSerializer,
+    ProductWriteSerializer,
+    StaffProductSerializer,
+    StockAdjustmentResultSerializer,
+    StockAdjustSerializer,
+    StockMovementSerializer,
+)
+
+PUBLIC_READS = (
+    "Anyone may read the active catalog, without a token. Staff with `products.view_product` also "
+    "see inactive entries. Public answers are cached and every catalog write invalidates them at once."
+)
+CATEGORY_IN_USE = OpenApiResponse(description="The category still has products; deactivate it instead.")
+NOT_ENOUGH_STOCK = OpenApiResponse(description="The change would take stock below zero (or above the cap).")
+
+
+def _validated(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class CachedPublicReadsMixin:
+    """`list` and `retrieve` answered from the cache for callers who see the public catalog.
+
+    The cached value is the rendered JSON, so a hit skips the database, the serializer and the
+    renderer; it still passes authentication and throttling like any request.
+    """
+
+    def _public(self) -> bool:
+        return not selectors.sees_inactive(self.request.user)
+
+    def _cached(self, kind: str, render):
+        if not self._public():
+            return render()
+        key = cache.response_key(kind, self.request)
+        body = cache.cached_body(key)
+        if body is None:
+            response = render()
+            if response.status_code != status.HTTP_200_OK:
+                return response
+            body = JSONRenderer().render(response.data)
+            cache.cache_body(key, body)
+        return Response(_Rendered(body), content_type="application/json")
+
+    def list(self, request, *args, **kwargs):
+        return self._cached(
+            "list", lambda: super(CachedPublicReadsMixin, self).list(request, *args, **kwargs)
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._cached(
+            "detail", lambda: super(CachedPublicReadsMixin, self).retrieve(request, *args, **kwargs)
+        )
+
+
+class _Rendered(bytes):
+    """Already-rendered JSON: the renderer passes it through untouched (see CatalogJSONRenderer)."""
+
+
+class CatalogJSONRenderer(JSONRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, _Rendered):
+            return bytes(data)
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List categories", description=PUBLIC_READS),
+    retrieve=extend_schema(summary="Read a category", description=PUBLIC_READS),
+    create=extend_schema(
+        summary="Create a category",
+        request=CategoryWriteSerializer,
+        responses={201: CategorySerializer},
+        description="Needs `products.add_category`.",
+    ),
+    partial_update=extend_schema(
+        summary="Change a category",
+        request=CategoryWriteSerializer(partial=True),
+        responses={200: CategorySerializer},
+        description="Needs `products.change_category`.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a category",
+        responses={204: None, 409: CATEGORY_IN_USE},
+        description="Needs `products.delete_category`. A category with products stays (409): deactivate it.",
+    ),
+)
+@extend_schema(tags=["catalog"])
+class CategoryViewSet(
+    CachedPublicReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    GenericViewSet,
+):
+    serializer_class = CategorySerializer
+    filterset_class = CategoryFilter
+    renderer_classes = [CatalogJSONRenderer]
+    lookup_value_regex = r"[0-9]{1,18}"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name", "id"]
+    public_actions = ("list", "retrieve")
+    permission_model = Category
+
+    def get_queryset(self):
+        return selectors.category_list(include_inactive=selectors.sees_inactive(self.request.user))
+
+    def create(self, request):
+        data = _validated(CategoryWriteSerializer, request)
+        category = services.category_create(**data, actor=request.user, request=request)
+        return Response(CategorySerializer(category).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        category = self.get_object()
+        data = _validated(CategoryWriteSerializer, request, partial=True)
+        category = services.category_update(category=category, data=data, actor=request.user, request=request)
+        return Response(CategorySerializer(category).data)
+
+    def perform_destroy(self, instance):
+        services.category_delete(category=instance, actor=self.request.user, request=self.request)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List products", description=PUBLIC_READS),
+    retrieve=extend_schema(summary="Read a product", description=PUBLIC_READS),
+    create=extend_schema(
+        summary="Create a product",
+        request=ProductWriteSerializer,
+        responses={201: StaffProductSerializer},
+        description="Needs `products.add_product`. `stock` is the opening stock, the first stock movement.",
+    ),
+    partial_update=extend_schema(
+        summary="Change a product",
+        request=ProductWriteSerializer(partial=True),
+        responses={200: StaffProductSerializer},
+        description=(
+            "Needs `products.change_product`. `stock` is refused here (400): POST products/{id}/stock/."
+        ),
+    ),
+    destroy=extend_schema(
+        summary="Delete a product",
+        responses={204: None},
+        description=(
+            "Needs `products.delete_product`. A product with stock history (or anything else referring to "
+            "it) is deactivated instead of deleted, so no history is lost; either way the answer is 204."
+        ),
+    ),
+)
+@extend_schema(tags=["catalog"])
+class ProductViewSet(
+    CachedPublicReadsMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    GenericViewSet,
+):
+    filterset_class = ProductFilter
+    pagination_class = CatalogPagination
+    renderer_classes = [CatalogJSONRenderer]
+    lookup_value_regex = r"[0-9]{1,18}"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    ordering_fields = ["price", "name", "created_at"]
+    ordering = ["-created_at", "-id"]
+    public_actions = ("list", "retrieve")
+    permission_model = Product
+    action_permissions = {
+        "stock": ["products.adjust_stock"],
+        "stock_movements": ["products.view_stockmovement"],
+    }
+
+    def get_queryset(self):
+        return selectors.product_list(include_inactive=selectors.sees_inactive(self.request.user))
+
+    def get_serializer_class(self):
+        if selectors.sees_inactive(self.request.user):
+            return StaffProductSerializer
+        return ProductSerializer
+
+    def _detail(self, product, status_code=status.HTTP_200_OK) -> Response:
+        product = selectors.product_list(include_inactive=True).get(pk=product.pk)
+        return Response(
+            StaffProductSerializer(product, context=self.get_serializer_context()).data, status=status_code
+        )
+
+    def create(self, request):
+        data = _validated(ProductWriteSerializer, request)
+        product = services.product_create(**data, actor=request.user, request=request)
+        return self._detail(product, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        product = self.get_object()
+        data = _validated(ProductWriteSerializer, request, partial=True)
+        product = services.product_update(product=product, data=data, actor=request.user, request=request)
+        return self._detail(product)
+
+    def perform_destroy(self, instance):
+        services.product_delete(product=instance, actor=self.request.user, request=self.request)
+
+    @extend_schema(
+        summary="Adjust a product's stock",
+        request=StockAdjustSerializer,
+        responses={200: StockAdjustmentResultSerializer, 409: NOT_ENOUGH_STOCK},
+        description=(
+            "Needs `products.adjust_stock`. Adds `delta` (negative to remove) in one atomic, conditional "
+            "update: concurrent adjustments never oversell, and one that does not fit is a 409 that "
+            "changes nothing. Falling to or below the threshold emails the managers, once per crossing."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def stock(self, request, pk=None):
+        product = self.get_object()
+        data = _validated(StockAdjustSerializer, request)
+        movement = services.stock_adjust(product=product, **data, actor=request.user, request=request)
+        return Response(
+            {"stock": movement.resulting_stock, "movement": StockMovementSerializer(movement).data}
+        )
+
+    @extend_schema(
+        summary="A product's stock movements",
+        description="Needs `products.view_stockmovement`. Newest first.",
+        responses={200: StockMovementSerializer(many=True)},
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="stock-movements",
+        pagination_class=CursorPagination,
+        filter_backends=[],
+    )
+    def stock_movements(self, request, pk=None):
+        product = self.get_object()
+        movements = selectors.stock_movement_list(product=product)
+        page = self.paginate_queryset(movements)
+        return self.get_paginated_response(StockMovementSerializer(page, many=True).data)
