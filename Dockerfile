@@ -28,6 +28,7 @@ ENV PATH="/opt/venv/bin:$PATH" \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=config.settings.prod \
     STATIC_ROOT=/app/staticfiles \
+    MEDIA_ROOT=/app/media \
     PORT=8000
 
 RUN groupadd --system --gid 10001 app \
@@ -37,10 +38,12 @@ RUN groupadd --system --gid 10001 app \
 COPY --from=build /opt/venv /opt/venv
 
 WORKDIR /app
-# Owned by root and read-only for `app`: the process needs to write nothing under /app
-# (beat keeps its schedule in /tmp).
+# Owned by root and read-only for `app`: the process writes nothing under /app but the media
+# directory below (beat keeps its schedule in /tmp).
 COPY . /app
-RUN chmod 0755 /app/docker/entrypoint.sh
+# The one writable place: uploaded product images (a volume in docker-compose.yml; S3 when
+# AWS_STORAGE_BUCKET_NAME is set).
+RUN chmod 0755 /app/docker/entrypoint.sh && install -d -o app -g app /app/media
 
 # Collect static files into the image. Prod settings insist on these variables but connect to nothing
 # at import time; the values below are throwaway placeholders that exist only for this one command
