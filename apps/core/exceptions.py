@@ -47,7 +47,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "not_acceptable": (406, "No representation matches the `Accept` header; ask for JSON."),
     "conflict": (409, "The request clashes with the current state of the resource."),
     "payload_too_large": (413, "The body is larger than the server accepts."),
-    "unsupported_media_type": (415, "The body is not `application/json`."),
+    "unsupported_media_type": (
+        415,
+        "The body is not `application/json` (multipart/form-data for uploads), or the uploaded file is "
+        "not of a type the endpoint accepts.",
+    ),
     "throttled": (429, "Too many requests; retry after `Retry-After` seconds."),
     "server_error": (500, "Something failed on our side; the request id finds it in the logs."),
 }

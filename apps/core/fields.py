@@ -24,6 +24,10 @@ class EmailField(StringOnlyMixin, serializers.EmailField):
     pass
 
 
+class SlugField(StringOnlyMixin, serializers.SlugField):
+    pass
+
+
 class ModelSerializer(serializers.ModelSerializer):
     """DRF's ModelSerializer, with the model's text fields mapped to the string-only fields."""
 

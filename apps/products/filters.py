@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 from django.core.validators import MinValueValidator
+from django.db.models import Q
 
 from apps.products.models import MAX_PRICE, Category, Product
 from apps.products.selectors import product_search
@@ -57,8 +58,9 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["category", "min_price", "max_price", "in_stock", "is_active", "search"]
 
     def filter_category(self, queryset, name, value: str):
-        if value.isascii() and value.isdigit():
-            return queryset.filter(category_id=int(value)) if len(value) <= 18 else queryset.none()
+        # A slug may be all digits ("2024"), so a number matches either way.
+        if value.isascii() and value.isdigit() and len(value) <= 18:
+            return queryset.filter(Q(category_id=int(value)) | Q(category__slug=value))
         return queryset.filter(category__slug=value)
 
     def filter_in_stock(self, queryset, name, value: bool):

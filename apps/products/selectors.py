@@ -5,14 +5,10 @@ from django.db.models import Q, QuerySet
 from apps.products.models import Category, Product, StockMovement
 
 
-def sees_inactive(user) -> bool:
-    """Staff who may view products also see inactive ones; everyone else, the public catalog."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_staff
-        and user.has_perm("products.view_product")
-    )
+def sees_inactive(user, permission: str) -> bool:
+    """Staff holding the view `permission` also see inactive entries; everyone else, the public
+    catalog."""
+    return bool(user is not None and user.is_authenticated and user.is_staff and user.has_perm(permission))
 
 
 def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:

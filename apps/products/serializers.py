@@ -143,9 +143,7 @@ class StockAdjustmentResultSerializer(serializers.Serializer):
 # --- Writes ---------------------------------------------------------------------------------------------
 class CategoryWriteSerializer(serializers.Serializer):
     name = fields.CharField(max_length=100)
-    slug = serializers.SlugField(
-        max_length=120, required=False, help_text="Made from the name when left out."
-    )
+    slug = fields.SlugField(max_length=120, required=False, help_text="Made from the name when left out.")
     description = fields.CharField(max_length=2000, required=False, allow_blank=True)
     is_active = fields.BooleanField(required=False)
 
@@ -155,9 +153,7 @@ class CategoryWriteSerializer(serializers.Serializer):
 
 class ProductWriteSerializer(serializers.Serializer):
     name = fields.CharField(max_length=200)
-    slug = serializers.SlugField(
-        max_length=220, required=False, help_text="Made from the name when left out."
-    )
+    slug = fields.SlugField(max_length=220, required=False, help_text="Made from the name when left out.")
     sku = fields.CharField(max_length=64, help_text="Stock keeping unit: letters, digits, `.`, `-`, `_`.")
     description = fields.CharField(max_length=10_000, required=False, allow_blank=True)
     price = fields.DecimalField(
@@ -213,3 +209,15 @@ class StockAdjustSerializer(serializers.Serializer):
         if value == 0:
             raise serializers.ValidationError(_("A stock change cannot be zero."))
         return value
+
+
+class ProductImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(
+        help_text=(
+            "A JPEG, PNG or WebP image of at most `PRODUCT_IMAGE_MAX_BYTES` (5 MB by default), recognised "
+            "by its content: the file name and its declared type do not matter."
+        )
+    )
+
+    class Meta:
+        ref_name = "ProductImageUpload"

@@ -8,11 +8,13 @@ from apps.core.api import GenericViewSet
 from apps.core.pagination import CursorPagination
 from apps.products import cache, selectors, services
 from apps.products.filters import CategoryFilter, ProductFilter
+from apps.products.images import MAX_PIXELS, ProductImageParser
 from apps.products.models import Category, Product
 from apps.products.pagination import CatalogPagination
 from apps.products.serializers import (
     CategorySerializer,
     CategoryWriteSerializer,
+    ProductImageUploadSerializer,
     ProductSerializer,
     ProductWriteSerializer,
     StaffProductSerializer,
@@ -27,6 +29,12 @@ PUBLIC_READS = (
 )
 CATEGORY_IN_USE = OpenApiResponse(description="The category still has products; deactivate it instead.")
 NOT_ENOUGH_STOCK = OpenApiResponse(description="The change would take stock below zero (or above the cap).")
+IMAGE_TOO_LARGE = OpenApiResponse(
+    description="The image is larger than `PRODUCT_IMAGE_MAX_BYTES` (refused before the body is read)."
+)
+NOT_AN_IMAGE = OpenApiResponse(
+    description="The body is not multipart/form-data, or the file is not a whole JPEG, PNG or WebP image."
+)
 
 
 def _validated(serializer_class, request, **kwargs) -> dict:
@@ -42,8 +50,15 @@ class CachedPublicReadsMixin:
     renderer; it still passes authentication and throttling like any request.
     """
 
+    def sees_inactive(self) -> bool:
+        # Asked by the queryset, the serializer and the cache: once per request is enough.
+        if not hasattr(self, "_sees_inactive"):
+            model = self.permission_model._meta.model_name
+            self._sees_inactive = selectors.sees_inactive(self.request.user, f"products.view_{model}")
+        return self._sees_inactive
+
     def _public(self) -> bool:
-        return not selectors.sees_inactive(self.request.user)
+        return not self.sees_inactive()
 
     def _cached(self, kind: str, render):
         if not self._public():
@@ -120,7 +135,7 @@ class CategoryViewSet(
     permission_model = Category
 
     def get_queryset(self):
-        return selectors.category_list(include_inactive=selectors.sees_inactive(self.request.user))
+        return selectors.category_list(include_inactive=self.sees_inactive())
 
     def create(self, request):
         data = _validated(CategoryWriteSerializer, request)
@@ -183,13 +198,15 @@ class ProductViewSet(
     action_permissions = {
         "stock": ["products.adjust_stock"],
         "stock_movements": ["products.view_stockmovement"],
+        "image": ["products.change_product"],
+        "image_delete": ["products.change_product"],
     }
 
     def get_queryset(self):
-        return selectors.product_list(include_inactive=selectors.sees_inactive(self.request.user))
+        return selectors.product_list(include_inactive=self.sees_inactive())
 
     def get_serializer_class(self):
-        if selectors.sees_inactive(self.request.user):
+        if self.sees_inactive():
             return StaffProductSerializer
         return ProductSerializer
 
@@ -250,3 +267,36 @@ class ProductViewSet(
         movements = selectors.stock_movement_list(product=product)
         page = self.paginate_queryset(movements)
         return self.get_paginated_response(StockMovementSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Upload a product's image",
+        request={"multipart/form-data": ProductImageUploadSerializer},
+        responses={200: StaffProductSerializer, 413: IMAGE_TOO_LARGE, 415: NOT_AN_IMAGE},
+        description=(
+            "Needs `products.change_product`. Multipart with one file field, `image`: JPEG, PNG or WebP, "
+            "recognised by decoding it (the file name and declared type do not matter), at most "
+            f"`PRODUCT_IMAGE_MAX_BYTES` and {MAX_PIXELS // 1_000_000} megapixels (more is a 400: a "
+            "decompression bomb). "
+            "Replaces the previous image; answers the product, whose `image` is the new absolute URL."
+        ),
+    )
+    @action(detail=True, methods=["post"], parser_classes=[ProductImageParser])
+    def image(self, request, pk=None):
+        product = self.get_object()
+        data = _validated(ProductImageUploadSerializer, request)
+        product = services.product_image_set(
+            product=product, image=data["image"], actor=request.user, request=request
+        )
+        return self._detail(product)
+
+    @extend_schema(
+        summary="Remove a product's image",
+        request=None,
+        responses={204: None},
+        description="Needs `products.change_product`. Deletes the file; `image` becomes null. Always 204.",
+    )
+    @image.mapping.delete
+    def image_delete(self, request, pk=None):
+        product = self.get_object()
+        services.product_image_delete(product=product, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

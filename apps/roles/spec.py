@@ -37,7 +37,9 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
     "provider": RoleSpec(
         description="Provides services: manages their own bookings and schedule.",
         permissions=(
-            "products.view_*",
+            # The catalog, not its stock ledger: movements name staff and carry internal notes.
+            "products.view_category",
+            "products.view_product",
             "bookings.view_booking",
             "bookings.change_booking",
             "bookings.confirm_booking",
@@ -48,7 +50,8 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
     "customer": RoleSpec(
         description="Every registered user: books services and manages their own data only.",
         permissions=(
-            "products.view_*",
+            "products.view_category",
+            "products.view_product",
             "bookings.view_booking",
             "bookings.add_booking",
             "bookings.change_booking",

@@ -82,8 +82,11 @@ def unthrottled(monkeypatch):
 
 @pytest.fixture
 def world(db):
-    """Something for the fuzzer to find: roles, a few accounts, audit entries and login events."""
+    """Something for the fuzzer to find: roles, a few accounts, audit entries, login events, and a
+    catalog with inactive entries and stock history."""
     from apps.accounts.models import User
+    from apps.products.services import category_update, product_update, stock_adjust
+    from tests.products.factories import new_category, new_product
 
     call_command("seed_permissions", stdout=StringIO())
     for n in range(3):
@@ -92,6 +95,12 @@ def world(db):
         )
     baker.make("logs.AuditLog", action="user.login", _quantity=5)
     baker.make("analytics.LoginEvent", success=True, _quantity=5)
+    books, games = new_category(name="Books"), new_category(name="Games")
+    category_update(category=new_category(name="Retired"), data={"is_active": False}, actor=None)
+    for n in range(4):
+        new_product(category=books if n % 2 else games, name=f"Item {n}", sku=f"ITEM-{n}", stock=5 * n)
+    stock_adjust(product=new_product(category=books, stock=3), delta=-2, reason="sale", actor=None)
+    product_update(product=new_product(category=games, stock=1), data={"is_active": False}, actor=None)
 
 
 @anonymous_schema.parametrize()

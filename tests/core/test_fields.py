@@ -24,3 +24,9 @@ def test_an_email_must_be_a_string_too(api):
     response = api().post("/api/v1/auth/login/", {"email": 5, "password": "x"})
     assert response.status_code == 400
     assert list(response.json()["field_errors"]) == ["email"]
+
+
+def test_a_slug_must_be_a_string_too(api, superuser):
+    response = api(superuser).post("/api/v1/categories/", {"name": "Books", "slug": 0})
+    assert response.status_code == 400
+    assert list(response.json()["field_errors"]) == ["slug"]

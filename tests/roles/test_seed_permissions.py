@@ -88,3 +88,47 @@ def test_new_registrations_get_the_customer_role_even_before_seeding(api):
         "customer"
     ]
     assert Role.objects.get(group__name="customer").is_system
+
+
+def test_managers_hold_every_catalog_permission():
+    seed()
+    catalog = {
+        f"products.{codename}"
+        for codename in Permission.objects.filter(content_type__app_label="products").values_list(
+            "codename", flat=True
+        )
+    }
+    assert {"products.add_product", "products.delete_category", "products.adjust_stock"} <= catalog
+    assert catalog <= permissions_of("manager")
+    assert "products.adjust_stock" not in permissions_of("customer")
+
+
+@pytest.mark.parametrize("role", ["customer", "provider"])
+def test_customers_and_providers_see_the_catalog_but_not_its_stock_ledger(role):
+    # Movements name the staff who made them and carry internal notes.
+    seed()
+    catalog = {p for p in permissions_of(role) if p.startswith("products.")}
+    assert catalog == {"products.view_category", "products.view_product"}
+
+
+def test_the_manager_role_alone_is_enough_to_run_the_catalog(api, make_user):
+    seed()
+    manager = make_user()
+    manager.groups.add(Group.objects.get(name="manager"))
+    client = api(manager)
+    category = client.post("/api/v1/categories/", {"name": "Books"})
+    assert category.status_code == 201, category.content
+    product = client.post(
+        "/api/v1/products/",
+        {"name": "Atlas", "sku": "AT-1", "price": "12.00", "category": category.json()["id"], "stock": 5},
+    )
+    assert product.status_code == 201, product.content
+    adjusted = client.post(f"/api/v1/products/{product.json()['id']}/stock/", {"delta": -2, "reason": "sale"})
+    assert (adjusted.status_code, adjusted.json()["stock"]) == (200, 3)
+
+
+def test_the_customer_role_cannot_change_the_catalog(api, make_user):
+    seed()
+    customer = make_user()
+    customer.groups.add(Group.objects.get(name="customer"))
+    assert api(customer).post("/api/v1/categories/", {"name": "Books"}).status_code == 403

@@ -1,0 +1,139 @@
+"""Product images: what an upload must be before it is stored.
+
+An upload is judged by decoding it, never by its file name or the Content-Type the client gave:
+
+1. Size: at most PRODUCT_IMAGE_MAX_BYTES, enforced while the body streams in (ProductImageParser),
+   so a large body is a 413 before it is read, whatever its Content-Length says.
+2. Type: Pillow must identify it as JPEG, PNG or WebP; anything else is a 415.
+3. Pixels: at most MAX_PIXELS, read from the header before a single pixel is decoded. A few
+   kilobytes of PNG can announce 20000x20000 pixels and inflate to gigabytes when decoded (a
+   decompression bomb): that is a 400.
+4. Integrity: `verify()` checks the structure (PNG checksums), then a full `load()` of a fresh
+   handle catches what only decoding finds, such as a truncated JPEG. A damaged file is a 415 too:
+   it is not a usable JPEG, PNG or WebP image.
+
+The file is stored under a random name with the suffix of the format Pillow found, so a PNG sent
+as `photo.txt` becomes `….png` and a script sent as `photo.png` never gets stored at all.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, UnidentifiedImageError
+from rest_framework.exceptions import UnsupportedMediaType, ValidationError
+
+from apps.core.exceptions import PayloadTooLarge
+from apps.core.uploads import SizeLimitedMultiPartParser
+
+# Pillow format name -> the suffix the stored file gets.
+FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+# 25 megapixels (6000x4000 from a camera fits). The decoded image is held in memory while it is
+# checked, up to 4 bytes a pixel: this bounds one check at about 100 MB.
+MAX_PIXELS = 25_000_000
+
+NOT_AN_IMAGE = _("The file is not a JPEG, PNG or WebP image.")
+DAMAGED_IMAGE = _("The file is not a complete JPEG, PNG or WebP image: it is damaged or truncated.")
+TOO_MANY_PIXELS = _("The image has too many pixels: at most %(max)s megapixels are accepted.")
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    format: str  # a key of FORMATS
+    width: int
+    height: int
+
+    @property
+    def suffix(self) -> str:
+        return FORMATS[self.format]
+
+    @property
+    def content_type(self) -> str:
+        return Image.MIME[self.format]
+
+
+def image_too_large() -> PayloadTooLarge:
+    limit = filesizeformat(settings.PRODUCT_IMAGE_MAX_BYTES).replace("\xa0", " ")  # plain text for JSON
+    return PayloadTooLarge(_("The image is larger than %(limit)s.") % {"limit": limit})
+
+
+class ProductImageParser(SizeLimitedMultiPartParser):
+    """multipart/form-data only, with at most PRODUCT_IMAGE_MAX_BYTES of file data."""
+
+    def max_bytes(self) -> int:
+        return settings.PRODUCT_IMAGE_MAX_BYTES
+
+    def too_large(self) -> PayloadTooLarge:
+        return image_too_large()
+
+
+def image_check(file) -> CheckedImage:
+    """What `file` (an uploaded file) is, or the API error that refuses it: 413, 415 or 400."""
+    if file.size > settings.PRODUCT_IMAGE_MAX_BYTES:
+        raise image_too_large()  # the parser stops larger uploads; this covers other callers (the admin)
+    try:
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; here that is a refusal. The
+        # filter is process-wide while it is set (warnings has no per-thread filters before Python
+        # 3.14), which is harmless: our own MAX_PIXELS check refuses every such image anyway.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _decode(file)
+    except (_TooManyPixels, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        message = TOO_MANY_PIXELS % {"max": MAX_PIXELS // 1_000_000}
+        raise ValidationError({"image": [message]}) from exc
+    except UnidentifiedImageError as exc:
+        raise UnsupportedMediaType(_claimed_type(file), detail=NOT_AN_IMAGE) from exc
+    except Exception as exc:  # Pillow signals malformed data with OSError, SyntaxError, ValueError, …
+        raise UnsupportedMediaType(_claimed_type(file), detail=DAMAGED_IMAGE) from exc
+    finally:
+        file.seek(0)
+
+
+class _TooManyPixels(Exception):
+    pass
+
+
+def _claimed_type(file) -> str:
+    return getattr(file, "content_type", None) or ""
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise _TooManyPixels
+
+
+def _decode(file) -> CheckedImage:
+    file.seek(0)
+    # Pillow's WebP plugin allocates the whole canvas as it opens the file, before our check of
+    # `image.size` could run: read the announced size from the header first.
+    announced = _webp_canvas_size(file.read(30))
+    if announced is not None:
+        _check_pixels(*announced)
+    formats = tuple(FORMATS)
+    # Opening reads the header only; nothing is decoded before the pixel check.
+    with Image.open(file, formats=formats) as image:
+        _check_pixels(*image.size)
+        image.verify()
+    # verify() leaves the image unusable: decode a fresh one in full.
+    with Image.open(file, formats=formats) as image:
+        _check_pixels(*image.size)
+        image.load()
+        return CheckedImage(format=image.format, width=image.width, height=image.height)
+
+
+def _webp_canvas_size(header: bytes) -> tuple[int, int] | None:
+    """The canvas size a WebP file's first 30 bytes announce, or None if they are not WebP's."""
+    if len(header) < 30 or header[:4] != b"RIFF" or header[8:12] != b"WEBP":
+        return None
+    chunk = header[12:16]
+    if chunk == b"VP8X":  # extended: 24-bit width - 1 and height - 1
+        return int.from_bytes(header[24:27], "little") + 1, int.from_bytes(header[27:30], "little") + 1
+    if chunk == b"VP8 " and header[23:26] == b"\x9d\x01\x2a":  # lossy: 14-bit width and height
+        width, height = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L" and header[20] == 0x2F:  # lossless: 14-bit width - 1 and height - 1
+        bits = int.from_bytes(header[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None

@@ -1,0 +1,82 @@
+"""What every catalog write shares: audit snapshots, unique slugs, row locks, constraint errors."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+from rest_framework.exceptions import NotFound, ValidationError
+
+from apps.products.models import Category, Product
+
+CATEGORY_FIELDS = ("name", "slug", "description", "is_active")
+PRODUCT_FIELDS = (
+    "name",
+    "slug",
+    "sku",
+    "description",
+    "price",
+    "low_stock_threshold",
+    "is_active",
+    "category",
+)
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Category):
+        return value.pk
+    return value
+
+
+def _state(instance, names) -> dict:
+    return {name: _jsonable(getattr(instance, name)) for name in names}
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {key: [before.get(key), after[key]] for key in after if before.get(key) != after[key]}
+
+
+def _unique_slug(model, text: str, *, exclude_pk=None) -> str:
+    """`text` slugified, with -2, -3... appended while another row has it."""
+    max_length = model._meta.get_field("slug").max_length
+    base = (slugify(text) or "item")[: max_length - 8].strip("-") or "item"
+    taken = set(
+        model.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _locked(queryset, pk):
+    """The row, locked until the transaction ends; a 404 if it went in the meantime."""
+    row = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _save(instance, unique_errors: dict[str, str]) -> None:
+    """Save in a savepoint; a unique constraint lost to a concurrent write is the same 400 the
+    pre-check gives."""
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        message = str(exc).lower()
+        for marker, (field, text) in unique_errors.items():
+            if marker in message:
+                raise ValidationError({field: [text]}) from exc
+        raise
+
+
+def _discard_file_after_commit(name: str) -> None:
+    """Delete a file no row refers to any more, after the commit that dropped the reference.
+
+    `robust`: the change is committed by then, so a storage failure must not turn it into a 500; it
+    is logged, and leaves an unreferenced file behind.
+    """
+    storage = Product._meta.get_field("image").storage
+    transaction.on_commit(lambda: storage.delete(name), robust=True)

@@ -1,0 +1,95 @@
+"""Category writes: create, change, delete (refused while the category holds products)."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError, Value
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from apps.core.exceptions import Conflict
+from apps.logs.services import audit
+from apps.products.cache import catalog_changed
+from apps.products.models import Category
+from apps.products.services._common import CATEGORY_FIELDS, _diff, _locked, _save, _state, _unique_slug
+
+CATEGORY_NAME_TAKEN = _("A category with that name already exists.")
+SLUG_TAKEN = _("This slug is already in use.")
+
+
+def _category_check_unique(category: Category) -> None:
+    others = Category.objects.exclude(pk=category.pk)
+    errors = {}
+    if others.alias(name_lower=Lower("name")).filter(name_lower=Lower(Value(category.name))).exists():
+        errors["name"] = [CATEGORY_NAME_TAKEN]
+    if others.filter(slug=category.slug).exists():
+        errors["slug"] = [SLUG_TAKEN]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _category_save(category: Category) -> None:
+    _category_check_unique(category)
+    _save(
+        category,
+        {
+            "products_category_name_ci_unique": ("name", CATEGORY_NAME_TAKEN),
+            "slug": ("slug", SLUG_TAKEN),
+        },
+    )
+
+
+@transaction.atomic
+def category_create(*, actor, request=None, **data) -> Category:
+    category = Category(**data)
+    category.slug = category.slug or _unique_slug(Category, category.name)
+    _category_save(category)
+    catalog_changed()
+    audit(
+        action="category.create",
+        actor=actor,
+        target=category,
+        changes=_diff({}, _state(category, CATEGORY_FIELDS)),
+        request=request,
+    )
+    return category
+
+
+@transaction.atomic
+def category_update(*, category: Category, data: dict, actor, request=None) -> Category:
+    category = _locked(Category.objects.all(), category.pk)
+    before = _state(category, CATEGORY_FIELDS)
+    for name, value in data.items():
+        setattr(category, name, value)
+    _category_save(category)
+    catalog_changed()
+    audit(
+        action="category.update",
+        actor=actor,
+        target=category,
+        changes=_diff(before, _state(category, CATEGORY_FIELDS)),
+        request=request,
+    )
+    return category
+
+
+@transaction.atomic
+def category_delete(*, category: Category, actor, request=None) -> None:
+    """A category that still holds products, active or not, is kept: deactivate it instead."""
+    category = _locked(Category.objects.all(), category.pk)
+    before, pk = _state(category, CATEGORY_FIELDS), category.pk
+    try:
+        with transaction.atomic():
+            category.delete()
+    except (ProtectedError, RestrictedError, IntegrityError) as exc:
+        raise Conflict(
+            _("This category still has products; move them or deactivate the category instead.")
+        ) from exc
+    catalog_changed()
+    audit(
+        action="category.delete",
+        actor=actor,
+        target_type="products.category",
+        target_id=pk,
+        changes=_diff({}, before),
+        request=request,
+    )

@@ -1,0 +1,72 @@
+"""Stock changes: the only way stock moves.
+
+One conditional UPDATE decides, under the row's lock, whether the change keeps stock within bounds,
+so concurrent sales can never oversell.
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from apps.core.exceptions import Conflict
+from apps.logs.services import audit
+from apps.products.cache import catalog_changed
+from apps.products.models import MAX_STOCK, Product, StockMovement
+
+
+class StockConflict(Conflict):
+    default_detail = _("Not enough stock for this change.")
+
+
+@transaction.atomic
+def stock_adjust(
+    *, product: Product, delta: int, reason: str, note: str = "", actor, request=None
+) -> StockMovement:
+    """Add `delta` (negative to remove) to the product's stock, atomically.
+
+    The UPDATE's WHERE clause is the whole check: under concurrent adjustments each one waits for
+    the row's lock and re-evaluates it against the committed stock, so exactly the changes that
+    fit succeed. A change that does not fit changes nothing and is a 409.
+    """
+    if delta == 0:
+        raise ValidationError({"delta": [_("A stock change cannot be zero.")]})
+    updated = Product.objects.filter(pk=product.pk, stock__gte=-delta, stock__lte=MAX_STOCK - delta).update(
+        stock=F("stock") + delta, updated_at=timezone.now()
+    )
+    if not updated:
+        current = Product.objects.filter(pk=product.pk).values_list("stock", flat=True).first()
+        if current is None:
+            raise Conflict(_("This product no longer exists."))
+        if current + delta < 0:
+            raise StockConflict(
+                _("Not enough stock: %(stock)d in stock, cannot remove %(amount)d.")
+                % {"stock": current, "amount": -delta}
+            )
+        raise StockConflict(_("Stock cannot exceed %(max)d.") % {"max": MAX_STOCK})
+    # The row stays locked by our UPDATE until commit: this reads our own result.
+    resulting = Product.objects.filter(pk=product.pk).values_list("stock", "low_stock_threshold").get()
+    stock, threshold = resulting
+    movement = StockMovement.objects.create(
+        product_id=product.pk,
+        delta=delta,
+        reason=reason,
+        note=note,
+        resulting_stock=stock,
+        actor_id=getattr(actor, "pk", None),
+    )
+    catalog_changed()
+    audit(
+        action="product.stock_adjust",
+        actor=actor,
+        target=product,
+        changes={"stock": [stock - delta, stock], "reason": reason},
+        request=request,
+    )
+    if stock <= threshold < stock - delta:
+        # Crossed the threshold with this change: each crossing alerts once, whatever runs concurrently.
+        from apps.products.tasks import send_low_stock_alert
+
+        transaction.on_commit(lambda: send_low_stock_alert.delay(product.pk, movement.pk))
+    return movement
