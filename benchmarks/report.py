@@ -32,6 +32,11 @@ def print_rows(rows: list[tuple[str, object]]) -> None:
         print(f"  {label:<24} {value}")
 
 
+def ms(latency: dict, *keys: str) -> str:
+    """Chosen percentiles of a latency summary, `p50 / p99`, with "-" where there is none."""
+    return " / ".join(f"{latency[k]:.1f}" if k in latency else "-" for k in keys)
+
+
 def table(headers: list[str], rows: list[list[object]], indent: str = "  ") -> str:
     """Left-aligned first column, right-aligned others."""
     cells = [headers] + [["-" if v is None else str(v) for v in row] for row in rows]

@@ -18,7 +18,10 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def matches(self) -> int:
         """Matches counted up to one past the cap."""
-        return self.object_list[: settings.CATALOG_COUNT_CAP + 1].count()
+        # Without the list's ORDER BY: any cap+1 matches will do, and an ordering would steer the
+        # planner onto the ordering's index instead of the one that finds matches fastest (a
+        # common search term read 240,000 rows that way to count 10,001).
+        return self.object_list.order_by()[: settings.CATALOG_COUNT_CAP + 1].count()
 
     @property
     def count_capped(self) -> bool:

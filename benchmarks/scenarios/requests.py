@@ -14,15 +14,25 @@ Also records the gunicorn workers' memory after warm-up, 1,000 and 10,000 reques
 import argparse
 import json
 import secrets
-import statistics
 from dataclasses import asdict, dataclass, field
 
-from benchmarks.loadgen import LoadGenerator, Outcome, Request, Run
+from benchmarks.loadgen import LoadGenerator, Request
+from benchmarks.measure import (
+    BUSY_THRESHOLD,
+    Series,
+    busy_runs,
+    measure_closed,
+    measure_open,
+    ok_200,
+    pooled_closed,
+    pooled_open,
+    settle,
+)
 from benchmarks.options import add_stack_options, log, non_negative_int, positive_float, positive_int
-from benchmarks.probes import CpuMeter, CpuUse, rss_kib, wait_until_quiet
-from benchmarks.report import machine, now_utc, print_rows, table, write_json
+from benchmarks.probes import CpuMeter, rss_kib
+from benchmarks.report import machine, ms, now_utc, print_rows, table, write_json
 from benchmarks.stack import BENCH_SETTINGS, Gunicorn, Stack, Target, http_call
-from benchmarks.stats import latency_ms, summarize, summarize_closed
+from benchmarks.stats import latency_ms
 
 NAME = "requests"
 SUMMARY = "user list/detail/me reads beside a plain-Django floor: req/s, latency, worker memory"
@@ -247,44 +257,13 @@ def check_floor(server: Gunicorn, types: list[RequestType], data: Seed) -> list[
     return checked
 
 
-def ok_200(status: int, body: bytes) -> bool:
-    return status == 200
-
-
 # --- Measurement ------------------------------------------------------------------------------------------
 @dataclass
 class Measured:
     """Every run of one request type on one side (ours or floor)."""
 
-    closed: list[dict] = field(default_factory=list)
-    open: list[dict] = field(default_factory=list)
-    closed_outcomes: list[Outcome] = field(default_factory=list)
-    open_outcomes: list[Outcome] = field(default_factory=list)
-
-
-BUSY_THRESHOLD = 10.0  # % of one core used by processes outside the benchmark
-
-
-def settle(wait: float) -> None:
-    """Let whatever else runs on the machine finish first, if it does so within `wait` seconds."""
-    if wait > 0:
-        other = wait_until_quiet(wait, BUSY_THRESHOLD)
-        if other >= BUSY_THRESHOLD:
-            log(f"other processes still use {other:.0f}% of a core after {wait:g} s; measuring anyway")
-
-
-def measure_closed(generator, meter: CpuMeter, make, clients: int, duration: float) -> tuple[dict, Run]:
-    meter.start()
-    run = generator.closed_loop(make, ok_200, clients, duration=duration)
-    cpu = meter.stop()
-    return {**asdict(summarize_closed(run)), "cpu_percent": asdict(cpu)}, run
-
-
-def measure_open(generator, meter: CpuMeter, make, rate: float, duration: float) -> tuple[dict, Run]:
-    meter.start()
-    run = generator.open_loop(make, ok_200, rate, duration)
-    cpu = meter.stop()
-    return {**asdict(summarize(run, duration)), "cpu_percent": asdict(cpu)}, run
+    closed: Series = field(default_factory=Series)
+    open: Series = field(default_factory=Series)
 
 
 class MemoryLog:
@@ -381,9 +360,7 @@ def run(args: argparse.Namespace) -> int:
                     summary, closed = measure_closed(
                         generator, meter, kind.maker(side), args.clients, args.duration
                     )
-                    measured = results.setdefault(kind.name, {}).setdefault(side, Measured())
-                    measured.closed.append(summary)
-                    measured.closed_outcomes += closed.outcomes
+                    results.setdefault(kind.name, {}).setdefault(side, Measured()).closed.add(summary, closed)
                     sent += len(closed.outcomes)
                 for side in sides:
                     log(f"round {round_number + 1}/{args.rounds}: {kind.name} ({side}), {args.rate:g} req/s")
@@ -391,9 +368,7 @@ def run(args: argparse.Namespace) -> int:
                     summary, opened = measure_open(
                         generator, meter, kind.maker(side), args.rate, args.open_duration
                     )
-                    measured = results[kind.name][side]
-                    measured.open.append(summary)
-                    measured.open_outcomes += opened.outcomes
+                    results[kind.name][side].open.add(summary, opened)
                     sent += len(opened.outcomes)
         memory.read("at the end", sent)
         log("cleaning up")
@@ -430,40 +405,11 @@ def describe(args: argparse.Namespace, target: Target, revision: str, started: s
     }
 
 
-CPU_GROUPS = tuple(CpuUse.__dataclass_fields__)
-
-
-def _pooled_closed(measured: Measured) -> dict:
-    """Throughput: the mean over rounds; latency: percentiles over every round's requests."""
-    rates = [r["throughput_rps"] for r in measured.closed]
-    return {
-        "throughput_rps": round(statistics.fmean(rates), 1),
-        "throughput_rps_rounds": rates,
-        "latency_ms": latency_ms(measured.closed_outcomes),
-        "requests": len(measured.closed_outcomes),
-        "errors": sum(not o.ok for o in measured.closed_outcomes),
-        "cpu_percent": {
-            group: round(statistics.fmean(r["cpu_percent"][group] for r in measured.closed), 1)
-            for group in CPU_GROUPS
-        },
-    }
-
-
-def _pooled_open(measured: Measured) -> dict:
-    return {
-        "throughput_rps": round(statistics.fmean(r["throughput_rps"] for r in measured.open), 2),
-        "latency_ms": latency_ms(measured.open_outcomes),
-        "requests": len(measured.open_outcomes),
-        "errors": sum(not o.ok for o in measured.open_outcomes),
-        "max_start_lag_ms": max(r["max_start_lag_ms"] for r in measured.open),
-    }
-
-
 def build_report(types: list[RequestType], results: dict, memory: MemoryLog, mixed_phase) -> dict:
     summary = {}
     for kind in types:
         entry = {
-            side: {"closed": _pooled_closed(m), "open": _pooled_open(m)}
+            side: {"closed": pooled_closed(m.closed), "open": pooled_open(m.open)}
             for side, m in results[kind.name].items()
         }
         if "floor" in entry:
@@ -473,17 +419,18 @@ def build_report(types: list[RequestType], results: dict, memory: MemoryLog, mix
             )
         summary[kind.name] = entry
     rounds = {
-        kind.name: {side: {"closed": m.closed, "open": m.open} for side, m in results[kind.name].items()}
+        kind.name: {
+            side: {"closed": m.closed.runs, "open": m.open.runs} for side, m in results[kind.name].items()
+        }
         for kind in types
     }
-    noisy = [
-        f"{name} {side} {loop} round {number}: {run['cpu_percent']['other']:.0f}%"
+    noisy = busy_runs(
+        (f"{name} {side} {loop} round {number}", run)
         for name, sides in rounds.items()
         for side, loops in sides.items()
         for loop, runs in loops.items()
         for number, run in enumerate(runs, 1)
-        if run["cpu_percent"]["other"] >= BUSY_THRESHOLD
-    ]
+    )
     return {
         "types": summary,
         "rounds": rounds,
@@ -502,10 +449,6 @@ def count_errors(report: dict) -> int:
         for loop in ("closed", "open")
     )
     return errors + (report["mixed_phase"] or {}).get("errors", 0)
-
-
-def _ms(latency: dict, *keys: str) -> str:
-    return " / ".join(f"{latency[k]:.1f}" if k in latency else "-" for k in keys)
 
 
 def _rss_table(readings: list[dict]) -> str:
@@ -545,9 +488,9 @@ def print_report(args: argparse.Namespace, config: dict, report: dict) -> None:
                     side,
                     closed["throughput_rps"],
                     " ".join(f"{r:g}" for r in closed["throughput_rps_rounds"]),
-                    _ms(closed["latency_ms"], "p50", "p99"),
+                    ms(closed["latency_ms"], "p50", "p99"),
                     opened["throughput_rps"],
-                    _ms(opened["latency_ms"], "p50", "p95", "p99"),
+                    ms(opened["latency_ms"], "p50", "p95", "p99"),
                     closed["errors"] + opened["errors"],
                 ]
             )
@@ -574,10 +517,10 @@ def print_report(args: argparse.Namespace, config: dict, report: dict) -> None:
                 ours["throughput_rps"],
                 floor["throughput_rps"] if floor else None,
                 entry.get("ours_over_floor"),
-                _ms(ours["latency_ms"], "p50", "p99"),
-                _ms(floor["latency_ms"], "p50", "p99") if floor else None,
-                _ms(entry["ours"]["open"]["latency_ms"], "p50", "p95", "p99"),
-                _ms(entry["floor"]["open"]["latency_ms"], "p50", "p95", "p99") if floor else None,
+                ms(ours["latency_ms"], "p50", "p99"),
+                ms(floor["latency_ms"], "p50", "p99") if floor else None,
+                ms(entry["ours"]["open"]["latency_ms"], "p50", "p95", "p99"),
+                ms(entry["floor"]["open"]["latency_ms"], "p50", "p95", "p99") if floor else None,
             ]
         )
     headers = [
@@ -649,5 +592,5 @@ def print_report(args: argparse.Namespace, config: dict, report: dict) -> None:
         mixed = report["mixed_phase"]
         print(
             f"  mixed requests between the readings: {mixed['requests']:,}, {mixed['errors']} errors, "
-            f"p50 / p99 {_ms(mixed['latency_ms'], 'p50', 'p99')} ms"
+            f"p50 / p99 {ms(mixed['latency_ms'], 'p50', 'p99')} ms"
         )

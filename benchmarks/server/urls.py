@@ -15,3 +15,9 @@ urlpatterns = [
     path("__floor__/users/", floor.user_list, name="floor-user-list"),
     path("__floor__/users/<int:pk>/", floor.user_detail, name="floor-user-detail"),
 ]
+
+if floor.CATALOG:
+    urlpatterns += [
+        path("__floor__/products/", floor.product_list, name="floor-product-list"),
+        path("__floor__/products/<int:pk>/", floor.product_detail, name="floor-product-detail"),
+    ]
