@@ -189,6 +189,29 @@ class Gunicorn:
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn not healthy after {timeout:.0f} s:\n{self.log_tail()}")
 
+    def wait_drained(self, timeout: float = 300.0) -> float:
+        """Until the workers have worked off every queued request; the seconds that took.
+
+        After an open-loop run the server could not keep up with, gunicorn's listen backlog still
+        holds requests whose clients gave up: sync workers serve them all, first come first served,
+        before anything new. A /health/ request answered at once means the queue is empty; measuring
+        the next run before that would charge it with the last run's backlog.
+        """
+        started = time.monotonic()
+        deadline = started + timeout
+        while True:
+            sent = time.monotonic()
+            try:
+                status, _ = http_call(self.port, "GET", "/health/", timeout=max(1.0, deadline - sent))
+            except OSError:
+                status = None
+            now = time.monotonic()
+            if status == 200 and now - sent < 0.5:
+                return now - started
+            if now >= deadline:
+                raise RuntimeError(f"gunicorn still busy after {timeout:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.1)
+
     def worker_pids(self) -> list[int]:
         """The master's children: its workers."""
         return children(self.pid)

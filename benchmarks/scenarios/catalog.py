@@ -398,6 +398,10 @@ def measure_size(args: argparse.Namespace, stack: Stack, cache: CatalogCache, st
                 summary, run = measure_open(generator, meter, make, rate, args.open_duration)
             if side == "ours":
                 summary["cache_entries_written"] = cache.entries() - before
+            drained = server.wait_drained()
+            if drained > 1:
+                summary["backlog_drain_seconds"] = round(drained, 1)
+                log(f"the server worked off an overload's backlog for {drained:.0f} s before the next run")
             measured = results.setdefault(stream.name, {}).setdefault(mode, {}).setdefault(side, Measured())
             if rate is None:
                 measured.closed.add(summary, run)
