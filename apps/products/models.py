@@ -81,6 +81,8 @@ class Product(TimeStampedModel):
                 fields=["category", "is_active", "-created_at", "-id"], name="products_category_idx"
             ),
             models.Index(fields=["is_active", "price", "id"], name="products_active_price_idx"),
+            # Counting a category's products in a price band reads only this index.
+            models.Index(fields=["category", "is_active", "price"], name="products_category_price_idx"),
             models.Index(fields=["is_active", "name", "id"], name="products_active_name_idx"),
         ]
         permissions = [("adjust_stock", "Can adjust product stock")]

@@ -117,7 +117,7 @@ def product_list(request):
     if page < 1:
         return JsonResponse({"detail": "Invalid page."}, status=400)
     cap = settings.CATALOG_COUNT_CAP
-    matches = products[: cap + 1].count()
+    matches = products.order_by()[: cap + 1].count()  # as the API counts: no ordering to obey
     count = min(matches, cap)
     offset = (page - 1) * PAGE_SIZE
     if offset >= count and page != 1:

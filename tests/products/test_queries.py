@@ -81,10 +81,12 @@ def test_a_product_list_costs_the_same_for_any_page_size(caller, catalog, count_
     assert small == large
 
 
-def test_a_filtered_and_ordered_list_costs_no_more(caller, catalog, django_assert_max_num_queries):
+def test_a_filtered_and_ordered_list_costs_one_query_more(caller, catalog, django_assert_max_num_queries):
+    # The one more: the `category` filter reads the category's id first, so that the product query
+    # gets it as a constant its per-category indexes can use.
     client, authentication = caller
     params = {"page_size": 100, "category": catalog.category.slug, "in_stock": "true", "ordering": "-price"}
-    with django_assert_max_num_queries(authentication + LIST_QUERIES):
+    with django_assert_max_num_queries(authentication + LIST_QUERIES + 1):
         assert cold(lambda: client.get(PRODUCTS, params))().status_code == 200
 
 
