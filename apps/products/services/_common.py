@@ -6,6 +6,8 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from rest_framework.exceptions import NotFound, ValidationError
 
+from apps.logs.services import audit
+from apps.products.cache import catalog_changed
 from apps.products.models import Category, Product
 
 CATEGORY_FIELDS = ("name", "slug", "description", "is_active")
@@ -80,3 +82,21 @@ def _discard_file_after_commit(name: str) -> None:
     """
     storage = Product._meta.get_field("image").storage
     transaction.on_commit(lambda: storage.delete(name), robust=True)
+
+
+def _change(instance, data: dict, *, fields, save, action: str, actor, request):
+    """Apply `data` to the locked `instance`, save it with `save`, and record the change: the cache
+    version moves on commit and the audit entry holds each changed field before and after."""
+    before = _state(instance, fields)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    save(instance)
+    catalog_changed()
+    audit(
+        action=action,
+        actor=actor,
+        target=instance,
+        changes=_diff(before, _state(instance, fields)),
+        request=request,
+    )
+    return instance

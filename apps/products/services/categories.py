@@ -10,7 +10,15 @@ from apps.core.exceptions import Conflict
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
 from apps.products.models import Category
-from apps.products.services._common import CATEGORY_FIELDS, _diff, _locked, _save, _state, _unique_slug
+from apps.products.services._common import (
+    CATEGORY_FIELDS,
+    _change,
+    _diff,
+    _locked,
+    _save,
+    _state,
+    _unique_slug,
+)
 
 CATEGORY_NAME_TAKEN = _("A category with that name already exists.")
 SLUG_TAKEN = _("This slug is already in use.")
@@ -57,19 +65,15 @@ def category_create(*, actor, request=None, **data) -> Category:
 @transaction.atomic
 def category_update(*, category: Category, data: dict, actor, request=None) -> Category:
     category = _locked(Category.objects.all(), category.pk)
-    before = _state(category, CATEGORY_FIELDS)
-    for name, value in data.items():
-        setattr(category, name, value)
-    _category_save(category)
-    catalog_changed()
-    audit(
+    return _change(
+        category,
+        data,
+        fields=CATEGORY_FIELDS,
+        save=_category_save,
         action="category.update",
         actor=actor,
-        target=category,
-        changes=_diff(before, _state(category, CATEGORY_FIELDS)),
         request=request,
     )
-    return category
 
 
 @transaction.atomic

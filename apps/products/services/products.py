@@ -11,6 +11,7 @@ from apps.products.cache import catalog_changed
 from apps.products.models import Product, StockMovement, StockReason
 from apps.products.services._common import (
     PRODUCT_FIELDS,
+    _change,
     _diff,
     _discard_file_after_commit,
     _locked,
@@ -74,19 +75,15 @@ def product_update(*, product: Product, data: dict, actor, request=None) -> Prod
     if "stock" in data:
         raise ValidationError({"stock": [_("Stock changes only through POST products/{id}/stock/.")]})
     product = _locked(Product.objects.select_related("category"), product.pk)
-    before = _state(product, PRODUCT_FIELDS)
-    for name, value in data.items():
-        setattr(product, name, value)
-    _product_save(product)
-    catalog_changed()
-    audit(
+    return _change(
+        product,
+        data,
+        fields=PRODUCT_FIELDS,
+        save=_product_save,
         action="product.update",
         actor=actor,
-        target=product,
-        changes=_diff(before, _state(product, PRODUCT_FIELDS)),
         request=request,
     )
-    return product
 
 
 @transaction.atomic
