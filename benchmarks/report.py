@@ -48,6 +48,23 @@ def table(headers: list[str], rows: list[list[object]], indent: str = "  ") -> s
     return "\n".join(lines)
 
 
+CPU_GROUPS = ("load_generator", "gunicorn", "postgres", "redis", "other", "idle")
+CPU_HEADERS = ["run", "load gen %", "gunicorn %", "postgres %", "redis %", "other %", "idle %"]
+
+
+def print_cpu_table(runs: list[tuple[str, dict]], per_request: tuple[str, ...], cores: int) -> None:
+    """The CPU of each closed loop (`(label, closed summary)`), by process group, and the CPU
+    milliseconds per request of the groups in `per_request`."""
+    print(f"\nCPU during the closed loops, % of one core ({cores} cores = {cores * 100}%), and per request")
+    rows = []
+    for label, closed in runs:
+        cpu, rps = closed["cpu_percent"], closed["throughput_rps"]
+        per_ms = (f"{10 * cpu[group] / rps:.2f}" if rps else None for group in per_request)
+        rows.append([label, *(cpu[group] for group in CPU_GROUPS), *per_ms])
+    names = [f"{group.replace('_generator', ' gen')} ms/req" for group in per_request]
+    print(table([*CPU_HEADERS, *names], rows))
+
+
 def write_json(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")

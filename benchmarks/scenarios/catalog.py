@@ -43,7 +43,7 @@ from benchmarks.measure import (
 )
 from benchmarks.options import add_stack_options, log, positive_float, positive_int
 from benchmarks.probes import CpuMeter
-from benchmarks.report import machine, ms, now_utc, print_rows, table, write_json
+from benchmarks.report import machine, ms, now_utc, print_cpu_table, print_rows, table, write_json
 from benchmarks.scenarios import catalog_data
 from benchmarks.stack import BENCH_SETTINGS, Gunicorn, Stack, Target, http_call
 
@@ -736,33 +736,14 @@ def print_size(args: argparse.Namespace, size: str, data: dict) -> None:
                 rows.append([f"ours/floor {mode}", entry["ours_over_floor"], *[None] * (len(headers) - 2)])
         print(table(headers, rows))
 
-    cores = machine()["cpu_count"]
-    print(f"\nCPU during the closed loops, % of one core ({cores} cores = {cores * 100}%), and per request")
-    rows = []
-    for name, modes in data["types"].items():
-        for mode, entry in modes.items():
-            for side in ("ours", "floor"):
-                if side not in entry:
-                    continue
-                closed = entry[side]["closed"]
-                cpu, rps = closed["cpu_percent"], closed["throughput_rps"]
-                rows.append(
-                    [
-                        f"{name} {mode} {side}",
-                        cpu["load_generator"],
-                        cpu["gunicorn"],
-                        cpu["postgres"],
-                        cpu["redis"],
-                        cpu["other"],
-                        cpu["idle"],
-                        *(
-                            f"{10 * cpu[group] / rps:.2f}" if rps else None
-                            for group in ("gunicorn", "postgres", "redis")
-                        ),
-                    ]
-                )
-    headers = ["run", "load gen %", "gunicorn %", "postgres %", "redis %", "other %", "idle %"]
-    print(table([*headers, "gunicorn ms/req", "postgres ms/req", "redis ms/req"], rows))
+    runs = [
+        (f"{name} {mode} {side}", entry[side]["closed"])
+        for name, modes in data["types"].items()
+        for mode, entry in modes.items()
+        for side in ("ours", "floor")
+        if side in entry
+    ]
+    print_cpu_table(runs, ("gunicorn", "postgres", "redis"), machine()["cpu_count"])
     total = sum(
         len(loops["closed"]) + sum(len(s) for s in loops["open"].values())
         for modes in data["rounds"].values()

@@ -30,7 +30,7 @@ from benchmarks.measure import (
 )
 from benchmarks.options import add_stack_options, log, non_negative_int, positive_float, positive_int
 from benchmarks.probes import CpuMeter, rss_kib
-from benchmarks.report import machine, ms, now_utc, print_rows, table, write_json
+from benchmarks.report import machine, ms, now_utc, print_cpu_table, print_rows, table, write_json
 from benchmarks.stack import BENCH_SETTINGS, Gunicorn, Stack, Target, http_call
 from benchmarks.stats import latency_ms
 
@@ -535,42 +535,13 @@ def print_report(args: argparse.Namespace, config: dict, report: dict) -> None:
     ]
     print(table(headers, rows))
 
-    cores = config["cpu_count"]
-    print(f"\nCPU during the closed loops, % of one core ({cores} cores = {cores * 100}%), and per request")
-    rows = []
-    for name, entry in report["types"].items():
-        for side in ("ours", "floor"):
-            if side not in entry:
-                continue
-            closed = entry[side]["closed"]
-            cpu, rps = closed["cpu_percent"], closed["throughput_rps"]
-            rows.append(
-                [
-                    f"{name} {side}",
-                    cpu["load_generator"],
-                    cpu["gunicorn"],
-                    cpu["postgres"],
-                    cpu["redis"],
-                    cpu["other"],
-                    cpu["idle"],
-                    f"{10 * cpu['gunicorn'] / rps:.2f}" if rps else None,
-                    f"{10 * cpu['postgres'] / rps:.2f}" if rps else None,
-                    f"{10 * cpu['load_generator'] / rps:.2f}" if rps else None,
-                ]
-            )
-    headers = [
-        "run",
-        "load gen %",
-        "gunicorn %",
-        "postgres %",
-        "redis %",
-        "other %",
-        "idle %",
-        "gunicorn ms/req",
-        "postgres ms/req",
-        "load gen ms/req",
+    runs = [
+        (f"{name} {side}", entry[side]["closed"])
+        for name, entry in report["types"].items()
+        for side in ("ours", "floor")
+        if side in entry
     ]
-    print(table(headers, rows))
+    print_cpu_table(runs, ("gunicorn", "postgres", "load_generator"), config["cpu_count"])
 
     total_runs = sum(
         len(r) for sides in report["rounds"].values() for loops in sides.values() for r in loops.values()
