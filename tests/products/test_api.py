@@ -92,6 +92,15 @@ class TestCategories:
         assert ids(api(staff).get(CATEGORIES)) == [category.pk, retired.pk]
         assert ids(api(staff).get(CATEGORIES, {"is_active": "false"})) == [retired.pk]
 
+    def test_inactive_categories_need_the_category_view_permission(self, api, make_user, make_category):
+        # Seeing inactive products (products.view_product) says nothing about categories.
+        retired = make_category(name="Retired")
+        deactivate(retired)
+        product_staff = make_user("products.view_product", is_staff=True)
+        category_staff = make_user("products.view_category", is_staff=True)
+        assert api(product_staff).get(f"{CATEGORIES}{retired.pk}/").status_code == 404
+        assert api(category_staff).get(f"{CATEGORIES}{retired.pk}/").status_code == 200
+
     def test_an_unknown_category_is_404(self, api, staff):
         assert api(staff).get(f"{CATEGORIES}999999/").status_code == 404
         assert api(staff).patch(f"{CATEGORIES}999999/", {"name": "X"}).status_code == 404
