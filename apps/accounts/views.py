@@ -23,7 +23,7 @@ from apps.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from apps.core.api import GenericViewSet, public_action
+from apps.core.api import GenericViewSet, public_action, validated
 from apps.core.throttles import (
     EmailVerificationResendThrottle,
     LoginFailureThrottle,
@@ -38,12 +38,6 @@ from apps.roles.serializers import UserRolesSerializer
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 ACCEPTED = OpenApiResponse(description="Accepted; an email is on its way if the request applies.")
-
-
-def _validated(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 @extend_schema(tags=["auth"])
@@ -66,14 +60,14 @@ class AuthViewSet(GenericViewSet):
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, summary="Create an account")
     @public_action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
     def register(self, request):
-        data = _validated(RegisterSerializer, request)
+        data = validated(RegisterSerializer, request)
         user = services.user_register(**data, request=request)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer}, summary="Sign in")
     @public_action(detail=False, methods=["post"], throttle_classes=[LoginThrottle, LoginFailureThrottle])
     def login(self, request):
-        data = _validated(LoginSerializer, request)
+        data = validated(LoginSerializer, request)
         reserved = LoginFailureThrottle.reserve(request)
         _, tokens = services.auth_login(email=data["email"], password=data["password"], request=request)
         LoginFailureThrottle.release(request, reserved)  # the password was right: not a failure
@@ -82,7 +76,7 @@ class AuthViewSet(GenericViewSet):
     @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, summary="Rotate tokens")
     @public_action(detail=False, methods=["post"], url_path="token/refresh")
     def token_refresh(self, request):
-        data = _validated(RefreshSerializer, request)
+        data = validated(RefreshSerializer, request)
         return Response(services.token_refresh(refresh=data["refresh"], request=request))
 
     @extend_schema(
@@ -94,7 +88,7 @@ class AuthViewSet(GenericViewSet):
     )
     @action(detail=False, methods=["post"])
     def logout(self, request):
-        data = _validated(RefreshSerializer, request)
+        data = validated(RefreshSerializer, request)
         services.auth_logout(user=request.user, refresh=data["refresh"], request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -120,7 +114,7 @@ class AuthViewSet(GenericViewSet):
         detail=False, methods=["post"], url_path="password/change", throttle_classes=[PasswordCheckThrottle]
     )
     def password_change(self, request):
-        data = _validated(PasswordChangeSerializer, request)
+        data = validated(PasswordChangeSerializer, request)
         return Response(services.password_change(user=request.user, **data, request=request))
 
     @extend_schema(request=PasswordResetSerializer, responses={202: ACCEPTED}, summary="Email a reset link")
@@ -128,7 +122,7 @@ class AuthViewSet(GenericViewSet):
         detail=False, methods=["post"], url_path="password/reset", throttle_classes=[PasswordResetThrottle]
     )
     def password_reset(self, request):
-        data = _validated(PasswordResetSerializer, request)
+        data = validated(PasswordResetSerializer, request)
         services.password_reset_request(email=data["email"], request=request)
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -142,7 +136,7 @@ class AuthViewSet(GenericViewSet):
         throttle_classes=[PasswordResetConfirmThrottle],
     )
     def password_reset_confirm(self, request):
-        data = _validated(PasswordResetConfirmSerializer, request)
+        data = validated(PasswordResetConfirmSerializer, request)
         services.password_reset_confirm(**data, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -151,7 +145,7 @@ class AuthViewSet(GenericViewSet):
     )
     @public_action(detail=False, methods=["post"], url_path="email/verify")
     def email_verify(self, request):
-        data = _validated(EmailVerifySerializer, request)
+        data = validated(EmailVerifySerializer, request)
         services.email_verify(**data, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -177,7 +171,7 @@ class AuthViewSet(GenericViewSet):
     )
     @action(detail=False, methods=["post"], url_path="email/change", throttle_classes=[PasswordCheckThrottle])
     def email_change(self, request):
-        data = _validated(EmailChangeSerializer, request)
+        data = validated(EmailChangeSerializer, request)
         services.email_change_request(user=request.user, **data, request=request)
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -188,7 +182,7 @@ class AuthViewSet(GenericViewSet):
     )
     @public_action(detail=False, methods=["post"], url_path="email/change/confirm")
     def email_change_confirm(self, request):
-        data = _validated(EmailChangeConfirmSerializer, request)
+        data = validated(EmailChangeConfirmSerializer, request)
         services.email_change_confirm(**data, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -236,7 +230,7 @@ class UserViewSet(
 
     def partial_update(self, request, pk=None):
         user = self.get_object()
-        data = _validated(StaffUserUpdateSerializer, request, instance=user, partial=True)
+        data = validated(StaffUserUpdateSerializer, request, instance=user, partial=True)
         user = services.user_update(user=user, data=data, actor=request.user, request=request)
         return Response(UserSerializer(user).data)
 
@@ -264,10 +258,10 @@ class UserViewSet(
     def me(self, request):
         user = request.user
         if request.method == "PATCH":
-            data = _validated(ProfileUpdateSerializer, request, instance=user, partial=True)
+            data = validated(ProfileUpdateSerializer, request, instance=user, partial=True)
             user = services.user_profile_update(user=user, data=data, request=request)
         elif request.method == "DELETE":
-            data = _validated(PasswordConfirmSerializer, request)
+            data = validated(PasswordConfirmSerializer, request)
             services.user_deactivate_self(user=user, password=data["password"], request=request)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(UserSerializer(user).data)
@@ -284,7 +278,7 @@ class UserViewSet(
     def roles(self, request, pk=None):
         user = self.get_object()
         if request.method == "PUT":
-            data = _validated(UserRolesSerializer, request)
+            data = validated(UserRolesSerializer, request)
             role_services.user_roles_set(
                 user=user, role_names=data["roles"], actor=request.user, request=request
             )

@@ -5,6 +5,13 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 
 
+def validated(serializer_class, request, **kwargs) -> dict:
+    """The request body validated by `serializer_class`; a 400 with field errors otherwise."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def public_action(**kwargs):
     """A ViewSet action anyone may call without a token: sign-in, refresh, password reset.
 

@@ -77,5 +77,6 @@ class OrderingFilter(drf_filters.OrderingFilter):
                     ]
                 }
             )
-        tie_breaker = [term for term in (self.get_default_ordering(view) or ()) if term.lstrip("-") == "id"]
-        return fields + [t for t in tie_breaker if t.lstrip("-") not in {f.lstrip("-") for f in fields}]
+        if "id" in {term.lstrip("-") for term in fields}:
+            return fields
+        return fields + [term for term in (self.get_default_ordering(view) or ()) if term.lstrip("-") == "id"]

@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from apps.core.api import GenericViewSet
+from apps.core.api import GenericViewSet, validated
 from apps.core.pagination import CursorPagination
 from apps.products import cache, selectors, services
 from apps.products.filters import CategoryFilter, ProductFilter
@@ -37,12 +37,6 @@ NOT_AN_IMAGE = OpenApiResponse(
 )
 
 
-def _validated(serializer_class, request, **kwargs) -> dict:
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class CachedPublicReadsMixin:
     """`list` and `retrieve` answered from the cache for callers who see the public catalog.
 
@@ -57,11 +51,8 @@ class CachedPublicReadsMixin:
             self._sees_inactive = selectors.sees_inactive(self.request.user, f"products.view_{model}")
         return self._sees_inactive
 
-    def _public(self) -> bool:
-        return not self.sees_inactive()
-
     def _cached(self, kind: str, render):
-        if not self._public():
+        if self.sees_inactive():  # staff answers are never cached
             return render()
         key = cache.response_key(kind, self.request)
         body = cache.cached_body(key)
@@ -138,13 +129,13 @@ class CategoryViewSet(
         return selectors.category_list(include_inactive=self.sees_inactive())
 
     def create(self, request):
-        data = _validated(CategoryWriteSerializer, request)
+        data = validated(CategoryWriteSerializer, request)
         category = services.category_create(**data, actor=request.user, request=request)
         return Response(CategorySerializer(category).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         category = self.get_object()
-        data = _validated(CategoryWriteSerializer, request, partial=True)
+        data = validated(CategoryWriteSerializer, request, partial=True)
         category = services.category_update(category=category, data=data, actor=request.user, request=request)
         return Response(CategorySerializer(category).data)
 
@@ -217,13 +208,13 @@ class ProductViewSet(
         )
 
     def create(self, request):
-        data = _validated(ProductWriteSerializer, request)
+        data = validated(ProductWriteSerializer, request)
         product = services.product_create(**data, actor=request.user, request=request)
         return self._detail(product, status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         product = self.get_object()
-        data = _validated(ProductWriteSerializer, request, partial=True)
+        data = validated(ProductWriteSerializer, request, partial=True)
         product = services.product_update(product=product, data=data, actor=request.user, request=request)
         return self._detail(product)
 
@@ -243,7 +234,7 @@ class ProductViewSet(
     @action(detail=True, methods=["post"])
     def stock(self, request, pk=None):
         product = self.get_object()
-        data = _validated(StockAdjustSerializer, request)
+        data = validated(StockAdjustSerializer, request)
         movement = services.stock_adjust(product=product, **data, actor=request.user, request=request)
         return Response(
             {"stock": movement.resulting_stock, "movement": StockMovementSerializer(movement).data}
@@ -283,7 +274,7 @@ class ProductViewSet(
     @action(detail=True, methods=["post"], parser_classes=[ProductImageParser])
     def image(self, request, pk=None):
         product = self.get_object()
-        data = _validated(ProductImageUploadSerializer, request)
+        data = validated(ProductImageUploadSerializer, request)
         product = services.product_image_set(
             product=product, image=data["image"], actor=request.user, request=request
         )
