@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
+from apps.products import services
 from apps.products.models import Product
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -96,3 +97,22 @@ def test_a_product_detail_is_one_query(caller, catalog, django_assert_max_num_qu
         response = cold(lambda: client.get(f"{PRODUCTS}{catalog.pk}/"))()
     assert response.json()["category"]["id"] == catalog.category_id
     assert category_reads(captured) == []
+
+
+def test_a_category_list_costs_the_same_for_any_page_size(caller, make_category, count_queries):
+    client, _ = caller
+    for _ in range(30):
+        make_category()
+    small = count_queries(cold(lambda: client.get("/api/v1/categories/", {"page_size": 5})))
+    large = count_queries(cold(lambda: client.get("/api/v1/categories/", {"page_size": 100})))
+    assert small == large
+
+
+def test_a_products_stock_movements_cost_the_same_for_any_page_size(api, staff, make_product, count_queries):
+    product = make_product(stock=100)
+    for _ in range(30):
+        services.stock_adjust(product=product, delta=-1, reason="sale", actor=staff)
+    url = f"{PRODUCTS}{product.pk}/stock-movements/"
+    small = count_queries(lambda: api(staff).get(url, {"page_size": 5}))
+    large = count_queries(lambda: api(staff).get(url, {"page_size": 100}))
+    assert small == large
