@@ -1,12 +1,18 @@
-"""Serializer fields and a ModelSerializer base that take exactly the JSON type the schema names.
+"""Serializer fields and a ModelSerializer base that take exactly the JSON type the schema names,
+and `datetime_text` for read serializers that render rows by hand.
 
 DRF's CharField quietly turns a number into text (`0` -> `"0"`), so a client that sends the wrong
 type gets a 2xx and a value it never meant, while the OpenAPI schema promises a string. Every text
 field of the API uses these instead: the wrong type is a 400 naming the field.
 """
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db import models
-from rest_framework import serializers
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 
 class StringOnlyMixin:
@@ -59,3 +65,22 @@ class IntegerField(serializers.IntegerField):
 
 class DecimalField(StringOnlyMixin, serializers.DecimalField):
     """A decimal as a JSON string ("19.99"), as the schema says, so no float rounding is involved."""
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def datetime_text(value: datetime | None) -> str | None:
+    """What `serializers.DateTimeField()` answers for an aware datetime (ISO 8601 in the current
+    time zone, `Z` for UTC), for read serializers that render rows by hand.
+
+    DRF's field reads its settings and checks awareness on every call: three datetimes a row made
+    it a tenth of a user list's CPU. Anything but an aware datetime with the ISO format set takes
+    DRF's own path, so the output is DRF's whatever the settings.
+    """
+    if value is None:
+        return None
+    if value.tzinfo is None or not settings.USE_TZ or api_settings.DATETIME_FORMAT.lower() != ISO_8601:
+        return _DATETIME.to_representation(value)
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -9,12 +9,7 @@ from rest_framework import serializers
 from apps.core import fields
 from apps.products.models import MAX_PRICE, MAX_STOCK, Category, Product, StockMovement, StockReason
 
-_DATETIME = serializers.DateTimeField()
 _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
-
-
-def _datetime(value):
-    return None if value is None else _DATETIME.to_representation(value)
 
 
 # --- Reads ----------------------------------------------------------------------------------------------
@@ -37,8 +32,8 @@ class CategorySerializer(serializers.Serializer):
             "slug": category.slug,
             "description": category.description,
             "is_active": category.is_active,
-            "created_at": _datetime(category.created_at),
-            "updated_at": _datetime(category.updated_at),
+            "created_at": fields.datetime_text(category.created_at),
+            "updated_at": fields.datetime_text(category.updated_at),
         }
 
 
@@ -85,8 +80,8 @@ class ProductSerializer(serializers.Serializer):
             "is_active": product.is_active,
             "category": {"id": category.pk, "name": category.name, "slug": category.slug},
             "image": self._image_url(product),
-            "created_at": _datetime(product.created_at),
-            "updated_at": _datetime(product.updated_at),
+            "created_at": fields.datetime_text(product.created_at),
+            "updated_at": fields.datetime_text(product.updated_at),
         }
 
     def _image_url(self, product: Product) -> str | None:
@@ -131,7 +126,7 @@ class StockMovementSerializer(serializers.Serializer):
             "note": movement.note,
             "resulting_stock": movement.resulting_stock,
             "actor": movement.actor_id,
-            "created_at": _datetime(movement.created_at),
+            "created_at": fields.datetime_text(movement.created_at),
         }
 
 

@@ -1,6 +1,14 @@
-"""Text fields take JSON strings only: a number is a 400 naming the field, never quietly "0"."""
+"""Serializer fields: text fields take JSON strings only (a number is a 400 naming the field, never
+quietly "0"), and `datetime_text` answers exactly what DRF's DateTimeField answers."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from apps.core.fields import datetime_text
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -30,3 +38,35 @@ def test_a_slug_must_be_a_string_too(api, superuser):
     response = api(superuser).post("/api/v1/categories/", {"name": "Books", "slug": 0})
     assert response.status_code == 400
     assert list(response.json()["field_errors"]) == ["slug"]
+
+
+# --- datetime_text: DRF's DateTimeField output, cheaper ----------------------------------------------
+DATETIMES = [
+    datetime(2026, 12, 2, 5, 53, 56, 123456, tzinfo=UTC),
+    datetime(2026, 12, 2, 5, 53, 56, tzinfo=UTC),  # no microseconds: none printed
+    datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/London")),
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+]
+
+
+@pytest.mark.parametrize("value", DATETIMES, ids=str)
+def test_datetime_text_answers_what_drf_answers(value):
+    assert datetime_text(value) == serializers.DateTimeField().to_representation(value)
+
+
+@pytest.mark.parametrize("value", DATETIMES[:3], ids=str)
+def test_datetime_text_answers_in_the_current_time_zone_like_drf(value):
+    with timezone.override(ZoneInfo("America/New_York")):
+        expected = serializers.DateTimeField().to_representation(value)
+        assert datetime_text(value) == expected
+    assert expected.endswith(("-05:00", "-04:00"))
+
+
+def test_datetime_text_of_nothing_is_null():
+    assert datetime_text(None) is None
+
+
+def test_datetime_text_follows_a_configured_format(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%Y-%m-%d %H:%M"}
+    assert datetime_text(DATETIMES[0]) == "2026-12-02 05:53"
