@@ -1,11 +1,11 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apps.core.api import GenericViewSet, validated
 from apps.core.pagination import CursorPagination
+from apps.core.renderers import JSONRenderer, RenderedJSON
 from apps.products import cache, selectors, services
 from apps.products.filters import CategoryFilter, ProductFilter
 from apps.products.images import MAX_PIXELS, ProductImageParser
@@ -62,7 +62,7 @@ class CachedPublicReadsMixin:
                 return response
             body = JSONRenderer().render(response.data)
             cache.cache_body(key, body)
-        return Response(_Rendered(body), content_type="application/json")
+        return Response(RenderedJSON(body), content_type="application/json")
 
     def list(self, request, *args, **kwargs):
         return self._cached(
@@ -73,17 +73,6 @@ class CachedPublicReadsMixin:
         return self._cached(
             "detail", lambda: super(CachedPublicReadsMixin, self).retrieve(request, *args, **kwargs)
         )
-
-
-class _Rendered(bytes):
-    """Already-rendered JSON: the renderer passes it through untouched (see CatalogJSONRenderer)."""
-
-
-class CatalogJSONRenderer(JSONRenderer):
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, _Rendered):
-            return bytes(data)
-        return super().render(data, accepted_media_type, renderer_context)
 
 
 @extend_schema_view(
@@ -117,7 +106,6 @@ class CategoryViewSet(
 ):
     serializer_class = CategorySerializer
     filterset_class = CategoryFilter
-    renderer_classes = [CatalogJSONRenderer]
     lookup_value_regex = r"[0-9]{1,18}"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     ordering_fields = ["name", "created_at"]
@@ -179,7 +167,6 @@ class ProductViewSet(
 ):
     filterset_class = ProductFilter
     pagination_class = CatalogPagination
-    renderer_classes = [CatalogJSONRenderer]
     lookup_value_regex = r"[0-9]{1,18}"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     ordering_fields = ["price", "name", "created_at"]
