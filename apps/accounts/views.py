@@ -218,7 +218,7 @@ class UserViewSet(
     action_permissions = {"me": [], "roles": ["accounts.manage_roles"]}
 
     def get_queryset(self):
-        if self.action == "list":
+        if self.action in ("list", "retrieve"):  # reads: only the columns the answer shows
             return selectors.user_list_for_display()
         return super().get_queryset()
 

@@ -4,6 +4,8 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 
+from apps.core.throttles import FixedWindowRateThrottle
+
 
 def validated(serializer_class, request, **kwargs) -> dict:
     """The request body validated by `serializer_class`; a 400 with field errors otherwise."""
@@ -22,11 +24,35 @@ def public_action(**kwargs):
 
 
 class GenericViewSet(viewsets.GenericViewSet):
-    """DRF's GenericViewSet, with the filter backends run only for `list`.
+    """DRF's GenericViewSet, with the general throttles checked before the permissions and the
+    filter backends run only for `list`.
 
-    DRF's get_object() runs them too, so every retrieve, update and custom detail action built a
-    django-filter form and parsed search and ordering parameters that cannot apply to one object.
+    The general throttle's round trip brings the caller's cached permission set along (see
+    `ReadAlong` in apps/core/throttles.py), so it must come first; DRF checks permissions first
+    and would pay a round trip of its own for them. The security throttles still run after the
+    permissions: some count per signed-in user, which an anonymous caller is not. DRF's
+    get_object() runs the filter backends too, so every retrieve, update and custom detail
+    action built a django-filter form and parsed search and ordering parameters that cannot apply
+    to one object.
     """
+
+    def check_permissions(self, request):
+        self._check_throttles(request, general=True)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        self._check_throttles(request, general=False)
+
+    def _check_throttles(self, request, *, general: bool) -> None:
+        # DRF's check_throttles, over one kind of throttle.
+        waits = [
+            throttle.wait()
+            for throttle in self.get_throttles()
+            if isinstance(throttle, FixedWindowRateThrottle) == general
+            and not throttle.allow_request(request, self)
+        ]
+        if waits:
+            self.throttled(request, max((wait for wait in waits if wait is not None), default=None))
 
     def filter_queryset(self, queryset):
         if self.action != "list":

@@ -2,7 +2,8 @@
 
 General limits (`AnonRateThrottle`, `UserRateThrottle`) run on every request, so they cost one
 Redis round trip: a fixed-window counter (`INCR`, and `EXPIRE` on a window's first count, in
-one Lua script). DRF's own throttles
+one Lua script), which also brings the cache entries registered with `register_read_along`.
+DRF's own throttles
 read and rewrite a pickled list of every request's timestamp in the window (up to 1,200 entries at
 the default user rate) on each request. A fixed window lets a burst of up to twice the rate
 through across a window's edge, which is fine for limits that only keep one client from hogging
@@ -75,27 +76,63 @@ class ClientAddressMixin:
         return client_ip(request) or ""
 
 
-# INCR, and on the first count of a window its expiry: atomic on the server, one round trip.
+# INCR, and on the first count of a window its expiry: atomic on the server. The other keys are
+# read in the same round trip (see `ReadAlong`).
 _COUNT_SCRIPT = """
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return count
+if #KEYS == 1 then return count end
+return {count, redis.call('MGET', unpack(KEYS, 2))}
 """
 # Given as bytes, the script needs no client to compute its SHA; each call names its client.
 _count_script = Script(None, _COUNT_SCRIPT.encode())
 
 
-def _count(key: str, window_seconds: int) -> int | None:
-    """Add one to the counter `key`, created with an expiry if new; None when the cache fails."""
+def _count(key: str, window_seconds: int, read_along: list[str]) -> tuple[int, dict] | None:
+    """Add one to the counter `key`, created with an expiry if new, and read the cache entries
+    `read_along` (None for a missing one); None when the cache fails."""
     try:
         client = getattr(cache, "client", None)
-        if hasattr(client, "get_client"):  # django-redis
-            key = cache.make_and_validate_key(key)
-            return _count_script(keys=[key], args=[window_seconds], client=client.get_client(write=True))
+        if hasattr(client, "get_client"):  # django-redis: one round trip
+            keys = [cache.make_and_validate_key(name) for name in [key, *read_along]]
+            reply = _count_script(keys=keys, args=[window_seconds], client=client.get_client(write=True))
+            if not read_along:
+                return reply, {}
+            count, raw = reply
+            return count, {
+                name: None if value is None else client.decode(value)
+                for name, value in zip(read_along, raw, strict=True)
+            }
         cache.add(key, 0, window_seconds)
-        return cache.incr(key)
+        count = cache.incr(key)
+        found = cache.get_many(read_along) if read_along else {}
+        return count, {name: found.get(name) for name in read_along}
     except Exception:  # Redis down or a key evicted between the two steps: no general limit now
         return None
+
+
+class ReadAlong:
+    """Cache entries that a request will read anyway, fetched with the general throttle's counter.
+
+    The throttle's counter is the one cache round trip every request pays; another part of the
+    request that reads a small cache entry of its own (the caller's permission set) registers a
+    `ReadAlong` instead of paying a second one. `keys(request)` names the entries (none to skip);
+    `receive(request, values)` gets them (None for a missing one), and is not called at all when
+    the cache failed, so the part reads for itself as it would have.
+    """
+
+    def keys(self, request) -> list[str]:
+        raise NotImplementedError
+
+    def receive(self, request, values: dict) -> None:
+        raise NotImplementedError
+
+
+_read_alongs: list[ReadAlong] = []
+
+
+def register_read_along(read_along: ReadAlong) -> None:
+    _read_alongs.append(read_along)
 
 
 class FixedWindowRateThrottle(ClientAddressMixin, throttling.SimpleRateThrottle):
@@ -110,8 +147,15 @@ class FixedWindowRateThrottle(ClientAddressMixin, throttling.SimpleRateThrottle)
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        count = _count(f"{key}:{window}", self.duration)
-        if count is not None and count > self.num_requests:
+        wanted = [(read_along, read_along.keys(request)) for read_along in _read_alongs]
+        counted = _count(f"{key}:{window}", self.duration, [name for _, names in wanted for name in names])
+        if counted is None:
+            return True
+        count, values = counted
+        for read_along, names in wanted:
+            if names:
+                read_along.receive(request, {name: values[name] for name in names})
+        if count > self.num_requests:
             return self.throttle_failure()
         return True
 

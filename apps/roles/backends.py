@@ -9,12 +9,15 @@ under, read together with the current version in one round trip:
 - a change to any group's permissions, or a group's deletion, bumps the version, which
   retires every entry at once (see receivers.py).
 
-When the cache is unavailable the set is simply read from the database.
+When the cache is unavailable the set is simply read from the database. The two entries are
+read in the general throttle's round trip when there is one (`PermissionsReadAlong`).
 """
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
+
+from apps.core.throttles import ReadAlong
 
 CACHE_TIMEOUT_SECONDS = 5 * 60
 VERSION_KEY = "perms:version"
@@ -51,10 +54,12 @@ def remember(user_id: int, permissions: set[str], version: int) -> None:
     cache.set(_key(user_id), (version, permissions), CACHE_TIMEOUT_SECONDS)
 
 
-def _cached(user_id: int) -> tuple[set[str] | None, int]:
+def _cached(user_id: int, found: dict | None = None) -> tuple[set[str] | None, int]:
     """The cached set (None when absent or of an older version) and the current version, in one
-    round trip: the entry carries the version it was computed under."""
-    found = cache.get_many([VERSION_KEY, _key(user_id)])
+    round trip (none when `found` holds the two entries already): the entry carries the version
+    it was computed under."""
+    if found is None:
+        found = cache.get_many([VERSION_KEY, _key(user_id)])
     version = found.get(VERSION_KEY)
     if version is None:
         version = 1
@@ -71,9 +76,24 @@ class CachedModelBackend(ModelBackend):
             return set()
         if hasattr(user_obj, "_perm_cache"):
             return user_obj._perm_cache
-        permissions, version = _cached(user_obj.pk)
+        permissions, version = _cached(user_obj.pk, getattr(user_obj, "_perm_entries", None))
         if permissions is None:
             permissions = super().get_all_permissions(user_obj)
             remember(user_obj.pk, permissions, version)
         user_obj._perm_cache = permissions
         return permissions
+
+
+class PermissionsReadAlong(ReadAlong):
+    """The signed-in caller's two entries, read with the general throttle's counter."""
+
+    def keys(self, request) -> list[str]:
+        user = request.user
+        # A superuser or an inactive user is decided without the set; a set already read is kept.
+        decided = not user.is_authenticated or not user.is_active or user.is_superuser
+        if decided or hasattr(user, "_perm_cache"):
+            return []
+        return [VERSION_KEY, _key(user.pk)]
+
+    def receive(self, request, values: dict) -> None:
+        request.user._perm_entries = values
