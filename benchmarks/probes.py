@@ -84,7 +84,8 @@ class CpuUse:
         )
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
+    """A process's command line, arguments separated by spaces; "" if it is gone."""
     try:
         with open(f"{PROC}/{pid}/cmdline", "rb") as file:
             return file.read().replace(b"\0", b" ").decode(errors="replace")
@@ -96,7 +97,7 @@ def is_our_postgres(pid: int, database_prefix: str | None) -> bool:
     """A PostgreSQL process working for the benchmark: a backend connected to one of its databases
     (its title names the database), or one of the server's background processes (checkpointer,
     WAL writer, ...). A backend of another database (someone's test run) is not."""
-    title = _cmdline(pid)
+    title = cmdline(pid)
     is_backend = "(" in title or "[local]" in title
     return not is_backend or (database_prefix is not None and database_prefix in title)
 

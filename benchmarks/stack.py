@@ -18,7 +18,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import redis
@@ -76,9 +76,9 @@ class Target:
 class Databases:
     """Fresh PostgreSQL databases <prefix>_<alias>; drops only the ones it created."""
 
-    def __init__(self, maintenance_url: str, prefix: str):
+    def __init__(self, maintenance_url: str, prefix: str, aliases: tuple[str, ...] = DATABASE_ALIASES):
         self.maintenance_url = maintenance_url
-        self.names = {alias: f"{prefix}_{alias}" for alias in DATABASE_ALIASES}
+        self.names = {alias: f"{prefix}_{alias}" for alias in aliases}
         self.created: list[str] = []
 
     def url(self, alias: str) -> str:
@@ -112,13 +112,25 @@ def free_port() -> int:
 
 
 def http_call(
-    port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None, timeout=10.0
+    port: int,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    headers: dict | None = None,
+    timeout=10.0,
+    *,
+    form: dict | None = None,
 ) -> tuple[int, bytes]:
-    """One request on a new connection, synchronously: for set-up steps, not for load."""
-    payload = json.dumps(body).encode() if body is not None else None
+    """One request on a new connection, synchronously: for set-up steps, not for load. `body` goes
+    as JSON, `form` as an urlencoded form (an OAuth2 password login)."""
     all_headers = {"Host": HOST_HEADER, "Connection": "close", **(headers or {})}
-    if payload is not None:
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
         all_headers["Content-Type"] = "application/json"
+    elif form is not None:
+        payload = urlencode(form).encode()
+        all_headers["Content-Type"] = "application/x-www-form-urlencoded"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=payload, headers=all_headers)
@@ -128,25 +140,18 @@ def http_call(
         conn.close()
 
 
-class Gunicorn:
-    """gunicorn serving config.wsgi in its own session, so the harness alone decides when it stops."""
+class Server:
+    """A server under test in its own session, so the harness alone decides when it stops; its
+    output goes to a log file. Subclasses say how to start it (`command`, `cwd`) and where it
+    answers a health check."""
 
-    def __init__(
-        self,
-        target: Target,
-        env: dict[str, str],
-        log_path: Path,
-        *,
-        workers: int,
-        worker_class: str = "sync",
-        threads: int = 1,
-    ):
-        self.target = target
+    name = "server"
+    health_path = "/health/"
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int):
         self.env = env
         self.log_path = log_path
         self.workers = workers
-        self.worker_class = worker_class
-        self.threads = threads
         self.port = free_port()
         self.process: subprocess.Popen | None = None
 
@@ -154,47 +159,47 @@ class Gunicorn:
     def pid(self) -> int:
         return self.process.pid
 
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def cwd(self) -> Path:
+        raise NotImplementedError
+
     def start(self) -> None:
-        command = [
-            str(self.target.python), "-m", "gunicorn", "config.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.workers),
-            "--worker-class", self.worker_class,
-            "--access-logfile", "/dev/null",
-        ]  # fmt: skip
-        if self.worker_class == "gthread":
-            command += ["--threads", str(self.threads)]
         with self.log_path.open("wb") as log_file:
             self.process = subprocess.Popen(
-                command,
-                cwd=self.target.root,
+                self.command(),
+                cwd=self.cwd(),
                 env=self.env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
+    def all_workers_up(self) -> bool:
+        return len(self.worker_pids()) >= self.workers
+
     def wait_healthy(self, timeout: float = 30.0) -> None:
-        """Until /health/ answers and every worker has been forked."""
+        """Until the health check answers and every worker is up."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                status, _ = http_call(self.port, "GET", "/health/", timeout=2)
+                status, _ = http_call(self.port, "GET", self.health_path, timeout=2)
             except OSError:
                 status = None
-            if status == 200 and len(self.worker_pids()) >= self.workers:
+            if status == 200 and self.all_workers_up():
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not healthy after {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(f"{self.name} not healthy after {timeout:.0f} s:\n{self.log_tail()}")
 
     def wait_drained(self, timeout: float = 300.0) -> float:
         """Until the workers have worked off every queued request; the seconds that took.
 
         After an open-loop run the server could not keep up with, gunicorn's listen backlog still
         holds requests whose clients gave up: sync workers serve them all, first come first served,
-        before anything new. A /health/ request answered at once means the queue is empty; measuring
+        before anything new. A health check answered at once means the queue is empty; measuring
         the next run before that would charge it with the last run's backlog.
         """
         started = time.monotonic()
@@ -202,14 +207,14 @@ class Gunicorn:
         while True:
             sent = time.monotonic()
             try:
-                status, _ = http_call(self.port, "GET", "/health/", timeout=max(1.0, deadline - sent))
+                status, _ = http_call(self.port, "GET", self.health_path, timeout=max(1.0, deadline - sent))
             except OSError:
                 status = None
             now = time.monotonic()
             if status == 200 and now - sent < 0.5:
                 return now - started
             if now >= deadline:
-                raise RuntimeError(f"gunicorn still busy after {timeout:.0f} s:\n{self.log_tail()}")
+                raise RuntimeError(f"{self.name} still busy after {timeout:.0f} s:\n{self.log_tail()}")
             time.sleep(0.1)
 
     def worker_pids(self) -> list[int]:
@@ -228,6 +233,42 @@ class Gunicorn:
 
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Gunicorn(Server):
+    """gunicorn serving config.wsgi of the checkout under test."""
+
+    name = "gunicorn"
+
+    def __init__(
+        self,
+        target: Target,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        workers: int,
+        worker_class: str = "sync",
+        threads: int = 1,
+    ):
+        super().__init__(env, log_path, workers=workers)
+        self.target = target
+        self.worker_class = worker_class
+        self.threads = threads
+
+    def command(self) -> list[str]:
+        command = [
+            str(self.target.python), "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(self.workers),
+            "--worker-class", self.worker_class,
+            "--access-logfile", "/dev/null",
+        ]  # fmt: skip
+        if self.worker_class == "gthread":
+            command += ["--threads", str(self.threads)]
+        return command
+
+    def cwd(self) -> Path:
+        return self.target.root
 
 
 def delete_redis_keys(redis_url: str, prefix: str) -> None:

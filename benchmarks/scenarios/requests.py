@@ -5,16 +5,21 @@ measures GET /api/v1/users/ (page 1 and page 400), /api/v1/users/{id}/ and /api/
 against gunicorn with the production settings, each in closed loop (C clients back to back:
 capacity) and open loop (a fixed rate: latency), next to the same rows served by a plain
 Django function view (no DRF, no auth, no throttles) from the same gunicorn in the same run.
-Also records the gunicorn workers' memory after warm-up, 1,000 and 10,000 requests.
+Also records the gunicorn workers' memory after warm-up, 1,000 and 10,000 requests. With
+--template, the full-stack FastAPI template's backend answers the same four reads from its own
+database and uvicorn in the same rounds (benchmarks/template.py), for an ours/template ratio.
 
     .venv/bin/python -m benchmarks requests
     .venv/bin/python -m benchmarks requests --repo /tmp/bench-base --json var/bench-base.json
+    .venv/bin/python -m benchmarks requests --template ../full-stack-fastapi-template/backend
 """
 
 import argparse
 import json
 import secrets
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from benchmarks.loadgen import LoadGenerator, Request
 from benchmarks.measure import (
@@ -33,6 +38,7 @@ from benchmarks.probes import CpuMeter, rss_kib
 from benchmarks.report import machine, ms, now_utc, print_cpu_table, print_rows, table, write_json
 from benchmarks.stack import BENCH_SETTINGS, Gunicorn, Stack, Target, http_call
 from benchmarks.stats import latency_ms
+from benchmarks.template import TemplateApp, TemplateCheckout
 
 NAME = "requests"
 SUMMARY = "user list/detail/me reads beside a plain-Django floor: req/s, latency, worker memory"
@@ -53,13 +59,23 @@ PRODUCTION_THROTTLES = "anon 120/minute, user 1200/minute, login 30/minute"
 # The access token must outlive the run (production: 15 minutes).
 BENCH_TOKEN_MINUTES = "120"
 DEEP_PAGE = 400
+PAGE_SIZE = 20
+DEEP_OFFSET = (DEEP_PAGE - 1) * PAGE_SIZE
 RSS_CHECKPOINT = 1000
+SIDES = ("ours", "floor", "template")
 
 TYPES = {
     "list1": "GET /api/v1/users/ (page 1: 20 rows + count)",
-    "deep": f"GET /api/v1/users/?page={DEEP_PAGE} (OFFSET {(DEEP_PAGE - 1) * 20})",
+    "deep": f"GET /api/v1/users/?page={DEEP_PAGE} (OFFSET {DEEP_OFFSET})",
     "detail": "GET /api/v1/users/{id}/ (ids rotate over all users)",
     "me": "GET /api/v1/users/me/ (no floor: the floor has no signed-in user)",
+}
+# The template's request for each type (benchmarks/template.py builds them).
+TEMPLATE_TYPES = {
+    "list1": f"GET /api/v1/users/?skip=0&limit={PAGE_SIZE} (20 rows + count, newest first)",
+    "deep": f"GET /api/v1/users/?skip={DEEP_OFFSET}&limit={PAGE_SIZE} (OFFSET {DEEP_OFFSET})",
+    "detail": "GET /api/v1/users/{id} (UUIDs rotate over all users, same scattered order)",
+    "me": "GET /api/v1/users/me",
 }
 
 
@@ -100,6 +116,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         default=10_000,
         help="mixed requests sent between memory readings; 0 skips them (%(default)s)",
+    )
+    add(
+        "--template",
+        type=Path,
+        metavar="PATH",
+        help="also measure the full-stack FastAPI template: its backend/ directory, with its own .venv",
+    )
+    add(
+        "--template-index",
+        action="store_true",
+        help="add an index on the template's user.created_at, which its list sorts on (it ships without)",
+    )
+    add(
+        "--template-close",
+        action="store_true",
+        help="send the template Connection: close, a TCP connect per request as with gunicorn's sync workers",
     )
     add_stack_options(parser)
 
@@ -178,25 +210,30 @@ class RequestType:
     name: str
     ours: list[Request]
     floor: list[Request] | None
+    template: list[Request] | None = None
 
     def sides(self) -> list[str]:
-        return ["ours", "floor"] if self.floor else ["ours"]
+        return [side for side in SIDES if self.requests(side)]
 
-    def requests(self, side: str) -> list[Request]:
-        return self.ours if side == "ours" else self.floor
+    def requests(self, side: str) -> list[Request] | None:
+        return getattr(self, side)
 
     def maker(self, side: str):
         requests = self.requests(side)
         return lambda index: requests[index % len(requests)]
 
 
+def scattered(ids: list) -> list:
+    """Every id once, in a scattered order (7919 is prime, so this is a permutation unless it
+    divides the count), so consecutive requests do not read neighbouring rows."""
+    n = len(ids)
+    step = 7919 if n % 7919 else 1
+    return [ids[(i * step) % n] for i in range(n)]
+
+
 def request_types(names: list[str], data: Seed, token: str) -> list[RequestType]:
     auth = (("Authorization", f"Bearer {token}"),)
-    # Every id once, in a scattered order (7919 is prime, so this is a permutation unless it
-    # divides the count), so consecutive requests do not read neighbouring rows.
-    n = len(data.ids)
-    step = 7919 if n % 7919 else 1
-    ids = [data.ids[(i * step) % n] for i in range(n)]
+    ids = scattered(data.ids)
 
     def ours(path: str, kind: str) -> Request:
         return Request("GET", path, headers=auth, kind=kind)
@@ -221,6 +258,17 @@ def request_types(names: list[str], data: Seed, token: str) -> list[RequestType]
         "me": lambda: RequestType("me", [ours("/api/v1/users/me/", "me")], None),
     }
     return [build[name]() for name in names]
+
+
+def add_template_side(types: list[RequestType], template: TemplateApp, data) -> list[str]:
+    """The template's requests beside ours (its users in the same scattered order), checked."""
+    token = template.sign_in()
+    requests = template.requests(token, DEEP_OFFSET, scattered(data.ids))
+    wanted = {kind.name: requests[kind.name] for kind in types}
+    checked = template.check(wanted, data, DEEP_OFFSET)
+    for kind in types:
+        kind.template = wanted[kind.name]
+    return checked
 
 
 def fetch_json(server: Gunicorn, request: Request) -> dict:
@@ -284,17 +332,30 @@ def run(args: argparse.Namespace) -> int:
     args.open_duration = args.open_duration or args.duration
     target = Target(args.repo.resolve())
     target.check()
+    checkout = TemplateCheckout(args.template.resolve()) if args.template else None
+    if checkout:
+        checkout.check()
     revision, started = target.revision(), now_utc()  # before the run: a working tree can change during it
     extra_env = {**BENCH_THROTTLES, "JWT_ACCESS_TOKEN_MINUTES": BENCH_TOKEN_MINUTES}
     results: dict[str, dict[str, Measured]] = {}
-    sent = 0
+    template_config: dict = {}
+    sent = 0  # requests gunicorn has served, for the memory readings
 
-    with Stack(target, args.postgres_url, args.redis_url, extra_env=extra_env) as stack:
+    with Stack(target, args.postgres_url, args.redis_url, extra_env=extra_env) as stack, ExitStack() as extra:
         stack.create_databases()
         log(f"seeding {args.users} users (bulk insert, one shared password hash)")
         data = seed(stack, args.users)
         log("VACUUM (ANALYZE) on the default database")
         stack.databases.vacuum_analyze("default")
+        template = None
+        if checkout:
+            # Closed before the stack: its server stops and its database is dropped first.
+            work_dir = stack.tmp / "template"
+            template = TemplateApp(
+                checkout, args.postgres_url, stack.prefix, work_dir, add_index=args.template_index
+            )
+            extra.enter_context(template)
+            template_data = template.set_up(args.users)
         server = stack.start_server(
             workers=args.workers,
             worker_class=args.worker_class,
@@ -308,17 +369,33 @@ def run(args: argparse.Namespace) -> int:
         generator = LoadGenerator(server.port, args.timeout)
         meter = CpuMeter(server.pid, stack.prefix)
         memory = MemoryLog(server)
+        # Each side's load generator and CPU meter: the template has its own server and port. In
+        # the CPU figures its uvicorn (master and workers) takes the place of gunicorn.
+        generators = {"ours": generator, "floor": generator}
+        meters = {"ours": meter, "floor": meter}
+        logs = {"ours": server.log_tail, "floor": server.log_tail}
+        if template:
+            template_server = template.start_server(args.workers)
+            checked = add_template_side(types, template, template_data)
+            log(f"the template answers 200 with the expected rows for: {', '.join(checked)}")
+            keep_alive = not args.template_close
+            generators["template"] = LoadGenerator(template_server.port, args.timeout, keep_alive=keep_alive)
+            meters["template"] = CpuMeter(template_server.pid, stack.prefix)
+            logs["template"] = template_server.log_tail
+            template_config = template.describe(template_data, workers=args.workers, keep_alive=keep_alive)
 
         log("warming up")
         for kind in types:
             for side in kind.sides():
-                warm = generator.closed_loop(kind.maker(side), ok_200, args.clients, total=10 * args.clients)
-                sent += len(warm.outcomes)
+                warm = generators[side].closed_loop(
+                    kind.maker(side), ok_200, args.clients, total=10 * args.clients
+                )
+                if side != "template":
+                    sent += len(warm.outcomes)
                 failed = [o.status for o in warm.outcomes if not o.ok]
                 if failed:
-                    raise RuntimeError(
-                        f"warm-up of {kind.name} ({side}) failed: {failed[:10]}\n{server.log_tail()}"
-                    )
+                    message = f"warm-up of {kind.name} ({side}) failed: {failed[:10]}"
+                    raise RuntimeError(f"{message}\n{logs[side]()}")
         memory.read("after warm-up", sent)
 
         mixed_phase = None
@@ -352,28 +429,31 @@ def run(args: argparse.Namespace) -> int:
 
         for round_number in range(args.rounds):
             for kind in types:
-                # ours first in rounds 1, 3, ..., the floor first in 2, 4, ...: drift hits both alike
+                # ours first in rounds 1, 3, ..., last in 2, 4, ... (the template, then the floor,
+                # first): drift hits every side alike
                 sides = kind.sides() if round_number % 2 == 0 else kind.sides()[::-1]
                 for side in sides:
                     log(f"round {round_number + 1}/{args.rounds}: {kind.name} ({side}), closed loop")
                     settle(args.wait_idle)
                     summary, closed = measure_closed(
-                        generator, meter, kind.maker(side), args.clients, args.duration
+                        generators[side], meters[side], kind.maker(side), args.clients, args.duration
                     )
                     results.setdefault(kind.name, {}).setdefault(side, Measured()).closed.add(summary, closed)
-                    sent += len(closed.outcomes)
+                    if side != "template":
+                        sent += len(closed.outcomes)
                 for side in sides:
                     log(f"round {round_number + 1}/{args.rounds}: {kind.name} ({side}), {args.rate:g} req/s")
                     settle(args.wait_idle)
                     summary, opened = measure_open(
-                        generator, meter, kind.maker(side), args.rate, args.open_duration
+                        generators[side], meters[side], kind.maker(side), args.rate, args.open_duration
                     )
                     results[kind.name][side].open.add(summary, opened)
-                    sent += len(opened.outcomes)
+                    if side != "template":
+                        sent += len(opened.outcomes)
         memory.read("at the end", sent)
         log("cleaning up")
 
-    config = describe(args, target, revision, started, data)
+    config = {**describe(args, target, revision, started, data), **template_config}
     report = build_report(types, results, memory, mixed_phase)
     print_report(args, config, report)
     if args.json:
@@ -396,7 +476,9 @@ def describe(args: argparse.Namespace, target: Target, revision: str, started: s
         "users": len(data.ids) + 1,
         "closed_loop": f"{args.clients} clients, {args.duration:g} s per run",
         "open_loop": f"{args.rate:g} req/s, {args.open_duration:g} s per run",
-        "rounds": f"{args.rounds} (ours and floor alternate, order flipped each round)",
+        "rounds": f"{args.rounds} (ours, floor and template in turn, order flipped each round)"
+        if args.template
+        else f"{args.rounds} (ours and floor alternate, order flipped each round)",
         "throttles": " ".join(f"{k}={v}" for k, v in BENCH_THROTTLES.items())
         + f" (raised for the benchmark; production {PRODUCTION_THROTTLES}; they still run)",
         "access_token_minutes": f"{BENCH_TOKEN_MINUTES} (production 15; one staff token for the whole run)",
@@ -412,11 +494,12 @@ def build_report(types: list[RequestType], results: dict, memory: MemoryLog, mix
             side: {"closed": pooled_closed(m.closed), "open": pooled_open(m.open)}
             for side, m in results[kind.name].items()
         }
-        if "floor" in entry:
-            floor = entry["floor"]["closed"]["throughput_rps"]
-            entry["ours_over_floor"] = (
-                round(entry["ours"]["closed"]["throughput_rps"] / floor, 3) if floor else None
-            )
+        for other in ("floor", "template"):
+            if other in entry:
+                theirs = entry[other]["closed"]["throughput_rps"]
+                entry[f"ours_over_{other}"] = (
+                    round(entry["ours"]["closed"]["throughput_rps"] / theirs, 3) if theirs else None
+                )
         summary[kind.name] = entry
     rounds = {
         kind.name: {
@@ -444,7 +527,7 @@ def count_errors(report: dict) -> int:
     errors = sum(
         entry[side][loop]["errors"]
         for entry in report["types"].values()
-        for side in ("ours", "floor")
+        for side in SIDES
         if side in entry
         for loop in ("closed", "open")
     )
@@ -476,10 +559,13 @@ def _rss_table(readings: list[dict]) -> str:
 
 def print_report(args: argparse.Namespace, config: dict, report: dict) -> None:
     print_rows([("Configuration", None), *config.items()])
+    has_template = any("template" in entry for entry in report["types"].values())
     for name, entry in report["types"].items():
         print(f"\n{name}: {TYPES[name]}")
+        if "template" in entry:
+            print(f"  template: {TEMPLATE_TYPES[name]}")
         rows = []
-        for side in ("ours", "floor"):
+        for side in SIDES:
             if side not in entry:
                 continue
             closed, opened = entry[side]["closed"], entry[side]["open"]
@@ -494,8 +580,9 @@ def print_report(args: argparse.Namespace, config: dict, report: dict) -> None:
                     closed["errors"] + opened["errors"],
                 ]
             )
-        if "ours_over_floor" in entry:
-            rows.append(["ours/floor", entry["ours_over_floor"], None, None, None, None, None])
+        for other in ("floor", "template"):
+            if f"ours_over_{other}" in entry:
+                rows.append([f"ours/{other}", entry[f"ours_over_{other}"], None, None, None, None, None])
         headers = [
             "",
             "closed req/s",
@@ -507,41 +594,55 @@ def print_report(args: argparse.Namespace, config: dict, report: dict) -> None:
         ]
         print(table(headers, rows))
 
-    print(f"\nSummary: closed loop ({args.clients} clients) throughput, ours beside the floor")
+    others = ("floor", "template") if has_template else ("floor",)
+    print(
+        f"\nSummary: closed loop ({args.clients} clients) throughput, ours beside the "
+        + " and the ".join(others)
+    )
     rows = []
     for name, entry in report["types"].items():
-        ours, floor = entry["ours"]["closed"], entry.get("floor", {}).get("closed")
+        ours = entry["ours"]
+        theirs = [entry.get(other) for other in others]
         rows.append(
             [
                 name,
-                ours["throughput_rps"],
-                floor["throughput_rps"] if floor else None,
-                entry.get("ours_over_floor"),
-                ms(ours["latency_ms"], "p50", "p99"),
-                ms(floor["latency_ms"], "p50", "p99") if floor else None,
-                ms(entry["ours"]["open"]["latency_ms"], "p50", "p95", "p99"),
-                ms(entry["floor"]["open"]["latency_ms"], "p50", "p95", "p99") if floor else None,
+                ours["closed"]["throughput_rps"],
+                *(side["closed"]["throughput_rps"] if side else None for side in theirs),
+                *(entry.get(f"ours_over_{other}") for other in others),
+                ms(ours["closed"]["latency_ms"], "p50", "p99"),
+                *(ms(side["closed"]["latency_ms"], "p50", "p99") if side else None for side in theirs),
+                ms(ours["open"]["latency_ms"], "p50", "p95", "p99"),
+                *(ms(side["open"]["latency_ms"], "p50", "p95", "p99") if side else None for side in theirs),
             ]
         )
     headers = [
         "request",
         "ours req/s",
-        "floor req/s",
-        "ours/floor",
+        *(f"{other} req/s" for other in others),
+        *(f"ours/{other}" for other in others),
         "ours p50/p99",
-        "floor p50/p99",
+        *(f"{other} p50/p99" for other in others),
         f"ours @{args.rate:g}/s p50/p95/p99",
-        f"floor @{args.rate:g}/s p50/p95/p99",
+        *(f"{other} @{args.rate:g}/s p50/p95/p99" for other in others),
     ]
     print(table(headers, rows))
+    if has_template:
+        ours_connections = (
+            "kept alive (gthread)" if args.worker_class == "gthread" else "closed after every response (sync)"
+        )
+        print(f"  template list order: {config['template_list_order']}")
+        print(f"  connections: template {config['template_connections']}; ours {ours_connections}")
 
     runs = [
         (f"{name} {side}", entry[side]["closed"])
         for name, entry in report["types"].items()
-        for side in ("ours", "floor")
+        for side in SIDES
         if side in entry
     ]
     print_cpu_table(runs, ("gunicorn", "postgres", "load_generator"), config["cpu_count"])
+    if has_template:
+        print("  template rows: the gunicorn columns are the template's uvicorn (master and workers);")
+        print("  its pool's overflow connections exit before the meter reads them, their PostgreSQL as other")
 
     total_runs = sum(
         len(r) for sides in report["rounds"].values() for loops in sides.values() for r in loops.values()
