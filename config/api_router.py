@@ -6,6 +6,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 from apps.accounts.urls import router as accounts_router
 from apps.analytics.urls import router as analytics_router
 from apps.logs.urls import router as logs_router
+from apps.notifications.urls import router as notifications_router
 from apps.products.urls import router as products_router
 from apps.roles.urls import router as roles_router
 
@@ -22,7 +23,14 @@ class ApiRouter(DefaultRouter):
 
 router = ApiRouter()
 # Each app keeps its registrations in its own urls.py; they all hang off this one root.
-for app_router in (accounts_router, roles_router, products_router, analytics_router, logs_router):
+for app_router in (
+    accounts_router,
+    roles_router,
+    products_router,
+    notifications_router,
+    analytics_router,
+    logs_router,
+):
     router.registry.extend(app_router.registry)
 
 app_name = "api"

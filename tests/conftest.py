@@ -24,6 +24,15 @@ def _empty_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _empty_sms_outbox() -> Iterator[None]:
+    from apps.notifications import sms
+
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
 def _side_databases_available() -> Iterator[None]:
     # A test that took a side database down must not leave the others skipping its writes.
     from apps.core import fail_soft

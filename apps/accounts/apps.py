@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from apps.accounts import receivers  # noqa: F401 - connects the signal receivers
+        from apps.accounts import (  # noqa: F401
+            notifications,  # registers the account messages
+            receivers,  # connects the signal receivers
+        )

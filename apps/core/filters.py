@@ -1,7 +1,7 @@
 from datetime import UTC
 
 from django import forms
-from django_filters import IsoDateTimeFilter, NumberFilter
+from django_filters import IsoDateTimeFilter, NumberFilter, TypedChoiceFilter
 from django_filters import rest_framework as rest_framework_filters
 from django_filters.fields import IsoDateTimeField
 from rest_framework import filters as drf_filters
@@ -80,3 +80,12 @@ class OrderingFilter(drf_filters.OrderingFilter):
         if "id" in {term.lstrip("-") for term in fields}:
             return fields
         return fields + [term for term in (self.get_default_ordering(view) or ()) if term.lstrip("-") == "id"]
+
+
+BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
+
+
+def boolean_filter(**kwargs) -> TypedChoiceFilter:
+    """`true` or `false`, anything else a 400: django-filter's BooleanFilter quietly ignores
+    `?in_stock=maybe`, answering everything as though no filter had been asked for."""
+    return TypedChoiceFilter(choices=BOOLEAN_CHOICES, coerce=lambda value: value == "true", **kwargs)

@@ -5,3 +5,6 @@ class ProductsConfig(AppConfig):
     name = "apps.products"
     label = "products"
     verbose_name = "Catalog"
+
+    def ready(self):
+        from apps.products import notifications  # noqa: F401 - registers the low-stock message

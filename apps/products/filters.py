@@ -3,10 +3,10 @@ from django import forms
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 
+from apps.core.filters import boolean_filter
 from apps.products.models import MAX_PRICE, Category, Product
 from apps.products.selectors import product_search
 
-BOOLEAN_CHOICES = [("true", "true"), ("false", "false")]
 SEARCH_MIN_LENGTH = 3  # shorter terms have no trigram to look up: every row would be read
 
 
@@ -20,15 +20,8 @@ class PriceFilter(django_filters.NumberFilter):
     field_class = PriceField
 
 
-def _boolean(**kwargs):
-    # A typed choice, so `?in_stock=maybe` is a 400 instead of being silently ignored.
-    return django_filters.TypedChoiceFilter(
-        choices=BOOLEAN_CHOICES, coerce=lambda value: value == "true", **kwargs
-    )
-
-
 class CategoryFilter(django_filters.FilterSet):
-    is_active = _boolean(help_text="Staff only: the public sees active categories alone.")
+    is_active = boolean_filter(help_text="Staff only: the public sees active categories alone.")
 
     class Meta:
         model = Category
@@ -41,8 +34,10 @@ class ProductFilter(django_filters.FilterSet):
     )
     min_price = PriceFilter(field_name="price", lookup_expr="gte", help_text="Price at least this.")
     max_price = PriceFilter(field_name="price", lookup_expr="lte", help_text="Price at most this.")
-    in_stock = _boolean(method="filter_in_stock", help_text="`true`: stock above zero; `false`: sold out.")
-    is_active = _boolean(help_text="Staff only: the public catalog holds active products alone.")
+    in_stock = boolean_filter(
+        method="filter_in_stock", help_text="`true`: stock above zero; `false`: sold out."
+    )
+    is_active = boolean_filter(help_text="Staff only: the public catalog holds active products alone.")
     search = django_filters.CharFilter(
         method="filter_search",
         min_length=SEARCH_MIN_LENGTH,

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -65,6 +66,7 @@ LOCAL_APPS = [
     "apps.accounts",
     "apps.roles",
     "apps.products",
+    "apps.notifications",
     "apps.analytics",
     "apps.logs",
 ]
@@ -251,6 +253,41 @@ ANYMAIL = {
     "AMAZON_SES_CLIENT_PARAMS": {"region_name": env("AWS_SES_REGION", default="eu-west-1")},
 }
 
+# --- SMS ------------------------------------------------------------------------------------------------
+# Dev: console; test: locmem (apps.notifications.sms.outbox); prod default: Amazon SNS, with
+# credentials from the standard AWS variables or the instance role, never from here.
+SMS_BACKEND = env("SMS_BACKEND", default="apps.notifications.sms.ConsoleSMSBackend")
+
+
+def sms_sender_id(value: str) -> str:
+    """`value` if SNS takes it as a sender id (1 to 11 ASCII letters and digits, at least one of them a
+    letter: all digits would read as a phone number), or "" for none."""
+    if value and not (len(value) <= 11 and value.isascii() and value.isalnum() and not value.isdigit()):
+        # At start-up, not on the first message: SNS would refuse every SMS with this sender id.
+        raise ImproperlyConfigured(
+            f"SMS_SENDER_ID must be 1 to 11 letters and digits, at least one a letter; got {value!r}."
+        )
+    return value
+
+
+# The sender's name on recipients' phones where the country allows one (not the US or Canada);
+# empty: SNS's default.
+SMS_SENDER_ID = sms_sender_id(env("SMS_SENDER_ID", default=""))
+AWS_SNS_REGION = env("AWS_SNS_REGION", default="eu-west-1")
+
+# --- Notifications --------------------------------------------------------------------------------------
+# A transient provider error is retried with jittered exponential backoff (30 s, 60 s, ...
+# capped at 30 minutes) until a message has had this many attempts; then it is `failed`.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=6)
+NOTIFICATION_RETRY_BASE_SECONDS = env.int("NOTIFICATION_RETRY_BASE_SECONDS", default=30)
+NOTIFICATION_RETRY_MAX_SECONDS = env.int("NOTIFICATION_RETRY_MAX_SECONDS", default=30 * 60)
+# A message queued or sending for this long past its due time lost its task or its worker: the
+# sweep queues it again. Longer than a task may run (CELERY_TASK_TIME_LIMIT), so a slow send is
+# never taken for a dead one.
+NOTIFICATION_STUCK_SECONDS = env.int("NOTIFICATION_STUCK_SECONDS", default=15 * 60)
+# Read in-app messages are deleted after this many days.
+NOTIFICATION_READ_RETENTION_DAYS = env.int("NOTIFICATION_READ_RETENTION_DAYS", default=90)
+
 # --- Security -------------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
@@ -360,6 +397,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "logs.prune_application_logs",
         "schedule": timedelta(hours=24),
     },
+    "notifications-requeue-stuck": {
+        "task": "notifications.requeue_stuck",
+        "schedule": timedelta(minutes=5),
+    },
+    "notifications-prune-read": {
+        "task": "notifications.prune_read",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Logs -----------------------------------------------------------------------------------------------
@@ -410,6 +455,9 @@ def logging_config(log_format: str, level: str) -> dict:
             "django.server": {"handlers": ["console"], "level": django_level, "propagate": False},
             "django.db.backends": {"level": "WARNING"},
             "celery": {"level": level},
+            # At DEBUG, botocore logs whole requests: an SMS's number and its one-time code.
+            "botocore": {"level": "INFO"},
+            "boto3": {"level": "INFO"},
         },
     }
 

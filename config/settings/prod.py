@@ -39,5 +39,6 @@ STORAGES = {
 }
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="anymail.backends.amazon_ses.EmailBackend")
+SMS_BACKEND = env("SMS_BACKEND", default="apps.notifications.sms.SNSSMSBackend")
 
 LOGGING = logging_config(env("LOG_FORMAT", default="json"), LOG_LEVEL)

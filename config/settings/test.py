@@ -1,4 +1,4 @@
-"""Test settings: fast hashing, in-memory email, eager Celery.
+"""Test settings: fast hashing, in-memory email and SMS, eager Celery.
 
 The databases and the cache come from the environment like everywhere else, so the same
 suite runs on the embedded SQLite default and on real PostgreSQL and Redis.
@@ -11,6 +11,8 @@ DEBUG = False
 SECRET_KEY = "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Collected in apps.notifications.sms.outbox, which each test empties itself.
+SMS_BACKEND = "apps.notifications.sms.LocmemSMSBackend"
 
 # Unit tests run tasks in-process; tests/core/test_celery.py round-trips a real worker.
 CELERY_TASK_ALWAYS_EAGER = True

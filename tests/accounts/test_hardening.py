@@ -35,7 +35,7 @@ def test_a_broker_outage_after_commit_does_not_turn_a_registration_into_a_500(
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr("apps.accounts.tasks.send_account_email.delay", broker_down)
+    monkeypatch.setattr("apps.notifications.tasks.deliver.delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = api().post(
             "/api/v1/auth/register/",

@@ -1,7 +1,8 @@
 """Account writes: registration, email verification and change, passwords, profile and account state.
 
-Every function runs in one transaction on `default`; emails leave through Celery only after
-that transaction commits; every change is recorded in the audit trail (logs database).
+Every function runs in one transaction on `default`; emails are queued in that transaction through
+the notification pipeline and leave only after it commits; every change is recorded in the audit
+trail (logs database).
 """
 
 from django.contrib.auth.password_validation import validate_password
@@ -10,10 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.emails import AccountEmail, account_email_send
 from apps.accounts.models import AuthSession, User
 from apps.accounts.services.sessions import session_start, sessions_end_all
-from apps.accounts.tasks import send_account_email, send_email_change_confirmation, send_password_reset
+from apps.accounts.tasks import send_password_reset
 from apps.accounts.tokens import (
     email_change_token_matches,
     email_change_token_read,
@@ -26,6 +26,7 @@ from apps.core.exceptions import Conflict
 from apps.core.normalization import canonical_email
 from apps.core.request_context import current_request_id
 from apps.logs.services import audit
+from apps.notifications.services import notify
 from apps.roles.services import user_role_grant_default
 
 PROFILE_FIELDS = ("full_name", "username", "phone")
@@ -36,15 +37,6 @@ def _after_commit(send) -> None:
     # robust: the change has committed; a broker outage now must not turn it into a 500.
     # Django logs the failure (by the function's name), and the user can ask again.
     transaction.on_commit(send, robust=True)
-
-
-def _send_email_after_commit(user: User, kind: AccountEmail) -> None:
-    user_id, kind_value = user.pk, kind.value
-
-    def queue_account_email():
-        send_account_email.delay(user_id, kind_value)
-
-    _after_commit(queue_account_email)
 
 
 def _changes(before: dict, user: User, fields) -> dict:
@@ -82,7 +74,7 @@ def user_register(*, email: str, username: str, password: str, full_name: str = 
     _save(user)
     user_role_grant_default(user=user)
     audit(action="user.register", actor=user, target=user, request=request)
-    _send_email_after_commit(user, AccountEmail.VERIFY_EMAIL)
+    notify(user=user, key="verify_email")
     return user
 
 
@@ -100,7 +92,7 @@ def email_verify(*, uid: str, token: str, request=None) -> User:
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at"])
     audit(action="user.email_verify", actor=user, target=user, request=request)
-    _send_email_after_commit(user, AccountEmail.WELCOME)
+    notify(user=user, key="welcome", idempotency_key=f"user:{user.pk}:welcome")
     return user
 
 
@@ -108,7 +100,7 @@ def email_verify(*, uid: str, token: str, request=None) -> User:
 def email_verification_resend(*, user: User) -> None:
     if user.is_email_verified:
         raise Conflict(_("This email address is already verified."))
-    _send_email_after_commit(user, AccountEmail.VERIFY_EMAIL)
+    notify(user=user, key="verify_email")
 
 
 # --- Email change ---------------------------------------------------------------------------------------
@@ -129,13 +121,8 @@ def email_change_request(*, user: User, password: str, new_email: str, request=N
         changes={"email": [user.email, new_email]},
         request=request,
     )
-    user_id = user.pk
-
-    def queue_email_change_confirmation():
-        send_email_change_confirmation.delay(user_id, new_email)
-
-    _after_commit(queue_email_change_confirmation)
-    _send_email_after_commit(user, AccountEmail.EMAIL_CHANGE_NOTICE)
+    notify(user=user, key="email_change_confirm", context={"new_email": new_email})
+    notify(user=user, key="email_change_notice", context={"new_email": new_email})
 
 
 @transaction.atomic
@@ -213,7 +200,7 @@ def password_reset_send(*, email: str, ip: str | None = None, request_id: str | 
     if user is None:
         return False
     audit(action="user.password_reset_request", target=user, ip=ip, request_id=request_id)
-    account_email_send(user=user, kind=AccountEmail.PASSWORD_RESET)
+    notify(user=user, key="password_reset")
     return True
 
 

@@ -14,6 +14,7 @@ from apps.core.exceptions import Conflict
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
 from apps.products.models import MAX_STOCK, Product, StockMovement
+from apps.products.notifications import low_stock_notify
 
 
 class StockConflict(Conflict):
@@ -66,7 +67,5 @@ def stock_adjust(
     )
     if stock <= threshold < stock - delta:
         # Crossed the threshold with this change: each crossing alerts once, whatever runs concurrently.
-        from apps.products.tasks import send_low_stock_alert
-
-        transaction.on_commit(lambda: send_low_stock_alert.delay(product.pk, movement.pk))
+        low_stock_notify(product=product, movement=movement)
     return movement

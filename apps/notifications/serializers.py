@@ -1,0 +1,69 @@
+"""Explicit fields only: a client reads its in-app messages and sets its preferences, nothing else."""
+
+from rest_framework import serializers
+
+from apps.core import fields
+from apps.notifications.models import Category, Channel, Notification
+
+
+class NotificationSerializer(serializers.Serializer):
+    """An in-app message as its recipient reads it."""
+
+    id = serializers.IntegerField(read_only=True)
+    key = serializers.CharField(read_only=True, help_text="Which message, e.g. `low_stock`.")
+    category = serializers.ChoiceField(choices=Category.choices, read_only=True)
+    subject = serializers.CharField(read_only=True)
+    body = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    read_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        ref_name = "Notification"
+
+    def to_representation(self, notification: Notification) -> dict:
+        return {
+            "id": notification.pk,
+            "key": notification.key,
+            "category": notification.category,
+            "subject": notification.subject,
+            "body": notification.body,
+            "created_at": fields.datetime_text(notification.created_at),
+            "read_at": fields.datetime_text(notification.read_at),
+        }
+
+
+class ReadAllSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(read_only=True, help_text="How many messages were unread.")
+
+
+def _channel_choices() -> type[serializers.Serializer]:
+    return type(
+        "ChannelPreferencesSerializer",
+        (serializers.Serializer,),
+        {channel: fields.BooleanField(required=False) for channel in Channel.values},
+    )
+
+
+ChannelPreferencesSerializer = _channel_choices()
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """{category: {channel: enabled}}. A PATCH names only what changes; an unknown name is a 400.
+
+    Transactional messages (sign-in codes, reset links, email confirmations) are sent whatever
+    these say: they answer something the user just asked for.
+    """
+
+    account = ChannelPreferencesSerializer(required=False)
+    bookings = ChannelPreferencesSerializer(required=False)
+    catalog = ChannelPreferencesSerializer(required=False)
+    marketing = ChannelPreferencesSerializer(required=False)
+
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
+        for category, value in self.initial_data.items() if isinstance(self.initial_data, dict) else ():
+            if category in self.fields and isinstance(value, dict):
+                unknown |= {f"{category}.{channel}" for channel in set(value) - set(Channel.values)}
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown category or channel."] for name in unknown})
+        return attrs
