@@ -27,10 +27,12 @@ def role_manager(make_user):
         "analytics.view_loginevent",
         *(f"products.{verb}_{model}" for verb in ("add", "change", "delete", "view") for model in CATALOG),
         "products.adjust_stock",
+        *(f"notifications.view_{model}" for model in MESSAGES),
     )
 
 
 CATALOG = ("category", "product", "stockmovement")
+MESSAGES = ("notification", "notificationpreference", "smstemplate")
 
 
 def role_named(name: str) -> Role:
