@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 
 from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
-from apps.accounts.models import AuthSession, User
+from apps.accounts.models import AuthSession, PhoneVerification, User
 from apps.core.admin import ReadOnlyModelAdmin
 from apps.logs.services import audit
 
@@ -72,7 +72,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_active", "is_staff", EmailVerifiedListFilter, ("groups", RoleListFilter))
     search_fields = ("email", "username", "full_name", "phone")
     ordering = ("-date_joined",)
-    readonly_fields = ("last_login", "date_joined", "email_verified_at")
+    # phone_verified_at only ever comes from the owner typing back a code; an edited phone clears
+    # it (UserChangeForm).
+    readonly_fields = ("last_login", "date_joined", "email_verified_at", "phone_verified_at")
     filter_horizontal = ("groups", "user_permissions")
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -84,7 +86,7 @@ class UserAdmin(DjangoUserAdmin):
     actions = ("activate_users", "deactivate_users", "send_password_reset")
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),
-        ("Profile", {"fields": ("full_name", "phone")}),
+        ("Profile", {"fields": ("full_name", "phone", "phone_verified_at")}),
         (
             "Access",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -192,6 +194,8 @@ class UserAdmin(DjangoUserAdmin):
                 new = _audit_value(getattr(obj, field))
             if old != new:
                 changes[field] = [old, new]
+        if before.phone_verified_at is not None and obj.phone_verified_at is None:
+            changes["phone_verified_at"] = [_audit_value(before.phone_verified_at), None]
 
         super().save_model(request, obj, form, change)
         if before.is_active and not obj.is_active:
@@ -244,3 +248,25 @@ class AuthSessionAdmin(ReadOnlyModelAdmin):
             ngettext("Ended %(count)d session.", "Ended %(count)d sessions.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(PhoneVerification)
+class PhoneVerificationAdmin(ReadOnlyModelAdmin):
+    """Numbers being verified, read-only, to answer "I never got the code". The code's hash is
+    never shown: it is of no use to staff, and a hash of six digits is the code to anyone holding
+    SECRET_KEY."""
+
+    list_display = ["user", "phone", "created_at", "code_sent_at", "expires_at", "attempts", "used_at"]
+    list_filter = ["created_at", "used_at"]
+    search_fields = ["user__email", "user__username", "phone"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = [
+        "user",
+        "phone",
+        "created_at",
+        "code_sent_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+    ]

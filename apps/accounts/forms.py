@@ -22,3 +22,11 @@ class UserChangeForm(CanonicalEmailMixin, auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "phone" in self.changed_data:
+            # Only its owner can verify a number. Cleared here, before the model's validation,
+            # so the verified-number constraints judge the row as it will be saved.
+            self.instance.phone_verified_at = None
+        return cleaned_data

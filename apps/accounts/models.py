@@ -1,20 +1,16 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 from apps.core.normalization import canonical_email
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 ()-]{5,30}$",
-    "Enter a phone number of digits, spaces, dashes or brackets, e.g. +44 20 7946 0958.",
-)
 
 
 class UserManager(BaseUserManager):
@@ -77,7 +73,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="150 characters or fewer: letters, digits and @ . + - _ only.",
     )
     full_name = models.CharField(max_length=150, blank=True)
-    phone = models.CharField(max_length=32, blank=True, validators=[phone_validator])
+    # E.164 ("+447700900123"); input without a country code is read in PHONE_DEFAULT_REGION. It
+    # counts as the account's number (SMS go to it) only once phone_verified_at is set, which only
+    # the verification flow does (apps/accounts/services/phone.py); any other change clears it.
+    phone = PhoneNumberField(blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(
         default=True, help_text="Unticked, the user can no longer sign in and their tokens stop working."
     )
@@ -109,6 +109,18 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="accounts_user_username_ci_unique",
                 violation_error_message="A user with that username already exists.",
             ),
+            # Unverified numbers may repeat (anyone can type any number); a verified one belongs
+            # to one account.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(phone_verified_at__isnull=False),
+                name="accounts_user_verified_phone_unique",
+                violation_error_message="This phone number is already verified by another account.",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone_verified_at__isnull=True) | ~Q(phone=""),
+                name="accounts_user_verified_phone_not_empty",
+            ),
         ]
         indexes = [models.Index(fields=["date_joined"], name="accounts_user_joined_idx")]
 
@@ -118,6 +130,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def is_phone_verified(self) -> bool:
+        return self.phone_verified_at is not None
 
     def clean(self):
         super().clean()
@@ -178,3 +194,49 @@ class AuthSession(models.Model):
     @property
     def is_live(self) -> bool:
         return self.ended_at is None
+
+
+class PhoneVerification(models.Model):
+    """A number a user asked to make theirs, and the one-time code that proves they hold it.
+
+    One row per user: asking again replaces it (a new row, so an SMS still queued for the old one
+    finds nothing and is not sent). The code itself is made in the delivery task when the SMS goes
+    out (see apps/accounts/notifications.py) and only its keyed hash is kept here; see
+    `apps.accounts.tokens.phone_code_hash` for why an HMAC and not a password hash.
+
+    A verification is live while it is unused, unexpired and has tries left: `expires_at` is
+    PHONE_VERIFICATION_CODE_MINUTES after the code was sent, `attempts` counts every try, right or
+    wrong, up to PHONE_VERIFICATION_MAX_ATTEMPTS.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="phone_verification")
+    phone = PhoneNumberField(help_text="The number being verified, in E.164.")
+    # Empty until the SMS is sent: no code exists before that.
+    code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    code_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "phone verification"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(phone=""), name="accounts_phone_verification_has_phone"),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | ~Q(code_hash=""),
+                name="accounts_phone_verification_used_had_code",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Phone verification of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.used_at is None
+            and now < self.expires_at
+            and self.attempts < settings.PHONE_VERIFICATION_MAX_ATTEMPTS
+        )

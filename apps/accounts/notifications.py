@@ -1,7 +1,9 @@
 """The account messages, sent through the notification pipeline (apps/notifications).
 
-Links carry one-time tokens, so they are made in the delivery task, at send time (a retry makes a
-fresh one), and the stored copy of the message shows them masked.
+Links and codes are one-time secrets, so they are made in the delivery task, at send time (a
+retry makes a fresh one), and the stored copy of the message shows them masked. The phone
+verification code is the one that must also be kept: its hash goes on the PhoneVerification row
+as it is made (apps/accounts/services/phone.py).
 """
 
 from datetime import timedelta
@@ -10,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
+from apps.accounts.services.phone import phone_verification_code_make
 from apps.accounts.tokens import (
     email_change_token_make,
     email_verification_token,
@@ -55,6 +58,22 @@ def _email_change_link(notification) -> dict:
 
 def _the_new_address(user, context: dict, channel: str) -> str | None:
     return context["new_email"] if channel == Channel.EMAIL else default_address(user, context, channel)
+
+
+def _phone_code(notification) -> dict:
+    code = phone_verification_code_make(verification_id=notification.context["verification_id"])
+    if code is None:
+        raise NotNeeded("the phone verification was replaced, used or has expired")
+    # timeuntil() joins number and unit with a no-break space, which the GSM-7 alphabet lacks: one
+    # such character makes the whole SMS UCS-2, 70 characters a segment instead of 160.
+    valid_for = _valid_for(settings.PHONE_VERIFICATION_CODE_MINUTES * 60).replace("\xa0", " ")
+    return {"code": code, "valid_for": valid_for}
+
+
+def _the_pending_number(user, context: dict, channel: str) -> str | None:
+    # The number is not verified yet, which is why this message exists: the default address
+    # would skip it (SMS go to verified numbers only).
+    return context["phone"] if channel == Channel.SMS else default_address(user, context, channel)
 
 
 def _home(notification) -> dict:
@@ -107,5 +126,18 @@ EMAIL_CHANGE_NOTICE = register(
         transactional=True,
         description="Tells the old address that a change to another one was asked for.",
         send_context=_home,
+    )
+)
+PHONE_VERIFICATION = register(
+    Kind(
+        "phone_verification",
+        Category.ACCOUNT,
+        channels=(Channel.SMS,),
+        transactional=True,
+        description="The code, texted to a number being added, that proves the user holds it.",
+        send_context=_phone_code,
+        secret=("code",),
+        address=_the_pending_number,
+        sample_context={"code": "123456", "valid_for": "10 minutes"},
     )
 )

@@ -11,6 +11,7 @@ USER_FIELDS = (
     "phone",
     "is_active",
     "email_verified_at",
+    "phone_verified_at",
     "date_joined",
     "last_login",
 )

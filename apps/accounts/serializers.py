@@ -1,12 +1,20 @@
 """Explicit fields only: nothing a client sends can reach is_staff, is_superuser, is_active
-(except through the staff serializer), email_verified_at or roles."""
+(except through the staff serializer), email_verified_at, phone_verified_at or roles."""
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field import serializerfields
 from rest_framework import serializers
 
 from apps.accounts.models import User
+from apps.accounts.services import PHONE_ONLY_BY_VERIFICATION
+from apps.accounts.tokens import PHONE_CODE_DIGITS
 from apps.core import fields
+
+
+class PhoneNumberField(fields.StringOnlyMixin, serializerfields.PhoneNumberField):
+    """A phone number given as text, with its country code or as a national number of
+    PHONE_DEFAULT_REGION; validated with libphonenumber, answered as a PhoneNumber."""
 
 
 class UserSerializer(serializers.Serializer):
@@ -18,9 +26,14 @@ class UserSerializer(serializers.Serializer):
     email = fields.EmailField(read_only=True)
     username = fields.CharField(read_only=True)
     full_name = fields.CharField(read_only=True)
-    phone = fields.CharField(read_only=True)
+    phone = fields.CharField(
+        read_only=True,
+        help_text="E.164, e.g. `+447911123456`; empty when none. Text messages go to it only once "
+        "it is verified (`phone_verified_at`).",
+    )
     is_active = serializers.BooleanField(read_only=True)
     email_verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    phone_verified_at = serializers.DateTimeField(read_only=True, allow_null=True)
     date_joined = serializers.DateTimeField(read_only=True)
     last_login = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -35,9 +48,10 @@ class UserSerializer(serializers.Serializer):
             "email": user.email,
             "username": user.username,
             "full_name": user.full_name,
-            "phone": user.phone,
+            "phone": str(user.phone),
             "is_active": user.is_active,
             "email_verified_at": fields.datetime_text(user.email_verified_at),
+            "phone_verified_at": fields.datetime_text(user.phone_verified_at),
             "date_joined": fields.datetime_text(user.date_joined),
             "last_login": fields.datetime_text(user.last_login),
         }
@@ -78,6 +92,16 @@ class RegisterSerializer(UniqueUsernameMixin, fields.ModelSerializer):
 
 
 class ProfileUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
+    # Only "" (no number): a number counts once its owner proved they hold it, so adding or
+    # changing one is `POST users/me/phone/` and its code. maxLength 0 says so in the schema.
+    phone = fields.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=0,
+        help_text='Only "", to remove your number. To add or change it, POST it to `users/me/phone/`.',
+        error_messages={"max_length": PHONE_ONLY_BY_VERIFICATION},
+    )
+
     class Meta:
         model = User
         fields = ["full_name", "username", "phone"]
@@ -85,6 +109,15 @@ class ProfileUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
 
 
 class StaffUserUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
+    # Staff may correct a number, which leaves it unverified: only its owner can verify one.
+    phone = PhoneNumberField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="With its country code, or a national number of the default region; stored in "
+        "E.164. A changed number is unverified.",
+    )
+
     class Meta:
         model = User
         fields = ["full_name", "username", "phone", "is_active"]
@@ -141,3 +174,30 @@ class EmailChangeSerializer(serializers.Serializer):
 
 class EmailChangeConfirmSerializer(serializers.Serializer):
     token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text="The `token` of the emailed link.")
+
+
+# --- Phone numbers --------------------------------------------------------------------------------------
+class CodeField(fields.StringOnlyMixin, serializers.RegexField):
+    pass
+
+
+class PhoneChangeSerializer(serializers.Serializer):
+    phone = PhoneNumberField(
+        max_length=64,
+        help_text="The number to verify: with its country code (`+44 20 7946 0958`), or a national "
+        "number of the server's default region.",
+    )
+
+
+class PhoneChangePendingSerializer(serializers.Serializer):
+    phone = fields.CharField(read_only=True, help_text="The number the code is on its way to, in E.164.")
+
+
+class PhoneVerifySerializer(serializers.Serializer):
+    code = CodeField(
+        rf"^[0-9]{{{PHONE_CODE_DIGITS}}}$",
+        max_length=PHONE_CODE_DIGITS,
+        min_length=PHONE_CODE_DIGITS,
+        help_text="The six digits of the text message.",
+        error_messages={"invalid": _("Enter the six digits of the code.")},
+    )

@@ -1,5 +1,7 @@
-"""Single-use, expiring tokens for links in emails (verification, reset, email change), and uids."""
+"""Single-use, expiring tokens for links in emails (verification, reset, email change), uids, and
+the codes sent by SMS to verify a phone number."""
 
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -90,3 +92,37 @@ def email_change_token_read(token: str) -> EmailChangeClaim | None:
 
 def email_change_token_matches(user, claim: EmailChangeClaim) -> bool:
     return constant_time_compare(_email_change_state(user), claim.state)
+
+
+# --- Phone verification codes ---------------------------------------------------------------------------
+PHONE_CODE_SALT = "apps.accounts.tokens.phone_code"
+PHONE_CODE_DIGITS = 6
+
+
+def phone_code_make() -> str:
+    """A fresh code of six random digits (leading zeros kept)."""
+    return f"{secrets.randbelow(10**PHONE_CODE_DIGITS):0{PHONE_CODE_DIGITS}d}"
+
+
+def phone_code_hash(verification, code: str, *, secret: str | None = None) -> str:
+    """The keyed hash of `code` that the verification row keeps instead of the code.
+
+    An HMAC with SECRET_KEY, not a password hash: six digits are a million values, so anyone
+    holding a salted hash alone (make_password) tries them all offline: within a day with Argon2,
+    in a second with a fast hash. Keyed with SECRET_KEY, a copy of the table is useless without
+    the key, and whoever holds the key can sign sessions anyway. A slow hash would only add CPU
+    to every send and check. The row's id and number are part of the message, so a hash is good
+    only for the verification it was made for.
+    """
+    message = f"{verification.pk}|{verification.phone}|{code}"
+    return salted_hmac(PHONE_CODE_SALT, message, secret=secret, algorithm="sha256").hexdigest()
+
+
+def phone_code_matches(verification, code: str) -> bool:
+    """Whether `code` is the one sent for `verification` (also under a previous SECRET_KEY)."""
+    if not verification.code_hash or not code:
+        return False
+    return any(
+        constant_time_compare(phone_code_hash(verification, code, secret=secret), verification.code_hash)
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    )

@@ -16,6 +16,9 @@ from apps.accounts.serializers import (
     PasswordConfirmSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
+    PhoneChangePendingSerializer,
+    PhoneChangeSerializer,
+    PhoneVerifySerializer,
     ProfileUpdateSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -23,6 +26,7 @@ from apps.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
+from apps.accounts.throttles import PhoneVerificationThrottle
 from apps.core.api import GenericViewSet, public_action, validated
 from apps.core.throttles import (
     EmailVerificationResendThrottle,
@@ -215,7 +219,7 @@ class UserViewSet(
     search_fields = ["email", "username", "full_name"]
     ordering_fields = ["id", "email", "username", "full_name", "date_joined", "last_login"]
     ordering = ["id"]
-    action_permissions = {"me": [], "roles": ["accounts.manage_roles"]}
+    action_permissions = {"me": [], "phone": [], "phone_verify": [], "roles": ["accounts.manage_roles"]}
 
     def get_queryset(self):
         if self.action in ("list", "retrieve"):  # reads: only the columns the answer shows
@@ -226,6 +230,8 @@ class UserViewSet(
         throttles = super().get_throttles()
         if self.action == "me" and self.request.method == "DELETE":
             throttles.append(PasswordCheckThrottle())  # closing the account checks the password
+        if self.action == "phone":
+            throttles.append(PhoneVerificationThrottle())  # each call sends a text message
         return throttles
 
     def partial_update(self, request, pk=None):
@@ -243,7 +249,8 @@ class UserViewSet(
     @extend_schema(
         methods=["PATCH"],
         summary="Edit your profile",
-        description="Only full_name, username and phone; the email address cannot be changed here.",
+        description='Only full_name, username, and phone `""` to remove your number. The email address '
+        "cannot be changed here; a phone number is added or changed through `users/me/phone/`.",
         request=ProfileUpdateSerializer,
         responses={200: UserSerializer},
     )
@@ -264,6 +271,41 @@ class UserViewSet(
             data = validated(PasswordConfirmSerializer, request)
             services.user_deactivate_self(user=user, password=data["password"], request=request)
             return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(UserSerializer(user).data)
+
+    @extend_schema(
+        request=PhoneChangeSerializer,
+        responses={
+            202: PhoneChangePendingSerializer,
+            409: OpenApiResponse(description="Another account has verified this number."),
+        },
+        summary="Add or change your phone number",
+        description="Texts a six-digit code to the number; confirm it at `users/me/phone/verify/`. "
+        "The account's number changes only then. Asking again replaces the code.",
+    )
+    @action(detail=False, methods=["post"], url_path="me/phone")
+    def phone(self, request):
+        data = validated(PhoneChangeSerializer, request)
+        verification = services.phone_verification_request(
+            user=request.user, phone=data["phone"], request=request
+        )
+        return Response({"phone": str(verification.phone)}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=PhoneVerifySerializer,
+        responses={
+            200: UserSerializer,
+            409: OpenApiResponse(description="Another account verified this number meanwhile."),
+        },
+        summary="Confirm your phone number",
+        description="The code texted by `users/me/phone/`: right, the number becomes the account's "
+        "and verified. A code works once, for a limited time and number of tries; a wrong, expired "
+        "or used code is a 400 on `code`.",
+    )
+    @action(detail=False, methods=["post"], url_path="me/phone/verify")
+    def phone_verify(self, request):
+        data = validated(PhoneVerifySerializer, request)
+        user = services.phone_verify(user=request.user, code=data["code"], request=request)
         return Response(UserSerializer(user).data)
 
     @extend_schema(methods=["GET"], summary="A user's roles", responses={200: UserRolesSerializer})

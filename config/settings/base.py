@@ -203,6 +203,26 @@ EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 2
 # Links in emails point at the client application, which posts uid and token back to the API.
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
 
+# --- Phone numbers --------------------------------------------------------------------------------------
+# Stored in E.164 (+447911123456) through django-phonenumber-field. A number typed without its
+# country code ("020 7946 0958") is read as one of this region (ISO 3166-1 alpha-2); empty: every
+# number must start with + and its country code.
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="GB").strip().upper()
+if PHONE_DEFAULT_REGION:
+    import phonenumbers
+
+    if PHONE_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
+        # At start-up: the library would otherwise fail on the first number it parses.
+        raise ImproperlyConfigured(
+            f"PHONE_DEFAULT_REGION must be a two-letter region code such as GB; got {PHONE_DEFAULT_REGION!r}."
+        )
+PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION or None
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+# A verification code sent by SMS is good for this many minutes and this many tries.
+PHONE_VERIFICATION_CODE_MINUTES = env.int("PHONE_VERIFICATION_CODE_MINUTES", default=10)
+PHONE_VERIFICATION_MAX_ATTEMPTS = env.int("PHONE_VERIFICATION_MAX_ATTEMPTS", default=5)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -329,6 +349,7 @@ REST_FRAMEWORK = {
         "password_reset": env("THROTTLE_PASSWORD_RESET_RATE", default="5/hour"),
         "email_verification_resend": env("THROTTLE_EMAIL_VERIFICATION_RESEND_RATE", default="3/hour"),
         "password_check": env("THROTTLE_PASSWORD_CHECK_RATE", default="10/hour"),
+        "phone_verification": env("THROTTLE_PHONE_VERIFICATION_RATE", default="5/hour"),
     },
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.EndpointMetadata",
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",

@@ -31,6 +31,7 @@ REST_FRAMEWORK = {
         "password_reset": env("THROTTLE_PASSWORD_RESET_RATE", default="50/hour"),
         "email_verification_resend": env("THROTTLE_EMAIL_VERIFICATION_RESEND_RATE", default="30/hour"),
         "password_check": env("THROTTLE_PASSWORD_CHECK_RATE", default="100/hour"),
+        "phone_verification": env("THROTTLE_PHONE_VERIFICATION_RATE", default="50/hour"),
     },
 }
 

@@ -1,5 +1,10 @@
+from datetime import timedelta
+
+from django.utils import timezone
 from model_bakery import baker
 
+from apps.accounts.models import PhoneVerification
+from apps.accounts.tokens import phone_code_hash
 from tests.api_permissions import Endpoint, EndpointPermissionTests
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -33,6 +38,7 @@ class TestAccountsEndpoints(EndpointPermissionTests):
         Endpoint("GET", "/api/v1/users/me/", None),
         Endpoint("PATCH", "/api/v1/users/me/", None, {"full_name": "Me"}),
         Endpoint("DELETE", "/api/v1/users/me/", None, {"password": DEFAULT_PASSWORD}, success=204),
+        Endpoint("POST", "/api/v1/users/me/phone/", None, {"phone": "+447911123456"}, success=202),
         Endpoint(
             "POST",
             "/api/v1/auth/password/change/",
@@ -57,3 +63,21 @@ class TestAccountsEndpoints(EndpointPermissionTests):
             make_object=lambda make_user, **kwargs: baker.make("logs.AuditLog", action="user.login"),
         ),
     ]
+
+
+class TestPhoneVerifyEndpoint(EndpointPermissionTests):
+    """Confirming a phone number needs the code of the caller's own verification, so the caller
+    who should succeed is given one first."""
+
+    CODE = "246810"
+    endpoints = [Endpoint("POST", "/api/v1/users/me/phone/verify/", None, {"code": CODE})]
+
+    def test_callers_with_the_permission_succeed(self, api, make_user, endpoint: Endpoint):
+        caller = make_user()
+        verification = PhoneVerification.objects.create(
+            user=caller, phone="+447911123456", expires_at=timezone.now() + timedelta(minutes=10)
+        )
+        verification.code_hash = phone_code_hash(verification, self.CODE)
+        verification.save(update_fields=["code_hash"])
+        response = endpoint.call(api(caller), endpoint.url(make_user))
+        assert response.status_code == endpoint.success, response.content

@@ -1,7 +1,8 @@
-"""Account writes, by concern: `sessions` (sign-in, tokens, sign-out) and `accounts` (everything
-else). Callers use the names exported here."""
+"""Account writes, by concern: `sessions` (sign-in, tokens, sign-out), `phone` (verifying a phone
+number) and `accounts` (everything else). Callers use the names exported here."""
 
 from apps.accounts.services.accounts import (
+    PHONE_ONLY_BY_VERIFICATION,
     PROFILE_FIELDS,
     STAFF_EDITABLE_FIELDS,
     email_change_confirm,
@@ -18,6 +19,11 @@ from apps.accounts.services.accounts import (
     user_register,
     user_update,
 )
+from apps.accounts.services.phone import (
+    phone_verification_code_make,
+    phone_verification_request,
+    phone_verify,
+)
 from apps.accounts.services.sessions import (
     InvalidCredentials,
     auth_login,
@@ -32,6 +38,7 @@ from apps.accounts.services.sessions import (
 )
 
 __all__ = [
+    "PHONE_ONLY_BY_VERIFICATION",
     "PROFILE_FIELDS",
     "STAFF_EDITABLE_FIELDS",
     "InvalidCredentials",
@@ -47,6 +54,9 @@ __all__ = [
     "password_reset_confirm",
     "password_reset_request",
     "password_reset_send",
+    "phone_verification_code_make",
+    "phone_verification_request",
+    "phone_verify",
     "session_start",
     "sessions_end_all",
     "sessions_prune",

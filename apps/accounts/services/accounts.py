@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.accounts.models import AuthSession, User
 from apps.accounts.services.sessions import session_start, sessions_end_all
@@ -30,6 +31,10 @@ from apps.notifications.services import notify
 from apps.roles.services import user_role_grant_default
 
 PROFILE_FIELDS = ("full_name", "username", "phone")
+PHONE_ONLY_BY_VERIFICATION = _(
+    "Only an empty value, to remove your number, is taken here. To add or change it, "
+    "POST the number to users/me/phone/ and confirm the code it receives."
+)
 STAFF_EDITABLE_FIELDS = (*PROFILE_FIELDS, "is_active")
 
 
@@ -39,12 +44,14 @@ def _after_commit(send) -> None:
     transaction.on_commit(send, robust=True)
 
 
+def _plain(value):
+    # A phone number compares and is audited as its E.164 text.
+    return str(value) if isinstance(value, PhoneNumber) else value
+
+
 def _changes(before: dict, user: User, fields) -> dict:
-    return {
-        field: [before[field], getattr(user, field)]
-        for field in fields
-        if before[field] != getattr(user, field)
-    }
+    after = {field: _plain(getattr(user, field)) for field in fields}
+    return {field: [before[field], after[field]] for field in fields if before[field] != after[field]}
 
 
 def _raise_uniqueness_error(user: User) -> None:
@@ -226,15 +233,20 @@ def _ensure_may_manage(actor: User, user: User) -> None:
 
 
 def _user_update(user: User, data: dict, fields, *, actor: User, action: str, request) -> User:
-    before = {field: getattr(user, field) for field in fields}
+    before = {field: _plain(getattr(user, field)) for field in fields}
     for field in fields:
         if field in data:
             setattr(user, field, data[field])
     changes = _changes(before, user, fields)
     if not changes:
         return user
+    update_fields = list(changes)
+    if "phone" in changes and user.phone_verified_at is not None:
+        # The code proved the old number; a new one (or none) has proved nothing yet.
+        user.phone_verified_at = None
+        update_fields.append("phone_verified_at")
     user.full_clean(exclude=["password"], validate_constraints=False)
-    _save(user, update_fields=list(changes))
+    _save(user, update_fields=update_fields)
     if "is_active" in changes and not user.is_active:
         sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
     audit(action=action, actor=actor, target=user, changes=changes, request=request)
@@ -243,7 +255,10 @@ def _user_update(user: User, data: dict, fields, *, actor: User, action: str, re
 
 @transaction.atomic
 def user_profile_update(*, user: User, data: dict, request=None) -> User:
-    """The user's own changes: full_name, username, phone only."""
+    """The user's own changes: full_name, username, and removing the phone number (phone "");
+    a number is added or changed only by verifying it (apps/accounts/services/phone.py)."""
+    if data.get("phone"):
+        raise ValidationError({"phone": [PHONE_ONLY_BY_VERIFICATION]})
     return _user_update(user, data, PROFILE_FIELDS, actor=user, action="user.profile_update", request=request)
 
 

@@ -1,0 +1,194 @@
+"""Phone numbers: asking to verify one, the code's send-time half, and checking the code.
+
+A number becomes the account's (`User.phone` with `phone_verified_at`, which makes SMS go to it)
+only here, when the user types back the code sent to it:
+
+1. `phone_verification_request` replaces any earlier verification of the user with a new
+   `PhoneVerification` for the number and queues the `phone_verification` SMS to that pending
+   number (apps/accounts/notifications.py). The account's current number, verified or not, stays
+   until the code comes back.
+2. The delivery task calls `phone_verification_code_make` as it sends: the code is made then and
+   only its HMAC is stored, so the clear code never waits in the queue or a table (the stored copy
+   of the message masks it). A retry makes a fresh code, which replaces the last; so does staff's
+   "resend".
+3. `phone_verify` counts the try and, on the right code, sets the number and its verification time.
+
+Locks are always taken user row first, then verification row, so a request and a check of one user
+cannot deadlock, and two checks of one code are serialised: exactly one of them succeeds. A refused
+check must still count as a try, so its transaction commits and the 400 is raised after it, as
+sessions.py does for a reused refresh token.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from phonenumber_field.phonenumber import PhoneNumber, to_python
+
+from apps.accounts.models import PhoneVerification, User
+from apps.accounts.tokens import phone_code_hash, phone_code_make, phone_code_matches
+from apps.core.exceptions import Conflict
+from apps.logs.services import audit
+from apps.notifications.services import notify
+
+# The same words for a number taken before the request and one taken before the code came back;
+# neither says whose account has it.
+VERIFIED_ELSEWHERE = _("This phone number is already verified by another account.")
+
+
+def phone_e164(value) -> str:
+    """`value` (text or a PhoneNumber) in E.164; a field error on `phone` unless it is a valid number.
+
+    Text without a country code is read as a number of PHONE_DEFAULT_REGION.
+    """
+    number = to_python(value, region=settings.PHONENUMBER_DEFAULT_REGION)
+    if not isinstance(number, PhoneNumber) or not number.is_valid():
+        raise ValidationError({"phone": [_("Enter a valid phone number.")]})
+    return number.as_e164
+
+
+def _code_lifetime() -> timedelta:
+    return timedelta(minutes=settings.PHONE_VERIFICATION_CODE_MINUTES)
+
+
+def _locked(user: User) -> User:
+    return User.objects.select_for_update().filter(pk=user.pk).get()
+
+
+def _verified_elsewhere(phone: str, user: User) -> bool:
+    return User.objects.filter(phone=phone, phone_verified_at__isnull=False).exclude(pk=user.pk).exists()
+
+
+# --- Asking for a code ----------------------------------------------------------------------------------
+@transaction.atomic
+def phone_verification_request(*, user: User, phone, request=None) -> PhoneVerification:
+    """Start verifying `phone` for `user`: an earlier verification ends, a code goes out by SMS.
+
+    A number another account has verified is a 409; the user's own verified number a 400.
+    """
+    phone = phone_e164(phone)
+    user = _locked(user)  # one request or check of this user at a time
+    current = str(user.phone)
+    if user.is_phone_verified and current == phone:
+        raise ValidationError({"phone": [_("This is already your verified phone number.")]})
+    if _verified_elsewhere(phone, user):
+        raise Conflict(VERIFIED_ELSEWHERE)
+    # A new row rather than an update: an SMS still queued for the old one finds it gone and is
+    # not sent, and no code of the old one can pass for the new number.
+    PhoneVerification.objects.filter(user=user).delete()
+    verification = PhoneVerification.objects.create(
+        user=user, phone=phone, expires_at=timezone.now() + _code_lifetime()
+    )
+    audit(
+        action="user.phone_verification_request",
+        actor=user,
+        target=user,
+        changes={"phone": [current or None, phone]},
+        request=request,
+    )
+    notify(
+        user=user,
+        key="phone_verification",
+        channels=["sms"],
+        context={"verification_id": verification.pk, "phone": phone},
+    )
+    return verification
+
+
+@transaction.atomic
+def phone_verification_code_make(*, verification_id: int) -> str | None:
+    """The delivery task's half: a fresh code for the verification, valid from now; its hash is
+    stored, the code returned for the SMS and forgotten.
+
+    None when the SMS has lost its point: the verification was replaced (it is gone), used, has
+    expired or has no tries left.
+    """
+    verification = PhoneVerification.objects.select_for_update().filter(pk=verification_id).first()
+    now = timezone.now()
+    if verification is None or not verification.is_live(now):
+        return None
+    code = phone_code_make()
+    verification.code_hash = phone_code_hash(verification, code)
+    # The code is good for its full lifetime from when it is sent, not from when it was asked for:
+    # a retry after a provider outage still gives the user the time the message promises.
+    verification.code_sent_at, verification.expires_at = now, now + _code_lifetime()
+    verification.save(update_fields=["code_hash", "code_sent_at", "expires_at"])
+    return code
+
+
+# --- Checking the code ----------------------------------------------------------------------------------
+def _refusal(verification: PhoneVerification | None, now) -> str | None:
+    """Why no code can be right for this verification now; None when one can."""
+    if verification is None:
+        return _("No code was sent to you; ask for one first.")
+    if verification.used_at is not None:
+        return _("This code was already used; ask for a new one.")
+    if verification.attempts >= settings.PHONE_VERIFICATION_MAX_ATTEMPTS:
+        return _("Too many wrong codes; ask for a new one.")
+    if now >= verification.expires_at:
+        return _("This code has expired; ask for a new one.")
+    return None
+
+
+def _wrong_code(verification: PhoneVerification) -> str:
+    left = settings.PHONE_VERIFICATION_MAX_ATTEMPTS - verification.attempts
+    if left <= 0:
+        return _("This code is wrong, and that was the last try; ask for a new one.")
+    return ngettext(
+        "This code is wrong; %(left)d try left.", "This code is wrong; %(left)d tries left.", left
+    ) % {"left": left}
+
+
+def phone_verify(*, user: User, code: str, request=None) -> User:
+    """Check `code` against the user's verification; the right one makes its number the
+    account's, verified, and works once.
+
+    Every check of a live verification counts as a try, right or wrong, and stays counted although
+    the answer is an error: a 400 on `code` (wrong, expired, used, out of tries, none asked for) or
+    a 409 when another account verified the number meanwhile.
+    """
+    refusal = taken = None
+    with transaction.atomic():
+        user = _locked(user)
+        verification = PhoneVerification.objects.select_for_update().filter(user=user).first()
+        now = timezone.now()  # after the locks: a check that waited for them must not gain time
+        refusal = _refusal(verification, now)
+        if refusal is None:
+            verification.attempts += 1
+            verification.save(update_fields=["attempts"])
+            if not phone_code_matches(verification, code):
+                refusal = _wrong_code(verification)
+            elif _verified_elsewhere(str(verification.phone), user):
+                taken = True
+            else:
+                taken = not _phone_set(user, verification, now, request=request)
+    if refusal is not None:
+        raise ValidationError({"code": [refusal]})
+    if taken:
+        raise Conflict(VERIFIED_ELSEWHERE)
+    return user
+
+
+def _phone_set(user: User, verification: PhoneVerification, now, *, request) -> bool:
+    """Make the verified number the user's; False when another account got it first."""
+    before = str(user.phone)
+    user.phone, user.phone_verified_at = verification.phone, now
+    try:
+        with transaction.atomic():  # a savepoint: the try stays counted when this fails
+            user.save(update_fields=["phone", "phone_verified_at"])
+    except IntegrityError:
+        return False  # the partial unique constraint: verified elsewhere since the check above
+    verification.used_at = now
+    verification.save(update_fields=["used_at"])
+    audit(
+        action="user.phone_verify",
+        actor=user,
+        target=user,
+        changes={"phone": [before or None, str(user.phone)]},
+        request=request,
+    )
+    return True
