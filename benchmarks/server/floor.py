@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.apps import apps
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import JsonResponse
 
 from apps.accounts.models import User
@@ -23,6 +24,21 @@ from apps.accounts.serializers import UserSerializer
 # commit) or a plain Serializer.
 FIELDS = tuple(UserSerializer().fields)
 PAGE_SIZE = settings.REST_FRAMEWORK["PAGE_SIZE"]
+
+
+class FloorJSONEncoder(DjangoJSONEncoder):
+    """Django's encoder, and any other value as its text: `.values()` hands out the phone number
+    as a PhoneNumber (django-phonenumber-field), which a JSON answer needs as its E.164 text."""
+
+    def default(self, o):
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)
+
+
+def _json(data, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, encoder=FloorJSONEncoder)
 
 
 def _page_url(request, page: int) -> str:
@@ -35,13 +51,13 @@ def user_list(request):
     except ValueError:
         page = 0
     if page < 1:
-        return JsonResponse({"detail": "Invalid page."}, status=400)
+        return _json({"detail": "Invalid page."}, status=400)
     users = User.objects.order_by("id")
     count = users.count()
     offset = (page - 1) * PAGE_SIZE
     if offset >= count and page != 1:
-        return JsonResponse({"detail": "Invalid page."}, status=404)
-    return JsonResponse(
+        return _json({"detail": "Invalid page."}, status=404)
+    return _json(
         {
             "count": count,
             "next": _page_url(request, page + 1) if offset + PAGE_SIZE < count else None,
@@ -54,8 +70,8 @@ def user_list(request):
 def user_detail(request, pk: int):
     rows = list(User.objects.filter(pk=pk).values(*FIELDS)[:1])
     if not rows:
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return JsonResponse(rows[0])
+        return _json({"detail": "Not found."}, status=404)
+    return _json(rows[0])
 
 
 # --- The catalog ----------------------------------------------------------------------------------------
