@@ -48,7 +48,8 @@ class UserSerializer(serializers.Serializer):
             "email": user.email,
             "username": user.username,
             "full_name": user.full_name,
-            "phone": str(user.phone),
+            # user_list_for_display() reads the number as its stored text: no parse per row.
+            "phone": user.phone_text if hasattr(user, "phone_text") else str(user.phone),
             "is_active": user.is_active,
             "email_verified_at": fields.datetime_text(user.email_verified_at),
             "phone_verified_at": fields.datetime_text(user.phone_verified_at),

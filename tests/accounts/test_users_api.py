@@ -207,3 +207,14 @@ def test_an_account_is_shown_with_exactly_its_declared_fields(api, make_user):
     body = api(user).get("/api/v1/users/me/").json()
     assert list(body) == list(UserSerializer().fields)
     assert body["date_joined"].endswith("Z") and body["last_login"] is None
+
+
+def test_a_list_shows_phone_numbers_as_the_detail_does(api, make_user):
+    viewer = make_user("accounts.view_user")
+    person = make_user(phone="+447911123456")
+    client = api(viewer)
+    listed = {row["id"]: row for row in client.get("/api/v1/users/").json()["results"]}
+    detail = client.get(f"/api/v1/users/{person.pk}/").json()
+    assert listed[person.pk] == detail
+    assert detail["phone"] == "+447911123456"
+    assert listed[viewer.pk]["phone"] == ""
