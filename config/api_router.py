@@ -5,6 +5,7 @@ from rest_framework.routers import APIRootView, DefaultRouter
 
 from apps.accounts.urls import router as accounts_router
 from apps.analytics.urls import router as analytics_router
+from apps.bookings.urls import router as bookings_router
 from apps.logs.urls import router as logs_router
 from apps.notifications.urls import router as notifications_router
 from apps.products.urls import router as products_router
@@ -27,6 +28,7 @@ for app_router in (
     accounts_router,
     roles_router,
     products_router,
+    bookings_router,
     notifications_router,
     analytics_router,
     logs_router,

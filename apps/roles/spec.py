@@ -43,8 +43,8 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
             "bookings.view_booking",
             "bookings.change_booking",
             "bookings.confirm_booking",
-            "bookings.*_schedule",
-            "bookings.*_availability",
+            # Their own weekly schedule (providers/me/working-hours/); availability is public.
+            "bookings.*_workinghours",
         ),
     ),
     "customer": RoleSpec(

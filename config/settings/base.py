@@ -66,6 +66,7 @@ LOCAL_APPS = [
     "apps.accounts",
     "apps.roles",
     "apps.products",
+    "apps.bookings",
     "apps.notifications",
     "apps.analytics",
     "apps.logs",
@@ -258,6 +259,19 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 # `count_capped` is true, and pages end there (narrow the search to reach the rest).
 CATALOG_COUNT_CAP = env.int("CATALOG_COUNT_CAP", default=10_000)
 
+# --- Bookings -------------------------------------------------------------------------------------------
+# Bookings start on this grid of the provider's clock and last a multiple of it (15 minutes to 8 hours).
+BOOKING_SLOT_MINUTES = env.int("BOOKING_SLOT_MINUTES", default=15)
+if not 1 <= BOOKING_SLOT_MINUTES <= 60 or 60 % BOOKING_SLOT_MINUTES:
+    raise ImproperlyConfigured(
+        f"BOOKING_SLOT_MINUTES must divide an hour (5, 10, 15, 20, 30, 60); got {BOOKING_SLOT_MINUTES}."
+    )
+# A booking starts at least this many minutes from now, and at most this many days ahead.
+BOOKING_LEAD_MINUTES = env.int("BOOKING_LEAD_MINUTES", default=60)
+BOOKING_MAX_DAYS_AHEAD = env.int("BOOKING_MAX_DAYS_AHEAD", default=365)
+# Customers cancel or move a booking until this many hours before it starts; providers and staff any time.
+BOOKING_CANCEL_CUTOFF_HOURS = env.int("BOOKING_CANCEL_CUTOFF_HOURS", default=24)
+
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Backend <no-reply@example.com>")
@@ -425,6 +439,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-prune-read": {
         "task": "notifications.prune_read",
         "schedule": timedelta(hours=24),
+    },
+    "bookings-send-reminders": {
+        "task": "bookings.send_reminders",
+        "schedule": timedelta(minutes=15),
     },
 }
 

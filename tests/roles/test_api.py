@@ -28,11 +28,15 @@ def role_manager(make_user):
         *(f"products.{verb}_{model}" for verb in ("add", "change", "delete", "view") for model in CATALOG),
         "products.adjust_stock",
         *(f"notifications.view_{model}" for model in MESSAGES),
+        *(f"bookings.{verb}_{model}" for verb in ("add", "change", "delete", "view") for model in BOOKINGS),
+        "bookings.view_all_bookings",
+        "bookings.confirm_booking",
     )
 
 
 CATALOG = ("category", "product", "stockmovement")
 MESSAGES = ("notification", "notificationpreference", "smstemplate")
+BOOKINGS = ("booking", "workinghours", "providerprofile")
 
 
 def role_named(name: str) -> Role:

@@ -1,0 +1,213 @@
+"""Bookings: providers' weekly schedules and the time customers book with them.
+
+A provider is a user in the `provider` role. Their `ProviderProfile` (primary key: the user's id)
+holds the IANA time zone their working hours are read in and the services (products) they offer;
+`WorkingHours` rows are their weekly schedule, wall-clock intervals in that zone.
+
+A `Booking` is stored in UTC. Every rule that can be a database constraint is one: end after
+start, cancellation fields that match the status, bounded notes, a customer who is not the
+provider. The rule that matters most, that no provider (and no customer) holds two overlapping
+active bookings, is an exclusion constraint on PostgreSQL (see `constraints.py` and migration
+0002); on SQLite the service checks it inside the write transaction, which SQLite's IMMEDIATE
+transactions serialise.
+"""
+
+from functools import cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+
+from apps.core.models import TimeStampedModel
+
+NOTES_MAX_LENGTH = 1000
+REASON_MAX_LENGTH = 500
+MIN_DURATION_MINUTES = 15
+MAX_DURATION_MINUTES = 8 * 60
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zone_names():
+        raise ValidationError(
+            "Not a known IANA time zone (such as Europe/London or America/New_York).", code="invalid"
+        )
+
+
+class ProviderProfile(TimeStampedModel):
+    """What bookings need to know about a provider: their time zone and the services they offer."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="provider_profile",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA time zone the working hours are read in, e.g. Europe/London.",
+    )
+    services = models.ManyToManyField(
+        "products.Product", blank=True, related_name="providers", help_text="The services they offer."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(time_zone=""), name="bookings_profile_time_zone_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Provider {self.user}"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One interval of a provider's week, in wall-clock time of their zone: `[start, end)`.
+
+    Several a day are allowed, never overlapping (checked by the service under a lock on the
+    profile; on PostgreSQL also by an exclusion constraint). `provider_id` is the user's id: the
+    profile's primary key is.
+    """
+
+    provider = models.ForeignKey(ProviderProfile, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        verbose_name = "working hours"
+        verbose_name_plural = "working hours"
+        ordering = ["provider", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="bookings_hours_start_before_end"),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="bookings_hours_weekday_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "weekday", "start"], name="bookings_hours_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+
+
+# A booking holds its time while it is one of these.
+ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class Booking(TimeStampedModel):
+    Status = BookingStatus
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    provider = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider_bookings"
+    )
+    service = models.ForeignKey(
+        "products.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=BookingStatus.choices, default=BookingStatus.PENDING)
+    price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The service's price when the booking was made; empty without a service.",
+    )
+    notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancellation_reason = models.CharField(max_length=REASON_MAX_LENGTH, blank=True)
+    # The reminder for the current start has been queued (cleared when the booking moves).
+    reminder_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="bookings_booking_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(status__in=BookingStatus.values), name="bookings_booking_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(customer=F("provider")), name="bookings_booking_customer_is_not_provider"
+            ),
+            # Cancelled exactly when there is a cancellation time; nothing else carries one.
+            models.CheckConstraint(
+                condition=(Q(status=BookingStatus.CANCELLED) & Q(cancelled_at__isnull=False))
+                | (
+                    ~Q(status=BookingStatus.CANCELLED)
+                    & Q(cancelled_at__isnull=True)
+                    & Q(cancelled_by__isnull=True)
+                    & Q(cancellation_reason="")
+                ),
+                name="bookings_booking_cancellation_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("notes"), NOTES_MAX_LENGTH),
+                name="bookings_booking_notes_length",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("cancellation_reason"), REASON_MAX_LENGTH),
+                name="bookings_booking_reason_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="bookings_booking_price_not_negative"
+            ),
+        ]
+        # Lists: a participant's bookings by start, everyone's by status; availability: a
+        # provider's bookings near a day (start within the day, minus the longest duration).
+        indexes = [
+            models.Index(fields=["provider", "start"], name="bookings_provider_start_idx"),
+            models.Index(fields=["customer", "start"], name="bookings_customer_start_idx"),
+            models.Index(fields=["status", "start"], name="bookings_status_start_idx"),
+            models.Index(fields=["-start", "-id"], name="bookings_start_idx"),
+        ]
+        permissions = [
+            ("view_all_bookings", "Can view every booking"),
+            ("confirm_booking", "Can confirm bookings"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking {self.pk} ({self.start:%Y-%m-%d %H:%M} UTC, {self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)

@@ -1,0 +1,175 @@
+"""The booking messages, sent through the notification pipeline (apps/notifications).
+
+Both parties hear of every booking that is made, confirmed, cancelled or moved (email and in-app);
+the customer gets a reminder the day before a confirmed booking (email, in-app and, to a verified
+number, SMS). The stored context is the booking's id; the text is made at send time from the
+booking as it is then, with its times in the provider's zone (where the appointment happens).
+
+Template variables, for every kind: `booking_id`, `service`, `provider`, `customer`, `start`,
+`end`, `time_zone`, `duration`, `status`, `is_provider` (the recipient is the provider),
+`other` (the other party's name), `reason` and `cancelled_by` (cancellations), `link`; the
+pipeline adds `user` and `site_name`.
+"""
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.notifications.kinds import Kind, NotNeeded, register
+from apps.notifications.models import Category, Channel
+from apps.notifications.services import notify
+
+
+def when(instant, tz) -> str:
+    """`Mon 29 Mar 2027, 10:00 BST`: short enough for an SMS, with the zone's abbreviation."""
+    local = instant.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+
+
+def _name(user) -> str:
+    return user.get_full_name() if user is not None else ""
+
+
+def booking_context(booking, recipient) -> dict:
+    from apps.bookings.selectors import provider_zone
+
+    tz = provider_zone(booking.provider)
+    is_provider = recipient.pk == booking.provider_id
+    local_end = booking.end.astimezone(tz)
+    return {
+        "booking_id": booking.pk,
+        "service": booking.service.name if booking.service is not None else "Appointment",
+        "provider": _name(booking.provider),
+        "customer": _name(booking.customer),
+        "other": _name(booking.customer if is_provider else booking.provider),
+        "is_provider": is_provider,
+        "start": when(booking.start, tz),
+        "end": f"{local_end:%H:%M}",
+        "time_zone": tz.key,
+        "duration": f"{booking.duration_minutes} minutes",
+        "status": booking.get_status_display(),
+        "reason": booking.cancellation_reason,
+        "cancelled_by": _name(booking.cancelled_by) if booking.cancelled_by_id else "",
+        "link": f"{settings.FRONTEND_URL}/bookings/{booking.pk}",
+    }
+
+
+def _booking(notification):
+    from apps.bookings.models import Booking
+
+    booking = (
+        Booking.objects.select_related(
+            "customer", "provider", "provider__provider_profile", "service", "cancelled_by"
+        )
+        .filter(pk=notification.context["booking_id"])
+        .first()
+    )
+    if booking is None:
+        raise NotNeeded("the booking is gone")
+    return booking
+
+
+def _any_context(notification) -> dict:
+    return booking_context(_booking(notification), notification.recipient)
+
+
+def _confirmed_context(notification) -> dict:
+    booking = _booking(notification)
+    if booking.status != booking.Status.CONFIRMED:
+        raise NotNeeded(f"the booking is {booking.status} now")
+    return booking_context(booking, notification.recipient)
+
+
+def _reminder_context(notification) -> dict:
+    booking = _booking(notification)
+    if booking.status != booking.Status.CONFIRMED:
+        raise NotNeeded(f"the booking is {booking.status} now")
+    if booking.start.timestamp() != notification.context.get("start") or booking.start <= timezone.now():
+        raise NotNeeded("the booking has moved or started")
+    return booking_context(booking, notification.recipient)
+
+
+_EVERYWHERE = (Channel.EMAIL, Channel.IN_APP)
+BOOKING_CREATED = register(
+    Kind(
+        "booking_created",
+        Category.BOOKINGS,
+        channels=_EVERYWHERE,
+        description="A booking was made (to the customer and the provider).",
+        send_context=_any_context,
+    )
+)
+BOOKING_CONFIRMED = register(
+    Kind(
+        "booking_confirmed",
+        Category.BOOKINGS,
+        channels=_EVERYWHERE,
+        description="The provider confirmed a booking (to both).",
+        send_context=_confirmed_context,
+    )
+)
+BOOKING_CANCELLED = register(
+    Kind(
+        "booking_cancelled",
+        Category.BOOKINGS,
+        channels=_EVERYWHERE,
+        description="A booking was cancelled, with the reason (to both).",
+        send_context=_any_context,
+    )
+)
+BOOKING_RESCHEDULED = register(
+    Kind(
+        "booking_rescheduled",
+        Category.BOOKINGS,
+        channels=_EVERYWHERE,
+        description="A booking moved to another time (to both).",
+        send_context=_any_context,
+    )
+)
+BOOKING_REMINDER = register(
+    Kind(
+        "booking_reminder",
+        Category.BOOKINGS,
+        channels=(Channel.EMAIL, Channel.IN_APP, Channel.SMS),
+        description="The day before a confirmed booking (to the customer).",
+        send_context=_reminder_context,
+        sample_context={
+            "service": "Haircut",
+            "provider": "Ada Lovelace",
+            "start": "Mon 29 Mar 2027, 10:00 BST",
+        },
+    )
+)
+_KINDS = {
+    "created": BOOKING_CREATED,
+    "confirmed": BOOKING_CONFIRMED,
+    "cancelled": BOOKING_CANCELLED,
+    "rescheduled": BOOKING_RESCHEDULED,
+}
+
+
+def booking_parties_notify(booking, event: str, *, version=None) -> None:
+    """Queue the `event` message to the customer and the provider, in the caller's transaction.
+
+    Keyed `booking:<id>:<event>:user:<uid>`, so one event messages each party once; a booking moves
+    more than once, so a move's key also names the moment it moved (`version`).
+    """
+    kind = _KINDS[event]
+    event_key = f"{event}:{version.timestamp():.6f}" if version is not None else event
+    for user in (booking.customer, booking.provider):
+        notify(
+            user=user,
+            key=kind.key,
+            context={"booking_id": booking.pk},
+            idempotency_key=f"booking:{booking.pk}:{event_key}:user:{user.pk}",
+        )
+
+
+def booking_reminder_notify(booking) -> None:
+    """Queue the reminder of `booking` to its customer, once per booking and start time."""
+    start = booking.start.timestamp()
+    notify(
+        user=booking.customer,
+        key=BOOKING_REMINDER.key,
+        context={"booking_id": booking.pk, "start": start},
+        idempotency_key=f"booking:{booking.pk}:reminder:{int(start)}",
+    )

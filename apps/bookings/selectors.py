@@ -1,0 +1,111 @@
+"""Booking reads: who is a provider, whose bookings a user sees, and what a provider's day holds."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+
+from apps.bookings.models import ACTIVE_STATUSES, MAX_DURATION_MINUTES, Booking, ProviderProfile, WorkingHours
+from apps.bookings.rules import Interval
+
+PROVIDER_ROLE = "provider"
+VIEW_ALL = "bookings.view_all_bookings"
+
+
+def _active_products():
+    from apps.products.models import Product
+
+    return Product.objects.filter(is_active=True, category__is_active=True).order_by("name", "id")
+
+
+def provider_list() -> QuerySet:
+    """Active users in the provider role, each with their profile and the active services they offer
+    (one query for the page, one for every provider's services)."""
+    from apps.accounts.models import User
+
+    return (
+        User.objects.filter(is_active=True, groups__name=PROVIDER_ROLE)
+        .select_related("provider_profile")
+        .prefetch_related(Prefetch("provider_profile__services", queryset=_active_products()))
+        .order_by("id")
+    )
+
+
+def provider_with_hours(*, provider_id: int):
+    """The active provider `provider_id` with their profile and whole weekly schedule, or None."""
+    from apps.accounts.models import User
+
+    return (
+        User.objects.filter(pk=provider_id, is_active=True, groups__name=PROVIDER_ROLE)
+        .select_related("provider_profile")
+        .prefetch_related(Prefetch("provider_profile__working_hours", queryset=WorkingHours.objects.all()))
+        .first()
+    )
+
+
+def is_provider(user) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.groups.filter(name=PROVIDER_ROLE).exists()
+    )
+
+
+def provider_zone(user) -> ZoneInfo:
+    profile = getattr(user, "provider_profile", None)
+    return ZoneInfo(profile.time_zone if profile is not None else settings.TIME_ZONE)
+
+
+def provider_hours(user) -> list[WorkingHours]:
+    profile = getattr(user, "provider_profile", None)
+    return list(profile.working_hours.all()) if profile is not None else []
+
+
+def working_hours_of(*, profile: ProviderProfile | None) -> QuerySet[WorkingHours]:
+    if profile is None:
+        return WorkingHours.objects.none()
+    return WorkingHours.objects.filter(provider=profile).order_by("weekday", "start")
+
+
+def busy_intervals(*, provider_id: int, start: datetime, end: datetime) -> list[Interval]:
+    """The provider's active bookings that overlap `[start, end)`.
+
+    No booking lasts longer than MAX_DURATION_MINUTES, so an overlapping one starts at most that
+    long before `start`: a bounded range of the (provider, start) index, not every earlier row.
+    """
+    rows = Booking.objects.filter(
+        provider_id=provider_id,
+        status__in=ACTIVE_STATUSES,
+        start__gte=start - timedelta(minutes=MAX_DURATION_MINUTES),
+        start__lt=end,
+        end__gt=start,
+    ).values_list("start", "end")
+    return [Interval(lo, hi) for lo, hi in rows]
+
+
+def sees_all_bookings(user) -> bool:
+    return user.has_perm(VIEW_ALL)
+
+
+def booking_list(*, user) -> QuerySet[Booking]:
+    """The bookings `user` may see: their own as customer or provider; everyone's with
+    `bookings.view_all_bookings`. Each row comes with everything it is rendered with."""
+    bookings = Booking.objects.select_related(
+        "customer", "provider", "provider__provider_profile", "service"
+    ).order_by("-start", "-id")
+    if sees_all_bookings(user):
+        return bookings
+    return bookings.filter(Q(customer=user) | Q(provider=user))
+
+
+def overlapping(*, start: datetime, end: datetime, exclude_pk=None) -> QuerySet[Booking]:
+    """Active bookings overlapping `[start, end)` (narrow with provider or customer)."""
+    rows = Booking.objects.filter(
+        status__in=ACTIVE_STATUSES,
+        start__gte=start - timedelta(minutes=MAX_DURATION_MINUTES),
+        start__lt=end,
+        end__gt=start,
+    )
+    return rows.exclude(pk=exclude_pk) if exclude_pk is not None else rows

@@ -1,0 +1,309 @@
+"""Explicit fields only. Reads are rendered by hand (they run for every row of a list); writes take
+exactly the JSON types the schema names and hand the values to the services, which hold the rules."""
+
+import re
+from datetime import UTC
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from apps.bookings.models import (
+    MAX_DURATION_MINUTES,
+    MIN_DURATION_MINUTES,
+    NOTES_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    Booking,
+    BookingStatus,
+    Weekday,
+)
+from apps.bookings.selectors import provider_zone
+from apps.bookings.services.schedule import MAX_INTERVALS
+from apps.core import fields
+
+_PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
+MAX_ID = 2**63 - 1
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date and time *with* its UTC offset (`…Z`, `…+01:00`), as UTC. A time without
+    an offset is refused: whose 09:00 would it be?"""
+
+    default_error_messages = {
+        "invalid": _("Give an ISO 8601 date and time, e.g. 2030-01-31T09:00:00+01:00."),
+        "naive": _("Give the time with its UTC offset, e.g. 2030-01-31T09:00:00+01:00 or …Z."),
+        "range": _("This date and time is out of range."),
+    }
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or len(value) > 64:
+            self.fail("invalid")
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            self.fail("naive")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            self.fail("range")
+
+
+class ClockTimeField(serializers.TimeField):
+    """`HH:MM` (seconds, if given, must be zero), rendered `HH:MM`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="HH:MM")
+        return super().to_internal_value(value)
+
+
+# --- Reads ----------------------------------------------------------------------------------------------
+class PartySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = fields.CharField(read_only=True, help_text="Full name, or the username without one.")
+
+    class Meta:
+        ref_name = "BookingParty"
+
+
+class ServiceSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = fields.CharField(read_only=True)
+    price = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+
+    class Meta:
+        ref_name = "ServiceSummary"
+
+
+def _party(user) -> dict:
+    return {"id": user.pk, "name": user.get_full_name()}
+
+
+class BookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    customer = PartySerializer(read_only=True)
+    provider = PartySerializer(read_only=True)
+    service = ServiceSummarySerializer(
+        read_only=True, allow_null=True, help_text="As it is now; null without."
+    )
+    start = serializers.DateTimeField(read_only=True, help_text="UTC.")
+    end = serializers.DateTimeField(read_only=True, help_text="UTC.")
+    duration_minutes = serializers.IntegerField(read_only=True)
+    time_zone = fields.CharField(read_only=True, help_text="The provider's IANA time zone.")
+    local_start = serializers.DateTimeField(read_only=True, help_text="`start` in the provider's zone.")
+    local_end = serializers.DateTimeField(read_only=True, help_text="`end` in the provider's zone.")
+    status = serializers.ChoiceField(choices=BookingStatus.choices, read_only=True)
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="The service's price when the booking was made; null without a service.",
+    )
+    notes = fields.CharField(read_only=True)
+    cancelled_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    cancelled_by = serializers.IntegerField(read_only=True, allow_null=True, help_text="A user id.")
+    cancellation_reason = fields.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        ref_name = "Booking"
+
+    def to_representation(self, booking: Booking) -> dict:
+        tz = provider_zone(booking.provider)
+        service = booking.service
+        return {
+            "id": booking.pk,
+            "customer": _party(booking.customer),
+            "provider": _party(booking.provider),
+            "service": (
+                {"id": service.pk, "name": service.name, "price": _PRICE.to_representation(service.price)}
+                if service is not None
+                else None
+            ),
+            "start": fields.datetime_text(booking.start),
+            "end": fields.datetime_text(booking.end),
+            "duration_minutes": booking.duration_minutes,
+            "time_zone": tz.key,
+            "local_start": booking.start.astimezone(tz).isoformat(),
+            "local_end": booking.end.astimezone(tz).isoformat(),
+            "status": booking.status,
+            "price": _PRICE.to_representation(booking.price) if booking.price is not None else None,
+            "notes": booking.notes,
+            "cancelled_at": fields.datetime_text(booking.cancelled_at),
+            "cancelled_by": booking.cancelled_by_id,
+            "cancellation_reason": booking.cancellation_reason,
+            "created_at": fields.datetime_text(booking.created_at),
+            "updated_at": fields.datetime_text(booking.updated_at),
+        }
+
+
+class ProviderSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True, help_text="The provider's user id.")
+    name = fields.CharField(read_only=True)
+    time_zone = fields.CharField(read_only=True)
+    services = ServiceSummarySerializer(many=True, read_only=True, help_text="Active services they offer.")
+
+    class Meta:
+        ref_name = "Provider"
+
+    def to_representation(self, user) -> dict:
+        profile = getattr(user, "provider_profile", None)
+        services = list(profile.services.all()) if profile is not None else []
+        return {
+            "id": user.pk,
+            "name": user.get_full_name(),
+            "time_zone": provider_zone(user).key,
+            "services": [
+                {"id": s.pk, "name": s.name, "price": _PRICE.to_representation(s.price)} for s in services
+            ],
+        }
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(read_only=True, help_text="In the provider's zone, with its offset.")
+    end = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        ref_name = "Slot"
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    provider = serializers.IntegerField(read_only=True)
+    date = serializers.DateField(read_only=True)
+    time_zone = fields.CharField(read_only=True)
+    duration_minutes = serializers.IntegerField(read_only=True)
+    slots = SlotSerializer(many=True, read_only=True)
+
+    class Meta:
+        ref_name = "Availability"
+
+
+class IntervalSerializer(serializers.Serializer):
+    weekday = serializers.ChoiceField(choices=Weekday.choices, help_text="0 is Monday, 6 is Sunday.")
+    start = ClockTimeField(help_text="Wall-clock time in the provider's zone, `HH:MM`.")
+    end = ClockTimeField(help_text="After `start`, on the same day (`23:59` at the latest).")
+
+    class Meta:
+        ref_name = "WorkingInterval"
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and isinstance(data.get("weekday"), bool | str | float):
+            raise serializers.ValidationError({"weekday": [_("An integer from 0 (Monday) to 6 (Sunday).")]})
+        return super().to_internal_value(data)
+
+
+class WorkingHoursSerializer(serializers.Serializer):
+    time_zone = fields.CharField(
+        max_length=64, help_text="IANA time zone, e.g. Europe/London; left out: unchanged (UTC at first)."
+    )
+    intervals = IntervalSerializer(many=True, max_length=MAX_INTERVALS, allow_empty=True)
+
+    class Meta:
+        ref_name = "WorkingHours"
+
+    def to_internal_value(self, data):
+        # Before any item is read, and under the field's own name.
+        intervals = data.get("intervals") if isinstance(data, dict) else None
+        if isinstance(intervals, list) and len(intervals) > MAX_INTERVALS:
+            raise serializers.ValidationError(
+                {"intervals": [_("At most %(n)d intervals a week.") % {"n": MAX_INTERVALS}]}
+            )
+        return super().to_internal_value(data)
+
+
+class WorkingHoursWriteSerializer(WorkingHoursSerializer):
+    time_zone = fields.CharField(
+        max_length=64,
+        required=False,
+        help_text="IANA time zone, e.g. Europe/London; left out: unchanged (UTC at first).",
+    )
+
+    class Meta:
+        ref_name = "WorkingHoursWrite"
+
+
+def working_hours_representation(profile, rows) -> dict:
+    return {
+        "time_zone": profile.time_zone if profile is not None else "UTC",
+        "intervals": [
+            {"weekday": row.weekday, "start": f"{row.start:%H:%M}", "end": f"{row.end:%H:%M}"} for row in rows
+        ],
+    }
+
+
+# --- Writes ---------------------------------------------------------------------------------------------
+def _duration_field(**kwargs):
+    return fields.IntegerField(
+        min_value=MIN_DURATION_MINUTES,
+        max_value=MAX_DURATION_MINUTES,
+        help_text=(
+            f"{MIN_DURATION_MINUTES} to {MAX_DURATION_MINUTES}, a multiple of the slot size "
+            "(`BOOKING_SLOT_MINUTES`, 15)."
+        ),
+        **kwargs,
+    )
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    provider = fields.IntegerField(min_value=1, max_value=MAX_ID, help_text="The provider's user id.")
+    service = fields.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="A product they offer."
+    )
+    start = AwareDateTimeField(help_text="ISO 8601 with its UTC offset; on the provider's slot grid.")
+    duration_minutes = _duration_field()
+    notes = fields.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True)
+
+    class Meta:
+        ref_name = "BookingCreate"
+
+
+class BookingUpdateSerializer(serializers.Serializer):
+    start = AwareDateTimeField(required=False, help_text="The new start, with its UTC offset.")
+    duration_minutes = _duration_field(required=False)
+    notes = fields.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True)
+
+    class Meta:
+        ref_name = "BookingUpdate"
+
+
+class BookingCancelSerializer(serializers.Serializer):
+    reason = fields.CharField(max_length=REASON_MAX_LENGTH, required=False, allow_blank=True)
+
+    class Meta:
+        ref_name = "BookingCancel"
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """A query parameter's digits, nothing else: DRF also reads `60.0` as 60."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not re.fullmatch(r"[0-9]{1,6}", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryDateField(serializers.DateField):
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    date = QueryDateField(help_text="`YYYY-MM-DD`, a day in the provider's zone.")
+    duration = QueryIntegerField(
+        min_value=MIN_DURATION_MINUTES,
+        max_value=MAX_DURATION_MINUTES,
+        required=False,
+        default=60,
+        help_text="Minutes, a multiple of the slot size; 60 when left out.",
+    )

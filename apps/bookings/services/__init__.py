@@ -1,0 +1,26 @@
+"""Booking writes. Each is one transaction on `default`, audited in the logs database, and queues
+its messages through the notification pipeline in the same transaction."""
+
+from apps.bookings.services.bookings import CustomerBusy, SlotTaken, booking_create, booking_update
+from apps.bookings.services.reminders import bookings_send_reminders
+from apps.bookings.services.schedule import provider_profile_for, working_hours_replace
+from apps.bookings.services.transitions import (
+    booking_cancel,
+    booking_complete,
+    booking_confirm,
+    booking_no_show,
+)
+
+__all__ = [
+    "CustomerBusy",
+    "SlotTaken",
+    "booking_cancel",
+    "booking_complete",
+    "booking_confirm",
+    "booking_create",
+    "booking_no_show",
+    "booking_update",
+    "bookings_send_reminders",
+    "provider_profile_for",
+    "working_hours_replace",
+]

@@ -1,0 +1,207 @@
+"""Making a booking and moving it: every rule of the time a booking holds, and the guarantee that no
+two active bookings of one provider (or one customer) overlap.
+
+The overlap check runs twice. Inside the write transaction a query looks for an overlapping
+active booking and answers a friendly 409; on SQLite that is the whole guarantee, since its
+IMMEDIATE transactions let one writer in at a time. On PostgreSQL two requests can both pass the
+query; the exclusion constraints of migration 0002 then make the second INSERT wait for the first
+to commit and fail, and that failure is the same 409. The constraint is the guarantee; the query
+only saves a round of constraint violations in the common case.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from apps.bookings import rules, selectors
+from apps.bookings.constraints import CUSTOMER_OVERLAP, PROVIDER_OVERLAP, violated_constraint
+from apps.bookings.models import ACTIVE_STATUSES, NOTES_MAX_LENGTH, Booking, BookingStatus
+from apps.bookings.notifications import booking_parties_notify
+from apps.bookings.services._common import booking_state, diff, is_staff, locked_booking
+from apps.core.exceptions import Conflict
+from apps.logs.services import audit
+
+
+class SlotTaken(Conflict):
+    default_detail = _("This time overlaps another booking with this provider; pick another slot.")
+
+
+class CustomerBusy(Conflict):
+    default_detail = _("You already have a booking at this time.")
+
+
+def _provider(provider_id) -> object:
+    provider = selectors.provider_with_hours(provider_id=provider_id) if provider_id else None
+    if provider is None:
+        raise ValidationError({"provider": [_("No provider has this id.")]})
+    return provider
+
+
+def _service(provider, service_id):
+    if service_id is None:
+        return None
+    profile = getattr(provider, "provider_profile", None)
+    service = (
+        profile.services.filter(pk=service_id, is_active=True, category__is_active=True).first()
+        if profile is not None
+        else None
+    )
+    if service is None:
+        raise ValidationError({"service": [_("This provider does not offer this service.")]})
+    return service
+
+
+def _time_problems(*, provider, start: datetime, minutes: int, now: datetime) -> dict:
+    """The rules of a booking's time, as field errors (empty when it may be booked)."""
+    errors = {}
+    if (problem := rules.duration_problem(minutes)) is not None:
+        errors["duration_minutes"] = [problem]
+    if timezone.is_naive(start):
+        errors["start"] = [_("Give the time with its UTC offset, e.g. 2030-01-31T09:00:00+01:00 or …Z.")]
+        return errors
+    tz = selectors.provider_zone(provider)
+    # The horizon first: a start far enough out (year 9999) cannot be moved into a zone or extended.
+    if start < rules.earliest_start(now):
+        errors["start"] = [
+            _("Book at least %(minutes)d minutes ahead.") % {"minutes": settings.BOOKING_LEAD_MINUTES}
+        ]
+    elif start > rules.latest_start(now):
+        errors["start"] = [_("Book at most %(days)d days ahead.") % {"days": settings.BOOKING_MAX_DAYS_AHEAD}]
+    elif not rules.on_grid(start, tz):
+        errors["start"] = [
+            _("Bookings start on the provider's %(slot)d-minute grid (09:00, 09:15, … in %(zone)s).")
+            % {"slot": rules.slot_minutes(), "zone": tz.key}
+        ]
+    elif "duration_minutes" not in errors and not rules.inside_working_hours(
+        start, start + timedelta(minutes=minutes), selectors.provider_hours(provider), tz
+    ):
+        errors["start"] = [
+            _("Outside the provider's working hours (%(zone)s); see providers/{id}/availability/.")
+            % {"zone": tz.key}
+        ]
+    return errors
+
+
+def _check_free(*, provider_id: int, customer_id: int, start: datetime, end: datetime, exclude_pk=None):
+    nearby = selectors.overlapping(start=start, end=end, exclude_pk=exclude_pk)
+    if nearby.filter(provider_id=provider_id).exists():
+        raise SlotTaken()
+    if nearby.filter(customer_id=customer_id).exists():
+        raise CustomerBusy()
+
+
+def _save(booking: Booking, **kwargs) -> None:
+    """Save in a savepoint; an exclusion constraint lost to a concurrent booking is the 409."""
+    try:
+        with transaction.atomic():
+            booking.save(**kwargs)
+    except IntegrityError as exc:
+        name = violated_constraint(exc)
+        if name == PROVIDER_OVERLAP:
+            raise SlotTaken() from exc
+        if name == CUSTOMER_OVERLAP:
+            raise CustomerBusy() from exc
+        raise
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    customer,
+    provider_id: int,
+    start: datetime,
+    duration_minutes: int,
+    service_id: int | None = None,
+    notes: str = "",
+    request=None,
+) -> Booking:
+    """A pending booking of `customer` with the provider, priced at the service's current price."""
+    provider = _provider(provider_id)
+    if provider.pk == customer.pk:
+        raise ValidationError({"provider": [_("You cannot book yourself.")]})
+    service = _service(provider, service_id)
+    if len(notes) > NOTES_MAX_LENGTH:
+        raise ValidationError({"notes": [_("At most %(n)d characters.") % {"n": NOTES_MAX_LENGTH}]})
+    errors = _time_problems(provider=provider, start=start, minutes=duration_minutes, now=timezone.now())
+    if errors:
+        raise ValidationError(errors)
+    end = start + timedelta(minutes=duration_minutes)
+    _check_free(provider_id=provider.pk, customer_id=customer.pk, start=start, end=end)
+    booking = Booking(
+        customer=customer,
+        provider=provider,
+        service=service,
+        start=start,
+        end=end,
+        price=service.price if service is not None else None,
+        notes=notes,
+    )
+    _save(booking)
+    audit(
+        action="booking.create",
+        actor=customer,
+        target=booking,
+        changes=diff({}, booking_state(booking)),
+        request=request,
+    )
+    booking_parties_notify(booking, "created")
+    return booking
+
+
+@transaction.atomic
+def booking_update(*, booking: Booking, data: dict, actor, request=None) -> Booking:
+    """Move a booking (`start`, `duration_minutes`) and change its `notes`, under the rules of a new
+    booking. A customer moves it only until the cancellation cut-off, and a confirmed booking the
+    customer moves goes back to pending: the provider confirms the new time."""
+    booking = locked_booking(booking.pk)
+    if booking.status not in ACTIVE_STATUSES:
+        raise Conflict(
+            _("Only a pending or confirmed booking can be changed; this one is %(status)s.")
+            % {"status": booking.get_status_display().lower()}
+        )
+    before = booking_state(booking)
+    now = timezone.now()
+    start = data.get("start", booking.start)
+    minutes = data.get("duration_minutes", booking.duration_minutes)
+    moved = start != booking.start or minutes != booking.duration_minutes
+    if moved:
+        by_customer = actor.pk == booking.customer_id and not is_staff(actor)
+        if by_customer and now > booking.start - timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS):
+            raise Conflict(
+                _("A booking can be moved until %(hours)d hours before it starts; ask the provider.")
+                % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}
+            )
+        errors = _time_problems(provider=booking.provider, start=start, minutes=minutes, now=now)
+        if errors:
+            raise ValidationError(errors)
+        booking.start, booking.end = start, start + timedelta(minutes=minutes)
+        _check_free(
+            provider_id=booking.provider_id,
+            customer_id=booking.customer_id,
+            start=booking.start,
+            end=booking.end,
+            exclude_pk=booking.pk,
+        )
+        booking.reminder_queued_at = None  # the new time gets its own reminder
+        if by_customer and booking.status == BookingStatus.CONFIRMED:
+            booking.status = BookingStatus.PENDING
+    if "notes" in data:
+        booking.notes = data["notes"]
+    changes = diff(before, booking_state(booking))
+    if not changes:
+        return booking
+    _save(booking)
+    audit(
+        action="booking.reschedule" if moved else "booking.update",
+        actor=actor,
+        target=booking,
+        changes=changes,
+        request=request,
+    )
+    if moved:
+        booking_parties_notify(booking, "rescheduled", version=booking.updated_at)
+    return booking

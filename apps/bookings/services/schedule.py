@@ -1,0 +1,101 @@
+"""A provider's weekly schedule: their time zone and working hours, replaced as a whole."""
+
+from collections import defaultdict
+from datetime import time
+from itertools import pairwise
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from apps.bookings.constraints import HOURS_OVERLAP, violated_constraint
+from apps.bookings.models import ProviderProfile, Weekday, WorkingHours, validate_time_zone
+from apps.core.exceptions import Conflict
+from apps.logs.services import audit
+
+MAX_INTERVALS = 70  # ten a day
+
+
+def provider_profile_for(user, *, lock: bool = False) -> ProviderProfile:
+    """The user's provider profile, created (in the zone UTC) the first time it is asked for."""
+    profile, _created = ProviderProfile.objects.get_or_create(user=user)
+    if lock:
+        profile = ProviderProfile.objects.select_for_update().get(pk=profile.pk)
+    return profile
+
+
+def _label(row: dict) -> str:
+    return f"{Weekday(row['weekday']).label} {row['start']:%H:%M}-{row['end']:%H:%M}"
+
+
+def working_hours_check(intervals: list[dict]) -> None:
+    """400 with the errors keyed by list position (`intervals.2.end`): bad times, too many, overlaps."""
+    errors: dict = {}
+    if len(intervals) > MAX_INTERVALS:
+        raise ValidationError({"intervals": [_("At most %(n)d intervals a week.") % {"n": MAX_INTERVALS}]})
+    for index, row in enumerate(intervals):
+        problems = {}
+        for name in ("start", "end"):
+            value: time = row[name]
+            if value.second or value.microsecond:
+                problems[name] = [_("Whole minutes only (HH:MM).")]
+        if "start" not in problems and "end" not in problems and not row["start"] < row["end"]:
+            problems["end"] = [_("The end must be after the start, on the same day.")]
+        if problems:
+            errors[index] = problems
+    if errors:
+        raise ValidationError({"intervals": errors})
+    by_day = defaultdict(list)
+    for index, row in enumerate(intervals):
+        by_day[row["weekday"]].append((row["start"], row["end"], index))
+    for rows in by_day.values():
+        rows.sort()
+        for (_start, end, first), (next_start, _end, second) in pairwise(rows):
+            if next_start < end:
+                errors[second] = [
+                    _("Overlaps %(other)s.") % {"other": _label(intervals[first])},
+                ]
+    if errors:
+        raise ValidationError({"intervals": dict(sorted(errors.items()))})
+
+
+@transaction.atomic
+def working_hours_replace(
+    *, provider, intervals: list[dict], time_zone: str | None = None, actor=None, request=None
+) -> ProviderProfile:
+    """Replace the provider's whole weekly schedule (and, given, their time zone) at once.
+
+    The profile row is locked first, so two replacements of one schedule run one after the other
+    and the overlap check reads what the other committed. Existing bookings are left as they are.
+    """
+    if time_zone is not None:
+        try:
+            validate_time_zone(time_zone)
+        except DjangoValidationError as exc:
+            raise ValidationError({"time_zone": exc.messages}) from exc
+    working_hours_check(intervals)
+    profile = provider_profile_for(provider, lock=True)
+    before = {
+        "time_zone": profile.time_zone,
+        "intervals": [_label(row) for row in profile.working_hours.order_by("weekday", "start").values()],
+    }
+    if time_zone is not None and time_zone != profile.time_zone:
+        profile.time_zone = time_zone
+        profile.save(update_fields=["time_zone", "updated_at"])
+    profile.working_hours.all().delete()
+    rows = [
+        WorkingHours(provider=profile, weekday=row["weekday"], start=row["start"], end=row["end"])
+        for row in sorted(intervals, key=lambda row: (row["weekday"], row["start"]))
+    ]
+    try:
+        with transaction.atomic():
+            WorkingHours.objects.bulk_create(rows)
+    except IntegrityError as exc:  # the exclusion constraint: only if the check above was bypassed
+        if violated_constraint(exc) == HOURS_OVERLAP:
+            raise Conflict(_("Working hours overlap.")) from exc
+        raise
+    after = {"time_zone": profile.time_zone, "intervals": [_label(row.__dict__) for row in rows]}
+    changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    audit(action="working_hours.replace", actor=actor, target=profile, changes=changes, request=request)
+    return profile

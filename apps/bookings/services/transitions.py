@@ -1,0 +1,120 @@
+"""A booking's status changes. Each locks the row, so of two concurrent changes the second sees the
+first's result (and is a 409 if the status no longer allows it):
+
+    pending ──confirm──> confirmed ──complete──> completed
+       │                     │ └───no-show───> no_show
+       └──────cancel─────────┴──> cancelled
+
+- confirm: the provider, or whoever holds `bookings.confirm_booking` (never the customer), before
+  the start;
+- cancel: the customer until `BOOKING_CANCEL_CUTOFF_HOURS` before the start; the provider and
+  staff (`bookings.view_all_bookings`) at any time;
+- complete and no-show: the provider or staff, once the booking has started.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from apps.bookings.notifications import booking_parties_notify
+from apps.bookings.services._common import booking_state, diff, is_staff, locked_booking
+from apps.core.exceptions import Conflict
+from apps.logs.services import audit
+
+CONFIRM_PERMISSION = "bookings.confirm_booking"
+
+
+def _wrong_status(booking: Booking, action: str, allowed: str) -> Conflict:
+    return Conflict(
+        _("Only a %(allowed)s booking can be %(action)s; this one is %(status)s.")
+        % {"allowed": allowed, "action": action, "status": booking.get_status_display().lower()}
+    )
+
+
+def _record(booking: Booking, before: dict, *, action: str, actor, request, fields: list[str]) -> Booking:
+    booking.save(update_fields=[*fields, "updated_at"])
+    audit(
+        action=action,
+        actor=actor,
+        target=booking,
+        changes=diff(before, booking_state(booking, ("status", *fields))),
+        request=request,
+    )
+    return booking
+
+
+@transaction.atomic
+def booking_confirm(*, booking: Booking, actor, request=None) -> Booking:
+    booking = locked_booking(booking.pk)
+    is_provider = actor.pk == booking.provider_id
+    if not is_provider and (actor.pk == booking.customer_id or not actor.has_perm(CONFIRM_PERMISSION)):
+        raise PermissionDenied(_("Only the provider, or staff who may confirm bookings, can confirm."))
+    if booking.status != BookingStatus.PENDING:
+        raise _wrong_status(booking, "confirmed", "pending")
+    if timezone.now() >= booking.start:
+        raise Conflict(_("This booking has already started; it can no longer be confirmed."))
+    before = booking_state(booking, ("status",))
+    booking.status = BookingStatus.CONFIRMED
+    _record(booking, before, action="booking.confirm", actor=actor, request=request, fields=["status"])
+    booking_parties_notify(booking, "confirmed")
+    return booking
+
+
+@transaction.atomic
+def booking_cancel(*, booking: Booking, actor, reason: str = "", request=None) -> Booking:
+    booking = locked_booking(booking.pk)
+    now = timezone.now()
+    privileged = actor.pk == booking.provider_id or is_staff(actor)
+    if not privileged and actor.pk != booking.customer_id:
+        raise PermissionDenied(_("Only the customer, the provider or staff can cancel a booking."))
+    if booking.status not in ACTIVE_STATUSES:
+        raise _wrong_status(booking, "cancelled", "pending or confirmed")
+    cutoff = booking.start - timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS)
+    if not privileged and now > cutoff:
+        raise Conflict(
+            _("A booking can be cancelled until %(hours)d hours before it starts; ask the provider.")
+            % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}
+        )
+    before = booking_state(booking, ("status", "cancellation_reason"))
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = actor if getattr(actor, "is_authenticated", False) else None
+    booking.cancellation_reason = reason
+    _record(
+        booking,
+        before,
+        action="booking.cancel",
+        actor=actor,
+        request=request,
+        fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"],
+    )
+    booking_parties_notify(booking, "cancelled")
+    return booking
+
+
+def _finish(booking: Booking, *, actor, to: str, verb: str, request) -> Booking:
+    booking = locked_booking(booking.pk)
+    if actor.pk != booking.provider_id and not is_staff(actor):
+        raise PermissionDenied(_("Only the provider or staff can mark a booking %(verb)s.") % {"verb": verb})
+    if booking.status != BookingStatus.CONFIRMED:
+        raise _wrong_status(booking, f"marked {verb}", "confirmed")
+    if timezone.now() < booking.start:
+        raise Conflict(_("This booking has not started yet."))
+    before = booking_state(booking, ("status",))
+    booking.status = to
+    return _record(booking, before, action=f"booking.{to}", actor=actor, request=request, fields=["status"])
+
+
+@transaction.atomic
+def booking_complete(*, booking: Booking, actor, request=None) -> Booking:
+    return _finish(booking, actor=actor, to=BookingStatus.COMPLETED, verb="completed", request=request)
+
+
+@transaction.atomic
+def booking_no_show(*, booking: Booking, actor, request=None) -> Booking:
+    return _finish(booking, actor=actor, to=BookingStatus.NO_SHOW, verb="a no-show", request=request)

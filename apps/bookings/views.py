@@ -1,0 +1,312 @@
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from apps.bookings import rules, selectors, services
+from apps.bookings.filters import BookingFilter, ProviderFilter
+from apps.bookings.models import Booking
+from apps.bookings.serializers import (
+    AvailabilityQuerySerializer,
+    AvailabilitySerializer,
+    BookingCancelSerializer,
+    BookingCreateSerializer,
+    BookingSerializer,
+    BookingUpdateSerializer,
+    ProviderSerializer,
+    WorkingHoursSerializer,
+    WorkingHoursWriteSerializer,
+    working_hours_representation,
+)
+from apps.core.api import GenericViewSet, public_action, validated
+from apps.core.filters import DjangoFilterBackend, OrderingFilter
+
+OWN = (
+    "Your own bookings, as the customer or as the provider; everyone's with `bookings.view_all_bookings`. "
+    "Anyone else's booking is a 404."
+)
+WRONG_STATE = OpenApiResponse(description="The booking's status (or its time) does not allow this.")
+OVERLAP = OpenApiResponse(
+    description="The time overlaps an active booking of the provider, or another of your own bookings."
+)
+FINISH = f"The provider or staff (403 otherwise); confirmed bookings that have started (409 otherwise). {OWN}"
+NOT_A_PROVIDER = "Only providers (users in the provider role) have working hours."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List providers",
+        description=(
+            "Active users in the provider role with the active services they offer. Anyone may read it."
+        ),
+    ),
+    retrieve=extend_schema(summary="Read a provider", description="Anyone may read it."),
+)
+@extend_schema(tags=["bookings"])
+class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    serializer_class = ProviderSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProviderFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+    http_method_names = ["get", "put", "head", "options"]
+    public_actions = ("list", "retrieve", "availability")
+    action_permissions = {
+        "working_hours": ["bookings.view_workinghours"],
+        "working_hours_replace": ["bookings.change_workinghours"],
+    }
+
+    def get_queryset(self):
+        return selectors.provider_list()
+
+    @extend_schema(
+        summary="A provider's free slots on a day",
+        parameters=[
+            OpenApiParameter(
+                "date", OpenApiTypes.DATE, required=True, description="`YYYY-MM-DD`, in the provider's zone."
+            ),
+            OpenApiParameter(
+                "duration",
+                OpenApiTypes.INT,
+                description="Minutes: 15 to 480, a multiple of the slot size (15); 60 when left out.",
+            ),
+        ],
+        responses={200: AvailabilitySerializer},
+        description=(
+            "Every start on the provider's slot grid where a booking of `duration` minutes fits inside "
+            "their working hours, clear of their pending and confirmed bookings and at least the lead time "
+            "ahead, as ISO 8601 with the provider's UTC offset (which changes with daylight saving time). "
+            "Anyone may ask; a date further ahead than bookings may be made is a 400."
+        ),
+    )
+    @public_action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def availability(self, request, pk=None):
+        query = self._query(AvailabilityQuerySerializer, ("date", "duration"))
+        provider = selectors.provider_with_hours(provider_id=int(pk))
+        if provider is None:
+            raise NotFound()
+        minutes, day = query["duration"], query["date"]
+        if (problem := rules.duration_problem(minutes)) is not None:
+            raise ValidationError({"duration": [problem]})
+        tz, now = selectors.provider_zone(provider), timezone.now()
+        latest = rules.latest_start(now)
+        if day > latest.astimezone(tz).date():
+            raise ValidationError(
+                {"date": [f"Bookings may be made at most {(latest - now).days} days ahead."]}
+            )
+        slots = []
+        if day >= now.astimezone(tz).date():  # a past day has no free slot left
+            lo, hi = rules.day_bounds(day, tz)
+            slots = rules.free_slots(
+                day=day,
+                hours=selectors.provider_hours(provider),
+                tz=tz,
+                busy=selectors.busy_intervals(provider_id=provider.pk, start=lo, end=hi),
+                minutes=minutes,
+                earliest=rules.earliest_start(now),
+                latest=latest,
+            )
+        return Response(
+            {
+                "provider": provider.pk,
+                "date": day.isoformat(),
+                "time_zone": tz.key,
+                "duration_minutes": minutes,
+                "slots": [
+                    {
+                        "start": slot.start.astimezone(tz).isoformat(),
+                        "end": slot.end.astimezone(tz).isoformat(),
+                    }
+                    for slot in slots
+                ],
+            }
+        )
+
+    def _query(self, serializer_class, names) -> dict:
+        repeated = {
+            name: ["Give this parameter once."]
+            for name in names
+            if len(self.request.query_params.getlist(name)) > 1
+        }
+        if repeated:
+            raise ValidationError(repeated)
+        data = {name: self.request.query_params[name] for name in names if name in self.request.query_params}
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _own_schedule(self, request) -> Response:
+        profile = getattr(request.user, "provider_profile", None)
+        rows = selectors.working_hours_of(profile=profile)
+        return Response(working_hours_representation(profile, rows))
+
+    def _require_provider(self, request) -> None:
+        if not selectors.is_provider(request.user):
+            raise PermissionDenied(NOT_A_PROVIDER)
+
+    @extend_schema(
+        summary="Your weekly working hours",
+        responses={200: WorkingHoursSerializer},
+        description=f"Needs `bookings.view_workinghours`. {NOT_A_PROVIDER} Weekday 0 is Monday.",
+        filters=False,
+    )
+    @action(
+        detail=False, methods=["get"], url_path="me/working-hours", filter_backends=[], pagination_class=None
+    )
+    def working_hours(self, request):
+        self._require_provider(request)
+        return self._own_schedule(request)
+
+    @extend_schema(
+        summary="Replace your weekly working hours",
+        request=WorkingHoursWriteSerializer,
+        responses={200: WorkingHoursSerializer},
+        description=(
+            f"Needs `bookings.change_workinghours`. {NOT_A_PROVIDER} The whole week at once: intervals of "
+            "wall-clock time in `time_zone` (`HH:MM`, end after start on the same day), several a day "
+            "allowed, never overlapping (touching is fine). Existing bookings stay as they are."
+        ),
+    )
+    @working_hours.mapping.put
+    def working_hours_replace(self, request):
+        self._require_provider(request)
+        data = validated(WorkingHoursWriteSerializer, request)
+        services.working_hours_replace(
+            provider=request.user,
+            intervals=data["intervals"],
+            time_zone=data.get("time_zone"),
+            actor=request.user,
+            request=request,
+        )
+        profile = services.provider_profile_for(request.user)
+        return Response(working_hours_representation(profile, selectors.working_hours_of(profile=profile)))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List bookings", description=f"Newest start first. {OWN}"),
+    retrieve=extend_schema(summary="Read a booking", description=OWN),
+    create=extend_schema(
+        summary="Book a provider",
+        request=BookingCreateSerializer,
+        responses={201: BookingSerializer, 409: OVERLAP},
+        description=(
+            "Needs `bookings.add_booking`. A pending booking: `start` with its UTC offset, on the "
+            "provider's slot grid, at least `BOOKING_LEAD_MINUTES` ahead, inside their working hours; "
+            "`duration_minutes` 15 to 480 in steps of the slot size. The price is the service's at this "
+            "moment. A broken rule is a 400 naming the field; an overlap with an active booking of the "
+            "provider or of yours a 409."
+        ),
+    ),
+    partial_update=extend_schema(
+        summary="Move a booking or change its notes",
+        request=BookingUpdateSerializer,
+        responses={200: BookingSerializer, 409: OVERLAP},
+        description=(
+            "Needs `bookings.change_booking`. A new `start` or `duration_minutes` follows the rules of a new "
+            "booking; customers move a booking until `BOOKING_CANCEL_CUTOFF_HOURS` before it starts, and a "
+            "confirmed booking a customer moves is pending again. Only pending and confirmed bookings change "
+            f"(409 otherwise). {OWN}"
+        ),
+    ),
+)
+@extend_schema(tags=["bookings"])
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    serializer_class = BookingSerializer
+    permission_model = Booking
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = BookingFilter
+    ordering_fields = ["start", "created_at"]
+    ordering = ["-start", "-id"]
+    lookup_value_regex = r"[0-9]{1,18}"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    # The rules of each change (who, when, from which status) are the services'.
+    action_permissions = {"cancel": [], "confirm": [], "complete": [], "no_show": []}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Booking.objects.none()
+        return selectors.booking_list(user=self.request.user)
+
+    def _answer(self, booking, status_code=status.HTTP_200_OK) -> Response:
+        return Response(BookingSerializer(booking).data, status=status_code)
+
+    def create(self, request):
+        data = validated(BookingCreateSerializer, request)
+        booking = services.booking_create(
+            customer=request.user,
+            provider_id=data["provider"],
+            service_id=data.get("service"),
+            start=data["start"],
+            duration_minutes=data["duration_minutes"],
+            notes=data.get("notes", ""),
+            request=request,
+        )
+        return self._answer(booking, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        booking = self.get_object()
+        data = validated(BookingUpdateSerializer, request)
+        booking = services.booking_update(booking=booking, data=data, actor=request.user, request=request)
+        return self._answer(booking)
+
+    @extend_schema(
+        summary="Cancel a booking",
+        request=BookingCancelSerializer,
+        responses={200: BookingSerializer, 409: WRONG_STATE},
+        description=(
+            "The customer until `BOOKING_CANCEL_CUTOFF_HOURS` (24) before the start, the provider and "
+            "staff (`bookings.view_all_bookings`) at any time; pending and confirmed bookings only (409 "
+            "otherwise). "
+            f"Both parties are told, with the reason. {OWN}"
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+        data = validated(BookingCancelSerializer, request)
+        booking = services.booking_cancel(
+            booking=booking, actor=request.user, reason=data.get("reason", ""), request=request
+        )
+        return self._answer(booking)
+
+    @extend_schema(
+        summary="Confirm a booking",
+        request=None,
+        responses={200: BookingSerializer, 409: WRONG_STATE},
+        description=(
+            "The provider, or staff holding `bookings.confirm_booking` (never the booking's customer: 403); "
+            f"pending bookings that have not started only (409 otherwise). {OWN}"
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._answer(
+            services.booking_confirm(booking=self.get_object(), actor=request.user, request=request)
+        )
+
+    @extend_schema(
+        summary="Mark a booking completed",
+        request=None,
+        responses={200: BookingSerializer, 409: WRONG_STATE},
+        description=FINISH,
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        return self._answer(
+            services.booking_complete(booking=self.get_object(), actor=request.user, request=request)
+        )
+
+    @extend_schema(
+        summary="Mark a booking a no-show",
+        request=None,
+        responses={200: BookingSerializer, 409: WRONG_STATE},
+        description=FINISH,
+    )
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request, pk=None):
+        return self._answer(
+            services.booking_no_show(booking=self.get_object(), actor=request.user, request=request)
+        )

@@ -1,0 +1,118 @@
+"""Who may call the booking endpoints. The public reads (`GET providers/`, a provider, its
+availability) are specified in test_providers_api.py."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.api_permissions import Endpoint, EndpointPermissionTests
+from tests.bookings.factories import days_ahead, local, new_booking, new_customer, new_provider, role
+
+
+def a_booking(make_user, owner=None):
+    """A pending booking three days ahead; `owner` is its customer."""
+    return new_booking(
+        customer=owner or new_customer(), provider=new_provider(), start=local(days_ahead(3), "10:00")
+    )
+
+
+def a_booking_to_confirm(make_user, owner=None):
+    """A pending booking three days ahead; `owner` is its provider."""
+    return new_booking(
+        customer=new_customer(), provider=owner or new_provider(), start=local(days_ahead(3), "10:00")
+    )
+
+
+def a_started_booking(make_user, owner=None):
+    """A confirmed booking that started ten minutes ago; `owner` is its provider."""
+    start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=10)
+    return new_booking(
+        customer=new_customer(), provider=owner or new_provider(), start=start, status="confirmed"
+    )
+
+
+def new_booking_payload() -> dict:
+    return {
+        "provider": new_provider().pk,
+        "start": local(days_ahead(3), "10:00").isoformat(),
+        "duration_minutes": 60,
+    }
+
+
+class TestBookingEndpoints(EndpointPermissionTests):
+    endpoints = [
+        Endpoint("GET", "/api/v1/bookings/", "bookings.view_booking"),
+        Endpoint("POST", "/api/v1/bookings/", "bookings.add_booking", new_booking_payload, 201),
+        Endpoint(
+            "GET",
+            "/api/v1/bookings/{pk}/",
+            "bookings.view_booking",
+            make_object=a_booking,
+            owner_field="customer",
+        ),
+        Endpoint(
+            "PATCH",
+            "/api/v1/bookings/{pk}/",
+            "bookings.change_booking",
+            {"notes": "Second floor"},
+            make_object=a_booking,
+            owner_field="customer",
+        ),
+        # The transitions need no permission of their own: who may is the services' rule (the
+        # customer cancels, the provider confirms and finishes), and someone else's booking is a 404.
+        Endpoint(
+            "POST",
+            "/api/v1/bookings/{pk}/cancel/",
+            None,
+            {"reason": "Plans changed"},
+            make_object=a_booking,
+            owner_field="customer",
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/bookings/{pk}/confirm/",
+            None,
+            make_object=a_booking_to_confirm,
+            owner_field="provider",
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/bookings/{pk}/complete/",
+            None,
+            make_object=a_started_booking,
+            owner_field="provider",
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/bookings/{pk}/no-show/",
+            None,
+            make_object=a_started_booking,
+            owner_field="provider",
+        ),
+    ]
+
+
+class TestWorkingHoursEndpoints(EndpointPermissionTests):
+    """Providers only: callers given the permission here are in the provider role too (without
+    the role the permission alone is a 403: see test_schedule_api.py)."""
+
+    endpoints = [
+        Endpoint("GET", "/api/v1/providers/me/working-hours/", "bookings.view_workinghours"),
+        Endpoint(
+            "PUT",
+            "/api/v1/providers/me/working-hours/",
+            "bookings.change_workinghours",
+            {"time_zone": "Europe/London", "intervals": [{"weekday": 0, "start": "09:00", "end": "17:00"}]},
+        ),
+    ]
+
+    @pytest.fixture
+    def make_user(self, make_user):
+        def make(*permissions, **fields):
+            user = make_user(*permissions, **fields)
+            if permissions:
+                user.groups.add(role("provider"))
+            return user
+
+        return make

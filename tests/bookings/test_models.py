@@ -1,0 +1,109 @@
+"""What the database itself refuses, whoever writes."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.bookings.models import Booking, ProviderProfile, WorkingHours, validate_time_zone
+from tests.bookings.factories import new_booking, new_customer, new_provider
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+@pytest.fixture
+def pair():
+    return new_customer(), new_provider()
+
+
+def refused(**fields):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Booking.objects.create(**fields)
+
+
+def test_end_after_start(pair):
+    customer, provider = pair
+    now = timezone.now()
+    refused(customer=customer, provider=provider, start=now, end=now)
+
+
+def test_nobody_books_themselves(pair):
+    _customer, provider = pair
+    now = timezone.now()
+    refused(customer=provider, provider=provider, start=now, end=now + timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "cancelled"},
+        {"status": "pending", "cancelled_at": timezone.now()},
+        {"status": "confirmed", "cancellation_reason": "why"},
+        {"status": "maybe"},
+        {"notes": "x" * 1001},
+        {"price": -1},
+    ],
+)
+def test_inconsistent_rows_are_refused(pair, fields):
+    customer, provider = pair
+    now = timezone.now()
+    refused(customer=customer, provider=provider, start=now, end=now + timedelta(hours=1), **fields)
+
+
+def test_working_hours_start_before_end(pair):
+    from datetime import time
+
+    _customer, provider = pair
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkingHours.objects.create(provider_id=provider.pk, weekday=1, start=time(12), end=time(9))
+
+
+def test_time_zones_are_iana_names():
+    validate_time_zone("Europe/London")
+    with pytest.raises(ValidationError):
+        validate_time_zone("Mars/Olympus")
+
+
+def test_a_profile_shares_the_users_id(pair):
+    _customer, provider = pair
+    assert ProviderProfile.objects.get(user=provider).pk == provider.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraints are PostgreSQL's")
+class TestExclusionConstraints:
+    def test_overlapping_active_bookings_of_one_provider_are_impossible(self, pair):
+        customer, provider = pair
+        start = timezone.now() + timedelta(days=2)
+        new_booking(customer=customer, provider=provider, start=start)
+        with (
+            pytest.raises(IntegrityError, match="bookings_booking_provider_no_overlap"),
+            transaction.atomic(),
+        ):
+            new_booking(customer=new_customer(), provider=provider, start=start + timedelta(minutes=30))
+
+    def test_and_of_one_customer(self, pair):
+        customer, provider = pair
+        start = timezone.now() + timedelta(days=2)
+        new_booking(customer=customer, provider=provider, start=start)
+        with (
+            pytest.raises(IntegrityError, match="bookings_booking_customer_no_overlap"),
+            transaction.atomic(),
+        ):
+            new_booking(customer=customer, provider=new_provider(), start=start + timedelta(minutes=30))
+
+    def test_touching_and_inactive_bookings_are_fine(self, pair):
+        customer, provider = pair
+        start = timezone.now() + timedelta(days=2)
+        new_booking(customer=customer, provider=provider, start=start)
+        new_booking(customer=customer, provider=provider, start=start + timedelta(hours=1))
+        new_booking(customer=customer, provider=provider, start=start, status="cancelled")
+
+    def test_overlapping_working_hours_are_impossible(self, pair):
+        from datetime import time
+
+        _customer, provider = pair  # every day 09:00-17:00
+        with pytest.raises(IntegrityError, match="bookings_hours_no_overlap"), transaction.atomic():
+            WorkingHours.objects.create(provider_id=provider.pk, weekday=1, start=time(16), end=time(18))
+        WorkingHours.objects.create(provider_id=provider.pk, weekday=1, start=time(17), end=time(18))
