@@ -1,13 +1,13 @@
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 from apps.core.tasks import ping
 from config.celery import app
+from tests.celery_worker import celery_worker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,40 +33,8 @@ def test_the_beat_schedule_names_registered_tasks():
     reason="needs CELERY_BROKER_URL and CELERY_RESULT_BACKEND pointing at a real broker",
 )
 def test_a_real_worker_round_trips_a_task():
-    # A private queue keeps this worker from taking anyone else's tasks, and theirs ours.
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=WARNING",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    was_eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        result = ping.apply_async(queue=queue)
-        assert result.get(timeout=60) == "pong"
-    finally:
-        app.conf.task_always_eager = was_eager
-        worker.terminate()
-        worker.wait(timeout=30)
+    with celery_worker() as worker:
+        assert ping.apply_async(queue=worker.queue).get(timeout=60) == "pong"
 
 
 def test_a_queued_task_carries_the_request_id_into_its_log_lines():

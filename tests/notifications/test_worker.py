@@ -1,11 +1,7 @@
 """A message queued by a request is delivered by a real Celery worker over the real broker."""
 
 import os
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -13,8 +9,7 @@ from django.db import connections
 from apps.notifications.models import Notification
 from apps.notifications.services import notify
 from config.celery import app
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.celery_worker import celery_worker
 
 pytestmark = [
     pytest.mark.skipif(
@@ -34,56 +29,27 @@ def _url(alias: str) -> str:
 
 
 def test_a_real_worker_delivers_a_queued_message(make_user):
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=WARNING",
-            "-n",
-            f"{queue}@%h",
-        ],
-        cwd=REPO_ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-            # The worker works on this test's databases, and prints the email it sends.
-            "DATABASE_URL": _url("default"),
-            "ANALYTICS_DATABASE_URL": _url("analytics"),
-            "LOGS_DATABASE_URL": _url("logs"),
-            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    was_eager, routes = app.conf.task_always_eager, app.conf.task_routes
-    app.conf.task_always_eager = False
-    app.conf.task_routes = {"notifications.deliver": {"queue": queue}}
-    try:
-        user = make_user(email="worker-test@example.com")
-        (notification,) = notify(user=user, key="welcome")  # autocommit: queued at once
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            notification.refresh_from_db()
-            if notification.status == Notification.Status.SENT:
-                break
-            time.sleep(0.2)
-        assert notification.status == Notification.Status.SENT, notification.last_error
-        assert notification.attempts == 1
-    finally:
-        app.conf.task_always_eager, app.conf.task_routes = was_eager, routes
-        worker.terminate()
-        output, errors = worker.communicate(timeout=30)
-    # Celery hands the worker's standard output to its logger, so the email shows in either stream.
-    assert "To: worker-test@example.com" in output + errors
+    # The worker works on this test's databases, and prints the email it sends.
+    databases = {
+        "DATABASE_URL": _url("default"),
+        "ANALYTICS_DATABASE_URL": _url("analytics"),
+        "LOGS_DATABASE_URL": _url("logs"),
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+    }
+    routes = app.conf.task_routes
+    with celery_worker(env=databases) as worker:
+        app.conf.task_routes = {"notifications.deliver": {"queue": worker.queue}}
+        try:
+            user = make_user(email="worker-test@example.com")
+            (notification,) = notify(user=user, key="welcome")  # autocommit: queued at once
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                notification.refresh_from_db()
+                if notification.status == Notification.Status.SENT:
+                    break
+                time.sleep(0.2)
+        finally:
+            app.conf.task_routes = routes
+    assert notification.status == Notification.Status.SENT, notification.last_error
+    assert notification.attempts == 1
+    assert "To: worker-test@example.com" in worker.output
