@@ -55,28 +55,17 @@ def customers(make_customer):
     return [make_customer() for _ in range(CALLERS)]
 
 
-@pytest.fixture
-def no_early_check(monkeypatch):
-    """Without the service's friendly pre-check, so that the constraint alone decides."""
-    from apps.bookings.services import bookings
-
-    monkeypatch.setattr(bookings, "_check_free", lambda **kwargs: None)
-
-
 def body(provider, start, minutes=60) -> dict:
     return {"provider": provider.pk, "start": start.isoformat(), "duration_minutes": minutes}
 
 
-@pytest.mark.parametrize("pre_check", ["with the pre-check", "the constraint alone"])
-def test_twenty_requests_for_one_slot_give_one_booking(request, provider, customers, day, pre_check):
-    if pre_check == "the constraint alone":
-        request.getfixturevalue("no_early_check")
+def test_twenty_requests_for_one_slot_give_one_booking(provider, customers, day):
     statuses = race([body(provider, local(day, "10:00"))] * CALLERS, customers)
     assert sorted(statuses) == [201] + [409] * (CALLERS - 1)
     assert Booking.objects.filter(provider=provider).count() == 1
 
 
-def test_partly_overlapping_windows_give_one_booking(provider, customers, day, no_early_check):
+def test_partly_overlapping_windows_give_one_booking(provider, customers, day):
     # 10:00-11:00, 10:15-11:15, ... every window overlaps every other one.
     starts = [local(day, "10:00") + timedelta(minutes=15 * (n % 4)) for n in range(CALLERS)]
     statuses = race([body(provider, start) for start in starts], customers)
@@ -84,7 +73,7 @@ def test_partly_overlapping_windows_give_one_booking(provider, customers, day, n
     assert Booking.objects.filter(provider=provider).count() == 1
 
 
-def test_back_to_back_bookings_all_succeed(provider, customers, day, no_early_check):
+def test_back_to_back_bookings_all_succeed(provider, customers, day):
     # 09:00-09:30, 09:30-10:00, ...: touching, never overlapping.
     starts = [local(day, "09:00") + timedelta(minutes=30 * n) for n in range(12)]
     statuses = race([body(provider, start, 30) for start in starts], customers[:12])
@@ -92,7 +81,7 @@ def test_back_to_back_bookings_all_succeed(provider, customers, day, no_early_ch
     assert Booking.objects.filter(provider=provider).count() == 12
 
 
-def test_one_customer_racing_two_providers_gets_one_booking(make_provider, customer, day, no_early_check):
+def test_one_customer_racing_two_providers_gets_one_booking(make_provider, customer, day):
     providers = [make_provider() for _ in range(10)]
     statuses = race([body(p, local(day, "10:00")) for p in providers], [customer] * 10)
     assert sorted(statuses) == [201] + [409] * 9
