@@ -1,7 +1,8 @@
 """Entry point: `.venv/bin/python -m benchmarks [SCENARIO] [options]`.
 
 SCENARIO is `login` (the default, so that `benchmarks/run.py --rate 10` works as it always has),
-`requests` or `catalog`; `--scenario NAME` is accepted too. `SCENARIO --help` lists its options.
+`requests`, `catalog` or `bookings`; `--scenario NAME` is accepted too. `SCENARIO --help` lists
+its options.
 """
 
 import argparse

@@ -52,10 +52,12 @@ CPU_GROUPS = ("load_generator", "gunicorn", "postgres", "redis", "other", "idle"
 CPU_HEADERS = ["run", "load gen %", "gunicorn %", "postgres %", "redis %", "other %", "idle %"]
 
 
-def print_cpu_table(runs: list[tuple[str, dict]], per_request: tuple[str, ...], cores: int) -> None:
-    """The CPU of each closed loop (`(label, closed summary)`), by process group, and the CPU
-    milliseconds per request of the groups in `per_request`."""
-    print(f"\nCPU during the closed loops, % of one core ({cores} cores = {cores * 100}%), and per request")
+def print_cpu_table(
+    runs: list[tuple[str, dict]], per_request: tuple[str, ...], cores: int, during: str = "the closed loops"
+) -> None:
+    """The CPU of each run (`(label, summary)`, closed loops unless `during` says otherwise), by
+    process group, and the CPU milliseconds per request of the groups in `per_request`."""
+    print(f"\nCPU during {during}, % of one core ({cores} cores = {cores * 100}%), and per request")
     rows = []
     for label, closed in runs:
         cpu, rps = closed["cpu_percent"], closed["throughput_rps"]

@@ -1,7 +1,7 @@
 """One module per scenario. Each has NAME, SUMMARY, add_arguments(parser) and run(args) -> exit code.
 
-Add a scenario by writing such a module and naming it in SCENARIOS. (catalog_data.py is not a
-scenario: it holds the catalog scenario's seed.)
+Add a scenario by writing such a module and naming it in SCENARIOS. (catalog_data.py and
+bookings_data.py are not scenarios: they hold the catalog's and the bookings scenario's seeds.)
 """
 
 import importlib
@@ -10,6 +10,7 @@ SCENARIOS = {
     "login": "benchmarks.scenarios.login",
     "requests": "benchmarks.scenarios.requests",
     "catalog": "benchmarks.scenarios.catalog",
+    "bookings": "benchmarks.scenarios.bookings",
 }
 
 
