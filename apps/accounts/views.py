@@ -26,7 +26,6 @@ from apps.accounts.serializers import (
     TokenPairSerializer,
     UserSerializer,
 )
-from apps.accounts.throttles import PhoneVerificationThrottle
 from apps.core.api import GenericViewSet, public_action, validated
 from apps.core.throttles import (
     EmailVerificationResendThrottle,
@@ -35,6 +34,7 @@ from apps.core.throttles import (
     PasswordCheckThrottle,
     PasswordResetConfirmThrottle,
     PasswordResetThrottle,
+    PhoneVerificationThrottle,
     RegisterThrottle,
 )
 from apps.roles import services as role_services

@@ -30,8 +30,7 @@ def default_address(user, context: dict, channel: str) -> str | None:
     if channel == Channel.EMAIL:
         return user.email or None
     if channel == Channel.SMS:
-        verified = getattr(user, "phone_verified_at", None) is not None
-        return str(user.phone) if user.phone and verified else None
+        return str(user.phone) if user.is_phone_verified else None
     return ""  # in-app: the inbox is the address
 
 

@@ -87,19 +87,32 @@ def variables(body: str) -> list[str]:
     return list(dict.fromkeys(name for name in names if name))
 
 
-def render(*, key: str, channel: str, context: dict) -> Rendered:
-    """The message `key` for `channel` with `context`; RenderError when it cannot be made."""
+def render(*, key: str, channel: str, context: dict, stored_context: dict | None = None):
+    """The message `key` for `channel`: `(to send, to store)`, the stored copy rendered from
+    `stored_context` (the same object when there is none: nothing was masked). RenderError when
+    it cannot be made. An SMS template is read once for both."""
     if channel == Channel.SMS:
         template = SMSTemplate.objects.filter(key=key).first()
         if template is None:
             raise RenderError(f"SMS template {key!r} does not exist")
         if not template.is_active:
             raise RenderError(f"SMS template {key!r} is inactive")
-        return Rendered(subject="", body=sms_text(template.body, context, where=f"SMS template {key!r}"))
-    subject = " ".join(_file(_text, key, "subject.txt", context).split())
-    body = _file(_text, key, "body.txt", context)
-    html = _file(_html, key, "body.html", context) if channel == Channel.EMAIL else ""
-    return Rendered(subject=subject, body=body, html=html)
+        where = f"SMS template {key!r}"
+
+        def make(values: dict, *, html: bool) -> Rendered:
+            return Rendered(subject="", body=sms_text(template.body, values, where=where))
+    else:
+
+        def make(values: dict, *, html: bool) -> Rendered:
+            return Rendered(
+                subject=" ".join(_file(_text, key, "subject.txt", values).split()),
+                body=_file(_text, key, "body.txt", values),
+                html=_file(_html, key, "body.html", values) if html else "",
+            )
+
+    sent = make(context, html=channel == Channel.EMAIL)
+    # The stored copy keeps subject and text only: no HTML to render for it.
+    return sent, sent if stored_context is None else make(stored_context, html=False)
 
 
 def masked(context: dict, secret: tuple[str, ...]) -> dict:

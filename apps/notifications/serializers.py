@@ -36,15 +36,10 @@ class ReadAllSerializer(serializers.Serializer):
     marked = serializers.IntegerField(read_only=True, help_text="How many messages were unread.")
 
 
-def _channel_choices() -> type[serializers.Serializer]:
-    return type(
-        "ChannelPreferencesSerializer",
-        (serializers.Serializer,),
-        {channel: fields.BooleanField(required=False) for channel in Channel.values},
-    )
-
-
-ChannelPreferencesSerializer = _channel_choices()
+class ChannelPreferencesSerializer(serializers.Serializer):
+    email = fields.BooleanField(required=False)
+    sms = fields.BooleanField(required=False)
+    in_app = fields.BooleanField(required=False)
 
 
 class PreferencesSerializer(serializers.Serializer):
@@ -60,10 +55,13 @@ class PreferencesSerializer(serializers.Serializer):
     marketing = ChannelPreferencesSerializer(required=False)
 
     def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields) if isinstance(self.initial_data, dict) else set()
-        for category, value in self.initial_data.items() if isinstance(self.initial_data, dict) else ():
-            if category in self.fields and isinstance(value, dict):
-                unknown |= {f"{category}.{channel}" for channel in set(value) - set(Channel.values)}
+        # DRF drops names it does not know; a misspelt category or channel must not pass as done.
+        unknown = []
+        for category, value in self.initial_data.items():
+            if category not in self.fields:
+                unknown.append(category)
+            elif isinstance(value, dict):
+                unknown += [f"{category}.{channel}" for channel in value if channel not in Channel.values]
         if unknown:
             raise serializers.ValidationError({name: ["Unknown category or channel."] for name in unknown})
         return attrs

@@ -130,19 +130,21 @@ def notification_deliver(*, notification_id: int) -> int | None:
     notification = _claim(notification_id)
     if notification is None:
         return None
-    user, kind = notification.recipient, None
+    user = notification.recipient
     try:
         kind = kinds.get(notification.key)
         if not user.is_active:
             raise rendering.RenderError("the recipient's account is inactive")
         context = {"user": user, "site_name": settings.SITE_NAME, **notification.context}
-        stored_context = context
+        stored_context = None
         if kind.send_context is not None:
             extra = kind.send_context(notification)
+            if kind.secret:
+                stored_context = {**context, **rendering.masked(extra, kind.secret)}
             context = {**context, **extra}
-            stored_context = {**stored_context, **rendering.masked(extra, kind.secret)}
-        message = rendering.render(key=notification.key, channel=notification.channel, context=context)
-        stored = rendering.render(key=notification.key, channel=notification.channel, context=stored_context)
+        message, stored = rendering.render(
+            key=notification.key, channel=notification.channel, context=context, stored_context=stored_context
+        )
     except kinds.NotNeeded as exc:
         _finish(notification, status=Status.FAILED, last_error=f"not needed: {exc}"[:2000])
         return None

@@ -25,7 +25,6 @@ def test_the_inbox_lists_your_delivered_in_app_messages_newest_first(api, make_u
 
 def test_queued_failed_and_other_channels_stay_out_of_the_inbox(api, make_user):
     me = make_user()
-    in_app_message(owner=me, status=Notification.Status.FAILED) if False else None
     Notification.objects.create(
         recipient=me, channel="email", key="welcome", category="account", next_attempt_at="2026-01-01T00:00Z"
     )

@@ -327,8 +327,7 @@ def test_the_sweep_leaves_recent_sends_and_finished_messages_alone(make_user):
 
 
 # --- In-app retention -----------------------------------------------------------------------------------
-def test_read_in_app_messages_are_deleted_after_the_retention_period(make_user, register_kind, settings):
-    register_kind(Kind("test_note", Category.ACCOUNT, channels=(Channel.IN_APP,)))
+def test_read_in_app_messages_are_deleted_after_the_retention_period(make_user, settings):
     user = make_user()
     old_read, recent_read, unread = (
         notify(user=user, key="welcome", channels=["in_app"])[0] for _ in range(3)
