@@ -240,3 +240,171 @@ class PhoneVerification(models.Model):
             and now < self.expires_at
             and self.attempts < settings.PHONE_VERIFICATION_MAX_ATTEMPTS
         )
+
+
+# --- Two-factor sign-in ---------------------------------------------------------------------------------
+class TwoFactorMethod(models.TextChoices):
+    """The second factors a sign-in can be finished with."""
+
+    TOTP = "totp", "Authenticator app"
+    SMS = "sms", "Text message"
+    RECOVERY = "recovery", "Recovery code"
+
+
+class TwoFactor(models.Model):
+    """A user's second factors; created at the first setup. 2FA is on while a method is enabled.
+
+    The TOTP secret is kept encrypted (apps.core.encryption): codes are checked against the secret
+    itself, so a hash cannot do, and a copy of the table must not be a copy of everyone's app.
+    `totp_last_step` is the time step of the last code accepted: no code of that step or an earlier
+    one is accepted again (RFC 6238 section 5.2). `totp_pending_secret` is a setup awaiting its first
+    code; the active secret, if any, stays in force until that code comes.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="two_factor")
+    totp_secret = models.CharField(max_length=255, blank=True, editable=False)
+    totp_pending_secret = models.CharField(max_length=255, blank=True, editable=False)
+    totp_enabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    sms_enabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_method = models.CharField(
+        max_length=16, choices=TwoFactorMethod.choices, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "two-factor sign-in"
+        verbose_name_plural = "two-factor sign-ins"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(totp_enabled_at__isnull=True) | ~Q(totp_secret=""),
+                name="accounts_two_factor_totp_on_has_secret",
+            ),
+            models.CheckConstraint(
+                condition=Q(totp_last_step__isnull=True) | Q(totp_last_step__gte=0),
+                name="accounts_two_factor_step_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Two-factor sign-in of {self.user_id}"
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.totp_enabled_at is not None or self.sms_enabled_at is not None
+
+
+class RecoveryCode(models.Model):
+    """One of the single-use codes that finish a sign-in when the phone is lost; kept as a keyed
+    hash (apps.accounts.tokens.recovery_code_hash), shown once when made."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="accounts_recovery_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery code of {self.user_id}"
+
+
+class MFAChallenge(models.Model):
+    """The state behind an `mfa_token`: the second step of one sign-in.
+
+    The token is random, handed to the client once and kept here only as its SHA-256 (it is 256
+    random bits: a fast hash is enough, and finds the row). It is not a JWT, so no authenticator of
+    the API takes it for an access token. `purpose` says what it allows: finishing a sign-in with a
+    code (`sign_in`), or, for staff who must turn 2FA on first, only the enrolment endpoints
+    (`enrol`). It dies when used, at `expires_at`, or after MFA_TOKEN_MAX_ATTEMPTS codes.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", "Finish a sign-in"
+        ENROL = "enrol", "Turn on two-factor sign-in"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_challenges")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    sms_sent = models.PositiveSmallIntegerField(default=0, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "MFA challenge"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="accounts_mfa_user_time_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(failures__lte=models.F("attempts")), name="accounts_mfa_failures"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"MFA challenge of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.used_at is None and now < self.expires_at and self.attempts < settings.MFA_TOKEN_MAX_ATTEMPTS
+        )
+
+
+class SMSCode(models.Model):
+    """A six-digit code texted to a verified number: to finish a sign-in, to confirm a two-factor
+    change, or to reset a password. One per user and purpose: asking again replaces it.
+
+    Made in the delivery task as the SMS goes out, kept as an HMAC (see
+    `apps.accounts.tokens.sms_code_hash`), good for SMS_CODE_MINUTES from sending and, except for
+    sign-in codes (whose tries count on their mfa_token), SMS_CODE_MAX_ATTEMPTS tries.
+    """
+
+    class Purpose(models.TextChoices):
+        SIGN_IN = "sign_in", "Sign in"
+        TWO_FACTOR_CHANGE = "two_factor_change", "Change two-factor sign-in"
+        PASSWORD_RESET = "password_reset", "Reset the password"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sms_codes")
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    challenge = models.ForeignKey(
+        MFAChallenge, on_delete=models.CASCADE, null=True, blank=True, related_name="sms_codes"
+    )
+    phone = PhoneNumberField(help_text="The number the code went to, in E.164.")
+    code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "SMS code"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "purpose"], name="accounts_sms_code_one_per_purpose"),
+            models.CheckConstraint(
+                condition=Q(challenge__isnull=True, purpose__in=["two_factor_change", "password_reset"])
+                | Q(challenge__isnull=False, purpose="sign_in"),
+                name="accounts_sms_code_challenge_for_sign_in",
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | ~Q(code_hash=""), name="accounts_sms_code_used_had_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS code ({self.purpose}) of {self.user_id}"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        tries_left = self.challenge_id is not None or self.attempts < settings.SMS_CODE_MAX_ATTEMPTS
+        return self.used_at is None and bool(self.code_hash) and now < self.expires_at and tries_left

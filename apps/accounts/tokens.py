@@ -1,6 +1,7 @@
 """Single-use, expiring tokens for links in emails (verification, reset, email change), uids, and
 the codes sent by SMS to verify a phone number."""
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -126,3 +127,74 @@ def phone_code_matches(verification, code: str) -> bool:
         constant_time_compare(phone_code_hash(verification, code, secret=secret), verification.code_hash)
         for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
     )
+
+
+def _keyed_hash(salt: str, message: str, secret: str | None = None) -> str:
+    return salted_hmac(salt, message, secret=secret, algorithm="sha256").hexdigest()
+
+
+def _keyed_hash_matches(salt: str, message: str, stored: str) -> bool:
+    return bool(stored) and any(
+        constant_time_compare(_keyed_hash(salt, message, secret), stored)
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    )
+
+
+# --- Codes texted for two-factor sign-in and password reset ---------------------------------------------
+SMS_CODE_SALT = "apps.accounts.tokens.sms_code"
+
+
+def _sms_code_message(sms_code, code: str) -> str:
+    # The row, its purpose and its number are in the message: a hash is good for that code only.
+    return f"{sms_code.pk}|{sms_code.purpose}|{sms_code.user_id}|{sms_code.phone}|{code}"
+
+
+def sms_code_hash(sms_code, code: str) -> str:
+    """The HMAC an `SMSCode` row keeps; keyed with SECRET_KEY for the reason given at
+    `phone_code_hash`."""
+    return _keyed_hash(SMS_CODE_SALT, _sms_code_message(sms_code, code))
+
+
+def sms_code_matches(sms_code, code: str) -> bool:
+    return bool(code) and _keyed_hash_matches(
+        SMS_CODE_SALT, _sms_code_message(sms_code, code), sms_code.code_hash
+    )
+
+
+# --- Recovery codes ---------------------------------------------------------------------------------------
+RECOVERY_CODE_SALT = "apps.accounts.tokens.recovery_code"
+# No 0/o, 1/l/i: codes are read off paper and typed back.
+RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+RECOVERY_CODE_LENGTH = 10  # 31**10: about 50 bits each
+
+
+def recovery_code_make() -> str:
+    """A fresh recovery code, shown as two groups of five: `k7m2p-xq9ha`."""
+    raw = "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def recovery_code_normalize(code: str) -> str:
+    """What a user typed, the way codes are hashed: case, spaces and dashes do not matter."""
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def recovery_code_hashes(user_id: int, code: str) -> list[str]:
+    """The hashes `code` may be stored under for this user: one per key (SECRET_KEY and its
+    fallbacks), so a stored hash is found by equality. Fifty random bits need no slow hash: no
+    offline search can cover them, and the key is needed besides."""
+    message = f"{user_id}|{recovery_code_normalize(code)}"
+    return [
+        _keyed_hash(RECOVERY_CODE_SALT, message, secret)
+        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    ]
+
+
+# --- mfa_token ----------------------------------------------------------------------------------------------
+def mfa_token_make() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def mfa_token_hash(token: str) -> str:
+    # 256 random bits: a plain SHA-256 finds the row and gives nothing away.
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -7,13 +7,22 @@ class LoginEvent(models.Model):
 
     class Method(models.TextChoices):
         PASSWORD = "password", "Password (API)"
-        ADMIN = "admin", "Admin site"
+        ADMIN = "admin", "Password (admin site)"
+        TOTP = "totp", "Authenticator code"
+        SMS = "sms", "SMS code"
+        RECOVERY = "recovery", "Recovery code"
 
     # A plain id: users live in the default database and no foreign key can cross databases.
     user_id = models.BigIntegerField(null=True, blank=True, help_text="The user signed in, when one matched.")
     email = models.CharField("email tried", max_length=254, blank=True)
     success = models.BooleanField()
     method = models.CharField(max_length=16, choices=Method.choices, default=Method.PASSWORD)
+    mfa_pending = models.BooleanField(
+        "second factor asked",
+        default=False,
+        help_text="The password was right and the sign-in went on to a second factor, whose own "
+        "attempt is another event. Left out of the login statistics, which count each sign-in once.",
+    )
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -15,8 +15,10 @@ def login_stats(*, days: int, user_id: int | None = None) -> dict:
     """
     today = timezone.localdate()
     first_day = today - timedelta(days=days - 1)
+    # A password step that went on to a second factor is not a sign-in of its own: the second
+    # factor's event says how that sign-in ended.
     events = LoginEvent.objects.filter(
-        created_at__gte=timezone.make_aware(datetime.combine(first_day, time.min))
+        created_at__gte=timezone.make_aware(datetime.combine(first_day, time.min)), mfa_pending=False
     )
     if user_id is not None:
         events = events.filter(user_id=user_id)

@@ -11,6 +11,7 @@ def record_login(
     success: bool,
     method: str = LoginEvent.Method.PASSWORD,
     user_id: int | None = None,
+    mfa_pending: bool = False,
     ip: str | None = None,
     user_agent: str = "",
 ) -> LoginEvent | None:
@@ -20,6 +21,7 @@ def record_login(
         email=(email or "")[:EMAIL_MAX_LENGTH],
         success=success,
         method=method,
+        mfa_pending=mfa_pending,
         ip=ip or None,
         user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
     )
