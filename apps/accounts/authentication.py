@@ -1,8 +1,13 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.jwt import access_token_user, token_decode
+from apps.accounts.models import MFAChallenge
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
@@ -20,3 +25,45 @@ class JWTAuthenticationScheme(SimpleJWTScheme):
     """The OpenAPI security scheme of this class: SimpleJWT's bearer JWT."""
 
     target_class = "apps.accounts.authentication.JWTAuthentication"
+
+
+class MFAEnrolmentAuthentication(BaseAuthentication):
+    """`Authorization: MFA <mfa_token>`: the enrolment mfa_token a staff member gets at sign-in
+    while REQUIRE_2FA_FOR_STAFF holds and their 2FA is off. Only the TOTP setup and confirm
+    endpoints list it; `request.auth` is the `MFAChallenge`."""
+
+    keyword = b"mfa"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None  # not ours: a bearer token, or nothing
+        if len(parts) != 2:
+            raise AuthenticationFailed(
+                _("The Authorization header must be `MFA <mfa_token>`."), code="bad_authorization_header"
+            )
+        # Imported here: DRF imports this module while its own settings load, before the
+        # exception module the services need can be imported.
+        from apps.accounts.services.two_factor import MFATokenInvalid, mfa_challenge_of
+
+        challenge = mfa_challenge_of(parts[1].decode("latin-1"), purpose=MFAChallenge.Purpose.ENROL)
+        if challenge is None:
+            raise MFATokenInvalid()
+        return challenge.user, challenge
+
+    def authenticate_header(self, request) -> str:
+        return 'MFA realm="api"'
+
+
+class MFAEnrolmentScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.MFAEnrolmentAuthentication"
+    name = "mfaEnrolment"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`MFA <mfa_token>`: the enrolment token of a 403 `mfa_enrolment_required` "
+            "from `auth/login/`.",
+        }

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 
 from apps.accounts.services.phone import phone_verification_code_make
+from apps.accounts.services.sms_codes import sms_code_make
 from apps.accounts.tokens import (
     email_change_token_make,
     email_verification_token,
@@ -73,6 +74,20 @@ def _phone_code(notification) -> dict:
 def _the_pending_number(user, context: dict, channel: str) -> str | None:
     # The number is not verified yet, which is why this message exists: the default address
     # would skip it (SMS go to verified numbers only).
+    return context["phone"] if channel == Channel.SMS else default_address(user, context, channel)
+
+
+def _sms_code(notification) -> dict:
+    code = sms_code_make(sms_code_id=notification.context["sms_code_id"])
+    if code is None:
+        raise NotNeeded("the code was replaced, used or has expired, or the number changed")
+    valid_for = _valid_for(settings.SMS_CODE_MINUTES * 60).replace("\xa0", " ")  # GSM-7, as above
+    return {"code": code, "valid_for": valid_for}
+
+
+def _the_code_number(user, context: dict, channel: str) -> str | None:
+    # The number the code row was made for; sms_code_make refuses to send if it is no longer the
+    # account's verified number.
     return context["phone"] if channel == Channel.SMS else default_address(user, context, channel)
 
 
@@ -139,5 +154,49 @@ PHONE_VERIFICATION = register(
         secret=("code",),
         address=_the_pending_number,
         sample_context={"code": "123456", "valid_for": "10 minutes"},
+    )
+)
+SIGN_IN_CODE = register(
+    Kind(
+        "2fa_code",
+        Category.ACCOUNT,
+        channels=(Channel.SMS,),
+        transactional=True,
+        description="A code for the second step of signing in, or to confirm a two-factor change.",
+        send_context=_sms_code,
+        secret=("code",),
+        address=_the_code_number,
+        sample_context={"code": "123456", "valid_for": "5 minutes"},
+    )
+)
+PASSWORD_RESET_CODE = register(
+    Kind(
+        "password_reset_code",
+        Category.ACCOUNT,
+        channels=(Channel.SMS,),
+        transactional=True,
+        description="The code, texted to a verified number, that sets a new password.",
+        send_context=_sms_code,
+        secret=("code",),
+        address=_the_code_number,
+        sample_context={"code": "123456", "valid_for": "5 minutes"},
+    )
+)
+TWO_FACTOR_ENABLED = register(
+    Kind(
+        "two_factor_enabled",
+        Category.ACCOUNT,
+        transactional=True,
+        description="Tells the account that a second sign-in factor was turned on.",
+        send_context=_home,
+    )
+)
+TWO_FACTOR_DISABLED = register(
+    Kind(
+        "two_factor_disabled",
+        Category.ACCOUNT,
+        transactional=True,
+        description="Tells the account that two-factor sign-in was turned off, by its owner or by staff.",
+        send_context=_home,
     )
 )

@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field import serializerfields
 from rest_framework import serializers
 
-from apps.accounts.models import User
+from apps.accounts.models import TwoFactorMethod, User
 from apps.accounts.services import PHONE_ONLY_BY_VERIFICATION
 from apps.accounts.tokens import PHONE_CODE_DIGITS
 from apps.core import fields
+from apps.core.schema import ErrorSerializer
 
 
 class PhoneNumberField(fields.StringOnlyMixin, serializerfields.PhoneNumberField):
@@ -202,3 +203,130 @@ class PhoneVerifySerializer(serializers.Serializer):
         help_text="The six digits of the text message.",
         error_messages={"invalid": _("Enter the six digits of the code.")},
     )
+
+
+# --- Two-factor sign-in ---------------------------------------------------------------------------------
+METHODS_HELP = "`totp` (authenticator app), `sms` (a texted code), `recovery` (a recovery code)."
+MFA_TOKEN_HELP = "From `auth/login/`; good for 5 minutes and 5 codes, and for nothing else."  # noqa: S105
+
+
+class TwoFactorMethodsField(serializers.ListField):
+    child = serializers.ChoiceField(choices=TwoFactorMethod.choices)
+
+
+class MFARequiredSerializer(serializers.Serializer):
+    mfa_required = serializers.BooleanField(help_text="Always true: the sign-in needs a second factor.")
+    mfa_token = fields.CharField(help_text="Send it with a code to `auth/login/verify/`. " + MFA_TOKEN_HELP)
+    methods = TwoFactorMethodsField(help_text="What the code may be: " + METHODS_HELP)
+
+
+class MFAEnrolmentRequiredSerializer(ErrorSerializer):
+    mfa_token = fields.CharField(
+        help_text="Send as `Authorization: MFA <mfa_token>` to `auth/2fa/totp/setup/` and "
+        "`auth/2fa/totp/confirm/`, which then answers the token pair. 5 minutes, 5 codes."
+    )
+    enrol_at = fields.CharField(help_text="Where to start: `/api/v1/auth/2fa/totp/setup/`.")
+
+    class Meta:
+        ref_name = "MFAEnrolmentRequired"
+
+
+class MFATokenSerializer(serializers.Serializer):
+    mfa_token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text=MFA_TOKEN_HELP)
+
+
+class MFAVerifySerializer(serializers.Serializer):
+    mfa_token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text=MFA_TOKEN_HELP)
+    code = fields.CharField(
+        max_length=32,
+        help_text="The authenticator app's six digits, the six digits texted by `auth/login/sms/`, "
+        "or a recovery code (`k7m2p-xq9ha`; case, spaces and the dash do not matter).",
+    )
+
+
+class TOTPCodeSerializer(serializers.Serializer):
+    code = CodeField(
+        r"^[0-9]{6}$",
+        max_length=6,
+        min_length=6,
+        help_text="The six digits the authenticator app shows now.",
+        error_messages={"invalid": _("Enter the six digits of the code.")},
+    )
+
+
+class SMSCodeSerializer(serializers.Serializer):
+    code = CodeField(
+        rf"^[0-9]{{{PHONE_CODE_DIGITS}}}$",
+        max_length=PHONE_CODE_DIGITS,
+        min_length=PHONE_CODE_DIGITS,
+        help_text="The six digits texted by `auth/2fa/sms/code/`.",
+        error_messages={"invalid": _("Enter the six digits of the code.")},
+    )
+
+
+class TOTPSetupSerializer(serializers.Serializer):
+    secret = fields.CharField(help_text="Base32; for typing into an app that cannot scan the QR code.")
+    provisioning_uri = fields.CharField(help_text="The `otpauth://totp/...` URI the QR code holds.")
+    qr_code = fields.CharField(help_text="The QR code as an SVG `data:` URI, ready for an `<img src>`.")
+
+
+class TwoFactorStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(help_text="Whether sign-in asks for a second factor.")
+    methods = TwoFactorMethodsField(help_text="What a sign-in can be finished with now: " + METHODS_HELP)
+    totp_enabled_at = serializers.DateTimeField(allow_null=True)
+    sms_enabled_at = serializers.DateTimeField(
+        allow_null=True, help_text="Codes go to the verified `phone`; without one, `sms` is not offered."
+    )
+    recovery_codes_left = serializers.IntegerField(min_value=0, max_value=10)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    last_used_method = serializers.ChoiceField(choices=TwoFactorMethod.choices, allow_null=True)
+    required = serializers.BooleanField(
+        help_text="Staff accounts must have it on to sign in (`REQUIRE_2FA_FOR_STAFF`)."
+    )
+
+    class Meta:
+        ref_name = "TwoFactorStatus"
+
+
+RECOVERY_CODES_HELP = "Ten single-use codes, shown this once: each finishes one sign-in without the phone."
+
+
+class TwoFactorEnabledSerializer(serializers.Serializer):
+    status = TwoFactorStatusSerializer()
+    recovery_codes = serializers.ListField(
+        child=fields.CharField(),
+        required=False,
+        help_text=RECOVERY_CODES_HELP + " Present when the account had none.",
+    )
+    access = fields.CharField(required=False, help_text="Only when confirmed with an enrolment mfa_token.")
+    refresh = fields.CharField(required=False, help_text="Only when confirmed with an enrolment mfa_token.")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=fields.CharField(), help_text=RECOVERY_CODES_HELP)
+
+
+class TwoFactorDisableSerializer(serializers.Serializer):
+    password = fields.CharField(max_length=128, trim_whitespace=False, help_text="Your current password.")
+    code = fields.CharField(
+        max_length=32,
+        help_text="A current code: the authenticator app's, one texted by `auth/2fa/sms/code/`, or a "
+        "recovery code.",
+    )
+
+
+# --- Password reset by SMS --------------------------------------------------------------------------------
+class PasswordResetByPhoneSerializer(serializers.Serializer):
+    phone = PhoneNumberField(max_length=64, help_text="The account's verified number.")
+
+
+class PasswordResetByCodeSerializer(serializers.Serializer):
+    phone = PhoneNumberField(max_length=64, help_text="The number the code was texted to.")
+    code = CodeField(
+        rf"^[0-9]{{{PHONE_CODE_DIGITS}}}$",
+        max_length=PHONE_CODE_DIGITS,
+        min_length=PHONE_CODE_DIGITS,
+        help_text="The six digits of the `password_reset_code` text.",
+        error_messages={"invalid": _("Enter the six digits of the code.")},
+    )
+    new_password = fields.CharField(max_length=128, trim_whitespace=False)

@@ -15,6 +15,15 @@ def send_password_reset(email: str, ip: str | None = None, request_id: str | Non
     return password_reset_send(email=email, ip=ip, request_id=request_id)
 
 
+@shared_task(name="accounts.send_password_reset_code")
+def send_password_reset_code(phone: str, ip: str | None = None, request_id: str | None = None) -> bool:
+    """Queue a reset code by SMS if an active account has verified this number (False when none
+    has, or when SMS is its second factor)."""
+    from apps.accounts.services import password_reset_code_send  # services queue this task
+
+    return password_reset_code_send(phone=phone, ip=ip, request_id=request_id)
+
+
 @shared_task(name="accounts.flush_expired_tokens")
 def flush_expired_tokens() -> None:
     """Drop expired refresh tokens (and their blacklist entries), and sessions none of whose

@@ -1,29 +1,48 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.accounts import selectors, services
-from apps.accounts.authentication import JWTAuthentication
+from apps.accounts.authentication import JWTAuthentication, MFAEnrolmentAuthentication
 from apps.accounts.filters import UserFilter
+from apps.accounts.models import MFAChallenge
 from apps.accounts.serializers import (
     EmailChangeConfirmSerializer,
     EmailChangeSerializer,
     EmailVerifySerializer,
     LoginSerializer,
+    MFAEnrolmentRequiredSerializer,
+    MFARequiredSerializer,
+    MFATokenSerializer,
+    MFAVerifySerializer,
     PasswordChangeSerializer,
     PasswordConfirmSerializer,
+    PasswordResetByCodeSerializer,
+    PasswordResetByPhoneSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
     PhoneChangePendingSerializer,
     PhoneChangeSerializer,
     PhoneVerifySerializer,
     ProfileUpdateSerializer,
+    RecoveryCodesSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SMSCodeSerializer,
     StaffUserUpdateSerializer,
     TokenPairSerializer,
+    TOTPCodeSerializer,
+    TOTPSetupSerializer,
+    TwoFactorDisableSerializer,
+    TwoFactorEnabledSerializer,
+    TwoFactorStatusSerializer,
     UserSerializer,
 )
 from apps.core.api import GenericViewSet, public_action, validated
@@ -31,17 +50,45 @@ from apps.core.throttles import (
     EmailVerificationResendThrottle,
     LoginFailureThrottle,
     LoginThrottle,
+    MFAThrottle,
     PasswordCheckThrottle,
     PasswordResetConfirmThrottle,
     PasswordResetThrottle,
     PhoneVerificationThrottle,
     RegisterThrottle,
+    TwoFactorSMSThrottle,
 )
 from apps.roles import services as role_services
 from apps.roles.serializers import UserRolesSerializer
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 ACCEPTED = OpenApiResponse(description="Accepted; an email is on its way if the request applies.")
+TEXTED = OpenApiResponse(description="Accepted; a text message with a code is on its way.")
+SIGN_IN_RESULT = PolymorphicProxySerializer(
+    component_name="SignInResult",
+    serializers=[TokenPairSerializer, MFARequiredSerializer],
+    resource_type_field_name=None,
+)
+PASSWORD_RESET_REQUEST = PolymorphicProxySerializer(
+    component_name="PasswordResetRequest",
+    serializers=[PasswordResetSerializer, PasswordResetByPhoneSerializer],
+    resource_type_field_name=None,
+)
+PASSWORD_RESET_CONFIRM = PolymorphicProxySerializer(
+    component_name="PasswordResetConfirmRequest",
+    serializers=[PasswordResetConfirmSerializer, PasswordResetByCodeSerializer],
+    resource_type_field_name=None,
+)
+
+
+def _by_phone(request) -> bool:
+    """Whether a password reset call is the SMS flow (`phone`) rather than the email one."""
+    data = request.data if isinstance(request.data, dict) else {}
+    if "phone" in data and ({"email", "uid", "token"} & data.keys()):
+        raise ValidationError(
+            {"non_field_errors": ["Give a phone number or an email link's fields, not both."]}
+        )
+    return "phone" in data
 
 
 @extend_schema(tags=["auth"])
@@ -49,6 +96,7 @@ class AuthViewSet(GenericViewSet):
     """Sign-in, tokens, registration, password and email flows."""
 
     action_permissions = {
+        "two_factor": [],
         "logout": [],
         "logout_all": [],
         "password_change": [],
@@ -68,14 +116,66 @@ class AuthViewSet(GenericViewSet):
         user = services.user_register(**data, request=request)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPairSerializer}, summary="Sign in")
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: SIGN_IN_RESULT, 403: MFAEnrolmentRequiredSerializer},
+        summary="Sign in",
+        description="The right password answers the token pair, or, when the account has two-factor "
+        "sign-in on, `{mfa_required, mfa_token, methods}`: finish at `auth/login/verify/`. A staff "
+        "account without it while `REQUIRE_2FA_FOR_STAFF` holds is a 403 `mfa_enrolment_required` "
+        "whose `mfa_token` opens the enrolment endpoints.",
+    )
     @public_action(detail=False, methods=["post"], throttle_classes=[LoginThrottle, LoginFailureThrottle])
     def login(self, request):
         data = validated(LoginSerializer, request)
         reserved = LoginFailureThrottle.reserve(request)
-        _, tokens = services.auth_login(email=data["email"], password=data["password"], request=request)
+        try:
+            _, body = services.auth_login(email=data["email"], password=data["password"], request=request)
+        except services.MFAEnrolmentRequired:
+            LoginFailureThrottle.release(request, reserved)  # the password was right
+            raise
         LoginFailureThrottle.release(request, reserved)  # the password was right: not a failure
+        return Response(body)
+
+    @extend_schema(
+        request=MFATokenSerializer,
+        responses={202: TEXTED},
+        summary="Text a sign-in code",
+        description="For an `mfa_token` whose `methods` include `sms`: texts a six-digit code, good "
+        "for 5 minutes, to the account's verified number. Asking again replaces the code; one "
+        "mfa_token gets 3 texts.",
+    )
+    @public_action(detail=False, methods=["post"], url_path="login/sms", throttle_classes=[MFAThrottle])
+    def login_sms(self, request):
+        data = validated(MFATokenSerializer, request)
+        services.mfa_sms_send(mfa_token=data["mfa_token"], request=request)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=MFAVerifySerializer,
+        responses={200: TokenPairSerializer},
+        summary="Finish a sign-in with a second factor",
+        description="A code of the authenticator app, one texted by `auth/login/sms/`, or a recovery "
+        "code (single use) → the token pair. A wrong code is a 400 on `code` saying how many tries "
+        "the mfa_token has left (5 in all); a used, expired or spent mfa_token is a 401 "
+        "`mfa_token_invalid`; too many wrong codes for the account lately, a 429.",
+    )
+    @public_action(detail=False, methods=["post"], url_path="login/verify", throttle_classes=[MFAThrottle])
+    def login_verify(self, request):
+        data = validated(MFAVerifySerializer, request)
+        _, _, tokens = services.mfa_verify(
+            mfa_token=data["mfa_token"], code=data["code"], request=request, issue_tokens=True
+        )
         return Response(tokens)
+
+    @extend_schema(
+        responses={200: TwoFactorStatusSerializer},
+        summary="Your two-factor sign-in",
+        description="Whether it is on, with which methods, and how many recovery codes are left.",
+    )
+    @action(detail=False, methods=["get"], url_path="2fa")
+    def two_factor(self, request):
+        return Response(TwoFactorStatusSerializer(services.two_factor_status(request.user)).data)
 
     @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, summary="Rotate tokens")
     @public_action(detail=False, methods=["post"], url_path="token/refresh")
@@ -121,17 +221,33 @@ class AuthViewSet(GenericViewSet):
         data = validated(PasswordChangeSerializer, request)
         return Response(services.password_change(user=request.user, **data, request=request))
 
-    @extend_schema(request=PasswordResetSerializer, responses={202: ACCEPTED}, summary="Email a reset link")
+    @extend_schema(
+        request=PASSWORD_RESET_REQUEST,
+        responses={202: ACCEPTED},
+        summary="Ask for a password reset",
+        description="`{email}`: emails a reset link. `{phone}`: texts a six-digit code to that number "
+        "if an account has verified it (not when the account signs in with text message codes: the "
+        "phone alone would then be both factors). Either way the answer is the same 202.",
+    )
     @public_action(
         detail=False, methods=["post"], url_path="password/reset", throttle_classes=[PasswordResetThrottle]
     )
     def password_reset(self, request):
-        data = validated(PasswordResetSerializer, request)
-        services.password_reset_request(email=data["email"], request=request)
+        if _by_phone(request):
+            data = validated(PasswordResetByPhoneSerializer, request)
+            services.password_reset_request(phone=data["phone"], request=request)
+        else:
+            data = validated(PasswordResetSerializer, request)
+            services.password_reset_request(email=data["email"], request=request)
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        request=PasswordResetConfirmSerializer, responses={204: NO_CONTENT}, summary="Set a new password"
+        request=PASSWORD_RESET_CONFIRM,
+        responses={204: NO_CONTENT},
+        summary="Set a new password",
+        description="With the emailed link's `uid` and `token`, or with the `phone` and the texted "
+        "`code`. Either works once, and ends every session of the account. A texted code is good "
+        "for 5 minutes and 5 tries; any refusal of one is the same 400 on `code`.",
     )
     @public_action(
         detail=False,
@@ -140,8 +256,12 @@ class AuthViewSet(GenericViewSet):
         throttle_classes=[PasswordResetConfirmThrottle],
     )
     def password_reset_confirm(self, request):
-        data = validated(PasswordResetConfirmSerializer, request)
-        services.password_reset_confirm(**data, request=request)
+        if _by_phone(request):
+            data = validated(PasswordResetByCodeSerializer, request)
+            services.password_reset_code_confirm(**data, request=request)
+        else:
+            data = validated(PasswordResetConfirmSerializer, request)
+            services.password_reset_confirm(**data, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -188,6 +308,119 @@ class AuthViewSet(GenericViewSet):
     def email_change_confirm(self, request):
         data = validated(EmailChangeConfirmSerializer, request)
         services.email_change_confirm(**data, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class TwoFactorViewSet(GenericViewSet):
+    """Turning two-factor sign-in on and off (`auth/2fa/...`); its state is `GET auth/2fa/`."""
+
+    action_permissions = {
+        "totp_setup": [],
+        "totp_confirm": [],
+        "sms_code": [],
+        "sms_enable": [],
+        "recovery_codes": [],
+        "disable": [],
+    }
+
+    def get_authenticate_header(self, request):
+        return JWTAuthentication().authenticate_header(request)
+
+    def _challenge(self, request) -> MFAChallenge | None:
+        return request.auth if isinstance(request.auth, MFAChallenge) else None
+
+    @extend_schema(
+        request=None,
+        responses={200: TOTPSetupSerializer, 409: OpenApiResponse(description="An app is already on.")},
+        summary="Set up an authenticator app",
+        description="A new secret, its `otpauth://` URI and a QR code of it. Nothing changes until "
+        "`totp/confirm/` gets a code of it; asking again replaces the pending secret. Also takes "
+        "`Authorization: MFA <mfa_token>` from a 403 `mfa_enrolment_required`.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="totp/setup",
+        authentication_classes=[JWTAuthentication, MFAEnrolmentAuthentication],
+    )
+    def totp_setup(self, request):
+        return Response(services.totp_setup(user=request.user, request=request))
+
+    @extend_schema(
+        request=TOTPCodeSerializer,
+        responses={200: TwoFactorEnabledSerializer},
+        summary="Turn the authenticator app on",
+        description="With a current code of the pending secret. The first method turned on brings "
+        "ten recovery codes, shown this once. Called with an enrolment mfa_token, it also answers "
+        "the first token pair of a session, and a wrong code counts against that token's 5.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="totp/confirm",
+        authentication_classes=[JWTAuthentication, MFAEnrolmentAuthentication],
+    )
+    def totp_confirm(self, request):
+        data = validated(TOTPCodeSerializer, request)
+        result = services.totp_confirm(
+            user=request.user, code=data["code"], request=request, challenge=self._challenge(request)
+        )
+        return Response(TwoFactorEnabledSerializer(result).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: TEXTED},
+        summary="Text a code to your verified number",
+        description="For `sms/enable/` and `disable/`; good for 5 minutes and 5 tries. Needs a "
+        "verified phone number (400 otherwise).",
+    )
+    @action(detail=False, methods=["post"], url_path="sms/code", throttle_classes=[TwoFactorSMSThrottle])
+    def sms_code(self, request):
+        services.two_factor_sms_code_send(user=request.user, request=request)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=SMSCodeSerializer,
+        responses={200: TwoFactorEnabledSerializer, 409: OpenApiResponse(description="Already on.")},
+        summary="Turn text message codes on",
+        description="With the code `sms/code/` texted to your verified number; sign-in codes then go "
+        "to that number. The first method turned on brings ten recovery codes, shown this once.",
+    )
+    @action(detail=False, methods=["post"], url_path="sms/enable")
+    def sms_enable(self, request):
+        data = validated(SMSCodeSerializer, request)
+        result = services.sms_enable(user=request.user, code=data["code"], request=request)
+        return Response(TwoFactorEnabledSerializer(result).data)
+
+    @extend_schema(
+        request=PasswordConfirmSerializer,
+        responses={200: RecoveryCodesSerializer, 409: OpenApiResponse(description="2FA is off.")},
+        summary="Make new recovery codes",
+        description="Ten new single-use codes, shown this once; every earlier one stops working. "
+        "Confirm with your password.",
+    )
+    @action(
+        detail=False, methods=["post"], url_path="recovery-codes", throttle_classes=[PasswordCheckThrottle]
+    )
+    def recovery_codes(self, request):
+        data = validated(PasswordConfirmSerializer, request)
+        codes = services.recovery_codes_generate(
+            user=request.user, password=data["password"], request=request
+        )
+        return Response({"recovery_codes": codes})
+
+    @extend_schema(
+        request=TwoFactorDisableSerializer,
+        responses={204: NO_CONTENT, 409: OpenApiResponse(description="2FA is off.")},
+        summary="Turn two-factor sign-in off",
+        description="Needs your password and a current code (the app's, one texted by `sms/code/`, "
+        "or a recovery code). Every method and recovery code goes; an email tells the account.",
+    )
+    @action(detail=False, methods=["post"], throttle_classes=[PasswordCheckThrottle])
+    def disable(self, request):
+        data = validated(TwoFactorDisableSerializer, request)
+        services.two_factor_disable(user=request.user, **data, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -41,7 +41,13 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "user_inactive": (401, "The account is deactivated."),
     "password_changed": (401, "The password changed after the token was issued."),
     "bad_authorization_header": (401, "The `Authorization` header is not `Bearer <token>`."),
+    "mfa_token_invalid": (401, "The mfa_token is unknown, used up or expired; sign in again."),
     "permission_denied": (403, "Signed in, but not allowed to do this."),
+    "mfa_enrolment_required": (
+        403,
+        "A staff account must turn on two-factor sign-in first; the body's `mfa_token` opens the "
+        "enrolment endpoints (`enrol_at`).",
+    ),
     "not_found": (404, "No such resource or page, or not yours to see."),
     "method_not_allowed": (405, "The resource does not support this HTTP method."),
     "not_acceptable": (406, "No representation matches the `Accept` header; ask for JSON."),
@@ -156,6 +162,8 @@ def api_exception_handler(exc, context):
         response._has_been_logged = True  # logged above with its traceback; Django need not again
         return response
     response.data = _body_for(exc)
+    # What an error hands the client besides its message (the mfa_token of "enrol first").
+    response.data.update(getattr(exc, "extra_body", {}))
     return response
 
 

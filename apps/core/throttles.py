@@ -23,6 +23,7 @@ fresh budget per request.
 import hashlib
 import logging
 
+from django.conf import settings
 from django.core.cache import cache, caches
 from redis.commands.core import Script
 from rest_framework import throttling
@@ -63,12 +64,28 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def _phone_of(value: str) -> str:
+    """A phone number as E.164, the form accounts store it in, so every spelling of one number
+    (`07911 123456`, `0044 7911 123456`, `+44-7911-123456`) shares a budget; else its digits."""
+    from phonenumber_field.phonenumber import to_python  # reads settings: imported when used
+
+    number = to_python(value, region=settings.PHONENUMBER_DEFAULT_REGION)
+    if number is not None and number.is_valid():
+        return number.as_e164
+    return "".join(c for c in value if c.isdigit())
+
+
 def _email_of(request) -> str:
     """The email an API call (`email`) or the admin's login form (`username`) names, in the
-    canonical form accounts are stored and matched in."""
+    canonical form accounts are stored and matched in; else the phone number a reset by SMS names."""
     data = request.data if hasattr(request, "data") else request.POST
-    email = (data.get("email") or data.get("username") or "") if hasattr(data, "get") else ""
-    return canonical_email(email) if isinstance(email, str) else ""
+    if not hasattr(data, "get"):
+        return ""
+    email = data.get("email") or data.get("username") or ""
+    if email:
+        return canonical_email(email) if isinstance(email, str) else ""
+    phone = data.get("phone")
+    return "phone:" + _phone_of(phone) if isinstance(phone, str) and phone else ""
 
 
 class ClientAddressMixin:
@@ -253,15 +270,15 @@ class RegisterThrottle(SecurityThrottle):
 
 
 class PasswordResetThrottle(SecurityThrottle):
-    """Reset requests per IP address and the email they name."""
+    """Reset requests per IP address and the email or phone number they name."""
 
     scope = "password_reset"
     counted_per = "ip+email"
 
 
 class PasswordResetConfirmThrottle(SecurityThrottle):
-    """Attempts to use reset links, per IP address: the endpoint reads no email, so none may
-    split the budget."""
+    """Attempts to use reset links and texted reset codes, per IP address: a link names no email,
+    and a phone number named beside a guessed code must not split the budget."""
 
     scope = "password_reset"
     counted_per = "ip"
@@ -291,4 +308,20 @@ class PhoneVerificationThrottle(SecurityThrottle):
     """
 
     scope = "phone_verification"
+    counted_per = "user"
+
+
+class MFAThrottle(SecurityThrottle):
+    """The second step of sign-in (`auth/login/sms/`, `auth/login/verify/`), per IP address
+    (`THROTTLE_MFA_RATE`). Wrong codes are also limited per mfa_token and per account, in the
+    database (apps/accounts/services/two_factor.py)."""
+
+    scope = "mfa"
+
+
+class TwoFactorSMSThrottle(SecurityThrottle):
+    """Codes texted for a two-factor change (`auth/2fa/sms/code/`), per user
+    (`THROTTLE_TWO_FACTOR_SMS_RATE`): each is a text message we pay for."""
+
+    scope = "two_factor_sms"
     counted_per = "user"

@@ -24,6 +24,8 @@ if (BASE_DIR / ".env").is_file():
 DEBUG = env.bool("DEBUG", default=False)
 # Dev and test override this with a fixed throwaway value; prod requires SECRET_KEY.
 SECRET_KEY = env("SECRET_KEY", default="")
+# Earlier keys, still accepted for what they signed or encrypted, while SECRET_KEY is rotated.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 ENVIRONMENT_NAME = env("ENVIRONMENT_NAME", default="local")
 # The product's name as people see it: email subjects and bodies, the admin header.
@@ -224,6 +226,23 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 PHONE_VERIFICATION_CODE_MINUTES = env.int("PHONE_VERIFICATION_CODE_MINUTES", default=10)
 PHONE_VERIFICATION_MAX_ATTEMPTS = env.int("PHONE_VERIFICATION_MAX_ATTEMPTS", default=5)
 
+# --- Two-factor sign-in ---------------------------------------------------------------------------------
+# Staff must turn on a second factor before sign-in gives them tokens or the admin lets them in.
+REQUIRE_2FA_FOR_STAFF = env.bool("REQUIRE_2FA_FOR_STAFF", default=False)
+# The issuer an authenticator app shows beside the account.
+TOTP_ISSUER = env("TOTP_ISSUER", default=SITE_NAME)
+# An mfa_token (the second step of a sign-in) lives this long and takes this many codes.
+MFA_TOKEN_SECONDS = env.int("MFA_TOKEN_SECONDS", default=5 * 60)
+MFA_TOKEN_MAX_ATTEMPTS = env.int("MFA_TOKEN_MAX_ATTEMPTS", default=5)
+# Wrong second-factor codes per account, over every mfa_token, before its sign-ins pause for a while.
+MFA_MAX_FAILURES_PER_USER = env.int("MFA_MAX_FAILURES_PER_USER", default=10)
+MFA_FAILURE_WINDOW_MINUTES = env.int("MFA_FAILURE_WINDOW_MINUTES", default=60)
+# Codes texted for signing in, for a two-factor change, or to reset a password.
+SMS_CODE_MINUTES = env.int("SMS_CODE_MINUTES", default=5)
+SMS_CODE_MAX_ATTEMPTS = env.int("SMS_CODE_MAX_ATTEMPTS", default=5)
+# Texts one mfa_token may ask for.
+MFA_SMS_MAX_SENDS = env.int("MFA_SMS_MAX_SENDS", default=3)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -364,6 +383,8 @@ REST_FRAMEWORK = {
         "email_verification_resend": env("THROTTLE_EMAIL_VERIFICATION_RESEND_RATE", default="3/hour"),
         "password_check": env("THROTTLE_PASSWORD_CHECK_RATE", default="10/hour"),
         "phone_verification": env("THROTTLE_PHONE_VERIFICATION_RATE", default="5/hour"),
+        "two_factor_sms": env("THROTTLE_TWO_FACTOR_SMS_RATE", default="5/hour"),
+        "mfa": env("THROTTLE_MFA_RATE", default="30/minute"),
     },
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.EndpointMetadata",
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
@@ -398,6 +419,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"TwoFactorMethodEnum": "apps.accounts.models.TwoFactorMethod"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

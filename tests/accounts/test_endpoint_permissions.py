@@ -1,10 +1,12 @@
 from datetime import timedelta
 
+import pyotp
 from django.utils import timezone
 from model_bakery import baker
 
-from apps.accounts.models import PhoneVerification
-from apps.accounts.tokens import phone_code_hash
+from apps.accounts.models import PhoneVerification, SMSCode, TwoFactor
+from apps.accounts.tokens import phone_code_hash, sms_code_hash
+from apps.core.encryption import encrypt
 from tests.api_permissions import Endpoint, EndpointPermissionTests
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -79,5 +81,61 @@ class TestPhoneVerifyEndpoint(EndpointPermissionTests):
         )
         verification.code_hash = phone_code_hash(verification, self.CODE)
         verification.save(update_fields=["code_hash"])
+        response = endpoint.call(api(caller), endpoint.url(make_user))
+        assert response.status_code == endpoint.success, response.content
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def app_code() -> str:
+    return pyotp.TOTP(TOTP_SECRET).now()
+
+
+class TestTwoFactorEndpoints(EndpointPermissionTests):
+    """Turning 2FA on and off. The caller who should succeed is first put in the state the call
+    needs: a pending app secret, a verified number, a texted code, 2FA on."""
+
+    SMS = "135790"
+    endpoints = [
+        Endpoint("GET", "/api/v1/auth/2fa/", None),
+        Endpoint("POST", "/api/v1/auth/2fa/totp/setup/", None),
+        Endpoint(
+            "POST", "/api/v1/auth/2fa/totp/confirm/", None, lambda: {"code": pyotp.TOTP(TOTP_SECRET).now()}
+        ),
+        Endpoint("POST", "/api/v1/auth/2fa/sms/code/", None, success=202),
+        Endpoint("POST", "/api/v1/auth/2fa/sms/enable/", None, {"code": SMS}),
+        Endpoint("POST", "/api/v1/auth/2fa/recovery-codes/", None, {"password": DEFAULT_PASSWORD}),
+        Endpoint(
+            "POST",
+            "/api/v1/auth/2fa/disable/",
+            None,
+            lambda: {"password": DEFAULT_PASSWORD, "code": app_code()},
+            success=204,
+        ),
+    ]
+
+    def prepare(self, caller, path: str) -> None:
+        now = timezone.now()
+        caller.phone, caller.phone_verified_at = "+447911123456", now
+        caller.save(update_fields=["phone", "phone_verified_at"])
+        if path.endswith(("recovery-codes/", "disable/")):
+            TwoFactor.objects.create(user=caller, totp_secret=encrypt(TOTP_SECRET), totp_enabled_at=now)
+        if path.endswith("totp/confirm/"):
+            TwoFactor.objects.create(user=caller, totp_pending_secret=encrypt(TOTP_SECRET))
+        if path.endswith("sms/enable/"):
+            code = SMSCode.objects.create(
+                user=caller,
+                purpose=SMSCode.Purpose.TWO_FACTOR_CHANGE,
+                phone=caller.phone,
+                sent_at=now,
+                expires_at=now + timedelta(minutes=5),
+            )
+            code.code_hash = sms_code_hash(code, self.SMS)
+            code.save(update_fields=["code_hash"])
+
+    def test_callers_with_the_permission_succeed(self, api, make_user, endpoint: Endpoint):
+        caller = make_user()
+        self.prepare(caller, endpoint.path)
         response = endpoint.call(api(caller), endpoint.url(make_user))
         assert response.status_code == endpoint.success, response.content

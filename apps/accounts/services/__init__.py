@@ -1,5 +1,6 @@
-"""Account writes, by concern: `sessions` (sign-in, tokens, sign-out), `phone` (verifying a phone
-number) and `accounts` (everything else). Callers use the names exported here."""
+"""Account writes, by concern: `sessions` (sign-in, tokens, sign-out), `two_factor` (second
+factors and the second step of sign-in), `sms_codes` (the codes they text), `phone` (verifying a
+phone number) and `accounts` (everything else). Callers use the names exported here."""
 
 from apps.accounts.services.accounts import (
     PHONE_ONLY_BY_VERIFICATION,
@@ -10,6 +11,8 @@ from apps.accounts.services.accounts import (
     email_verification_resend,
     email_verify,
     password_change,
+    password_reset_code_confirm,
+    password_reset_code_send,
     password_reset_confirm,
     password_reset_request,
     password_reset_send,
@@ -36,12 +39,28 @@ from apps.accounts.services.sessions import (
     sessions_revoke,
     token_refresh,
 )
+from apps.accounts.services.two_factor import (
+    MFAEnrolmentRequired,
+    MFATokenInvalid,
+    mfa_sms_send,
+    mfa_verify,
+    recovery_codes_generate,
+    sms_enable,
+    totp_confirm,
+    totp_setup,
+    two_factor_disable,
+    two_factor_reset,
+    two_factor_sms_code_send,
+    two_factor_status,
+)
 
 __all__ = [
     "PHONE_ONLY_BY_VERIFICATION",
     "PROFILE_FIELDS",
     "STAFF_EDITABLE_FIELDS",
     "InvalidCredentials",
+    "MFAEnrolmentRequired",
+    "MFATokenInvalid",
     "auth_login",
     "auth_logout",
     "auth_logout_all",
@@ -50,18 +69,30 @@ __all__ = [
     "email_verification_resend",
     "email_verify",
     "login_record",
+    "mfa_sms_send",
+    "mfa_verify",
     "password_change",
+    "password_reset_code_confirm",
+    "password_reset_code_send",
     "password_reset_confirm",
     "password_reset_request",
     "password_reset_send",
     "phone_verification_code_make",
     "phone_verification_request",
     "phone_verify",
+    "recovery_codes_generate",
     "session_start",
     "sessions_end_all",
     "sessions_prune",
     "sessions_revoke",
+    "sms_enable",
     "token_refresh",
+    "totp_confirm",
+    "totp_setup",
+    "two_factor_disable",
+    "two_factor_reset",
+    "two_factor_sms_code_send",
+    "two_factor_status",
     "user_deactivate",
     "user_deactivate_self",
     "user_profile_update",

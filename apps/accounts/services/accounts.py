@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
-from apps.accounts.models import AuthSession, User
+from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
 from apps.accounts.services.sessions import session_start, sessions_end_all
-from apps.accounts.tasks import send_password_reset
+from apps.accounts.services.sms_codes import sms_code_issue, sms_code_locked, sms_code_refusal, sms_code_try
+from apps.accounts.tasks import send_password_reset, send_password_reset_code
 from apps.accounts.tokens import (
     email_change_token_matches,
     email_change_token_read,
@@ -180,35 +181,122 @@ def password_change(*, user: User, old_password: str, new_password: str, request
     return session_start(user=user, request=request)
 
 
-def password_reset_request(*, email: str, request=None) -> None:
-    """Email a reset link if an active account has this address; say nothing either way.
+def password_reset_request(*, email: str | None = None, phone=None, request=None) -> None:
+    """Email a reset link, or text a reset code to a verified number, if an active account has
+    this address or number; say nothing either way.
 
     The lookup happens in the task, so the request takes the same time whether or not the
     account exists.
     """
     ip, request_id = client_ip(request), getattr(request, "request_id", None) or current_request_id()
+    phone = str(phone) if phone else None
 
     def queue_password_reset():
-        send_password_reset.delay(email, ip=ip, request_id=request_id)
+        if phone:
+            send_password_reset_code.delay(phone, ip=ip, request_id=request_id)
+        else:
+            send_password_reset.delay(email, ip=ip, request_id=request_id)
 
     _after_commit(queue_password_reset)
 
 
+def _account_with_password(users) -> User | None:
+    return next((user for user in users.filter(is_active=True) if user.has_usable_password()), None)
+
+
 def password_reset_send(*, email: str, ip: str | None = None, request_id: str | None = None) -> bool:
     """The task's half of a reset request: find the account and email it a link."""
-    user = next(
-        (
-            user
-            for user in User.objects.with_email(email).filter(is_active=True)
-            if user.has_usable_password()
-        ),
-        None,
-    )
+    user = _account_with_password(User.objects.with_email(email))
     if user is None:
         return False
     audit(action="user.password_reset_request", target=user, ip=ip, request_id=request_id)
     notify(user=user, key="password_reset")
     return True
+
+
+def _with_verified_phone(phone: str):
+    return User.objects.filter(phone=phone, phone_verified_at__isnull=False)
+
+
+@transaction.atomic
+def password_reset_code_send(*, phone: str, ip: str | None = None, request_id: str | None = None) -> bool:
+    """The task's half of a reset by SMS: text a code to the account that verified `phone`.
+
+    Not to an account that signs in with text message codes: the phone alone would then reset the
+    password and pass the second factor. Such a request is audited, and its owner can use the
+    emailed link.
+    """
+    user = _account_with_password(_with_verified_phone(phone).select_for_update())
+    if user is None:
+        return False
+    two_factor = TwoFactor.objects.filter(user=user).first()
+    if two_factor is not None and two_factor.sms_enabled_at is not None:
+        audit(
+            action="user.password_reset_request",
+            target=user,
+            changes={"channel": [None, "sms"], "refused": [None, "sms is the second factor"]},
+            ip=ip,
+            request_id=request_id,
+        )
+        return False
+    audit(
+        action="user.password_reset_request",
+        target=user,
+        changes={"channel": [None, "sms"]},
+        ip=ip,
+        request_id=request_id,
+    )
+    sms_code_issue(user=user, purpose=SMSCode.Purpose.PASSWORD_RESET)
+    return True
+
+
+# One answer for every refusal: a number without an account must not read differently from a
+# wrong code, or the endpoint would tell which numbers have accounts.
+RESET_CODE_REFUSED = _("This code is wrong or has expired; ask for a new one.")
+
+
+def password_reset_code_confirm(*, phone, code: str, new_password: str, request=None) -> User:
+    """Set a new password with the code texted by `password_reset_code_send`; every session ends.
+
+    The new password is checked first, for every number alike (a check that needs the account would
+    tell which numbers have one), so a weak one costs no try. Every try of a live code counts and
+    stays counted (committed before the 400), up to SMS_CODE_MAX_ATTEMPTS. A right code with a
+    password too like the account's own details is kept for the next try with a better password.
+    """
+    try:
+        validate_password(new_password)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    phone = str(phone)
+    refusal = None
+    with transaction.atomic():
+        user = _account_with_password(_with_verified_phone(phone).select_for_update())
+        sms_code = (
+            None if user is None else sms_code_locked(user=user, purpose=SMSCode.Purpose.PASSWORD_RESET)
+        )
+        now = timezone.now()
+        usable = sms_code is not None and str(sms_code.phone) == phone and not sms_code_refusal(sms_code, now)
+        if not (usable and sms_code_try(sms_code, code, now)):  # the try counts either way
+            refusal = ValidationError({"code": [RESET_CODE_REFUSED]})
+        else:
+            try:
+                validate_password(new_password, user)
+            except ValidationError as exc:
+                sms_code.used_at = None
+                sms_code.save(update_fields=["used_at"])
+                refusal = ValidationError({"new_password": exc.messages})
+            else:
+                _password_set(user, new_password, reason=AuthSession.EndReason.PASSWORD_RESET)
+                audit(
+                    action="user.password_reset",
+                    actor=user,
+                    target=user,
+                    changes={"channel": [None, "sms"]},
+                    request=request,
+                )
+    if refusal is not None:
+        raise refusal
+    return user
 
 
 @transaction.atomic
@@ -259,6 +347,15 @@ def user_profile_update(*, user: User, data: dict, request=None) -> User:
     a number is added or changed only by verifying it (apps/accounts/services/phone.py)."""
     if data.get("phone"):
         raise ValidationError({"phone": [PHONE_ONLY_BY_VERIFICATION]})
+    if (
+        "phone" in data
+        and str(user.phone)
+        and TwoFactor.objects.filter(user=user, sms_enabled_at__isnull=False).exists()
+    ):
+        # Removing the number would leave sign-in codes nowhere to go.
+        raise ValidationError(
+            {"phone": [_("Text message sign-in codes go to this number; turn two-factor sign-in off first.")]}
+        )
     return _user_update(user, data, PROFILE_FIELDS, actor=user, action="user.profile_update", request=request)
 
 

@@ -73,29 +73,61 @@ def _account_id(email: str) -> int | None:
     return User.objects.with_email(email).values_list("pk", flat=True).first()
 
 
-def login_record(*, email: str, user: User | None, method: str, request) -> None:
-    """Store a sign-in attempt; a failure names the account it was aimed at, when one exists."""
+def login_record(
+    *,
+    email: str,
+    user: User | None,
+    method: str,
+    request,
+    user_id: int | None = None,
+    mfa_pending: bool = False,
+) -> None:
+    """Store a sign-in attempt (`user` when it succeeded); a failure names the account it was aimed
+    at, when one exists."""
+    if user_id is None:
+        user_id = user.pk if user is not None else _account_id(email)
     record_login(
         email=email,
         success=user is not None,
         method=method,
-        user_id=user.pk if user is not None else _account_id(email),
+        user_id=user_id,
+        mfa_pending=mfa_pending,
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "") if request else "",
     )
 
 
-@transaction.atomic
-def auth_login(*, email: str, password: str, request) -> tuple[User, dict[str, str]]:
-    """Check the credentials, record the attempt, start a session and return its first tokens."""
-    user = authenticate(request, email=email, password=password)
-    login_record(email=email, user=user, method=LoginEvent.Method.PASSWORD, request=request)
-    if user is None:
-        raise InvalidCredentials()
-    user.last_login = timezone.now()
-    user.save(update_fields=["last_login"])
-    audit(action="user.login", actor=user, target=user, request=request)
-    return user, session_start(user=user, request=request)
+def auth_login(*, email: str, password: str, request) -> tuple[User, dict]:
+    """Check the credentials, record the attempt, start a session and return its first tokens.
+
+    For an account with two-factor sign-in on, the answer is an mfa_token instead, and the sign-in
+    finishes at `two_factor.mfa_verify`; a staff member who must turn it on first gets a 403 whose
+    mfa_token only the enrolment endpoints take (`MFAEnrolmentRequired`, raised once it is stored).
+    """
+    # two_factor builds on this module, so it is imported here rather than at the top.
+    from apps.accounts.services.two_factor import MFAEnrolmentRequired, sign_in_second_step
+
+    with transaction.atomic():
+        user = authenticate(request, email=email, password=password)
+        if user is None:
+            login_record(email=email, user=None, method=LoginEvent.Method.PASSWORD, request=request)
+            raise InvalidCredentials()
+        second_step = sign_in_second_step(user, request)
+        login_record(
+            email=email,
+            user=user,
+            method=LoginEvent.Method.PASSWORD,
+            request=request,
+            mfa_pending=second_step is not None,
+        )
+        if second_step is None:
+            user.last_login = timezone.now()
+            user.save(update_fields=["last_login"])
+            audit(action="user.login", actor=user, target=user, request=request)
+            return user, session_start(user=user, request=request)
+    if second_step.get("mfa_enrolment_required"):
+        raise MFAEnrolmentRequired(second_step["mfa_token"])
+    return user, second_step
 
 
 # --- Rotation and sign-out ------------------------------------------------------------------------------
