@@ -1,12 +1,22 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
-from apps.accounts.models import AuthSession, PhoneVerification, User
+from apps.accounts.models import (
+    AuthSession,
+    MFAChallenge,
+    PhoneVerification,
+    SMSCode,
+    TwoFactor,
+    TwoFactorMethod,
+    User,
+)
 from apps.core.admin import ReadOnlyModelAdmin
 from apps.logs.services import audit
 
@@ -26,6 +36,26 @@ class EmailVerifiedListFilter(admin.SimpleListFilter):
             return queryset.filter(email_verified_at__isnull=False)
         if self.value() == "no":
             return queryset.filter(email_verified_at__isnull=True)
+        return queryset
+
+
+# TwoFactor.is_enabled, as a condition on TwoFactor rows.
+TWO_FACTOR_ON = Q(totp_enabled_at__isnull=False) | Q(sms_enabled_at__isnull=False)
+
+
+class TwoFactorListFilter(admin.SimpleListFilter):
+    title = _("two-factor")
+    parameter_name = "two_factor"
+
+    def lookups(self, request, model_admin):
+        return (("on", _("On")), ("off", _("Off")))
+
+    def queryset(self, request, queryset):
+        users_with_it = TwoFactor.objects.filter(TWO_FACTOR_ON).values("user")
+        if self.value() == "on":
+            return queryset.filter(pk__in=users_with_it)
+        if self.value() == "off":
+            return queryset.exclude(pk__in=users_with_it)
         return queryset
 
 
@@ -56,6 +86,18 @@ def _locked(queryset, **filters):
     return User.objects.select_for_update().filter(pk__in=queryset.values("pk"), **filters).order_by("pk")
 
 
+# The user page's read-only view of two-factor sign-in: its state, never a secret, hash or code.
+TWO_FACTOR_FIELDS = (
+    "two_factor_state",
+    "two_factor_methods",
+    "two_factor_totp_since",
+    "two_factor_sms_since",
+    "two_factor_recovery_codes_left",
+    "two_factor_last_used_at",
+    "two_factor_last_used_method",
+)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
@@ -67,14 +109,27 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
         "is_staff",
         "email_verified_at",
+        "two_factor_on",
         "date_joined",
     )
-    list_filter = ("is_active", "is_staff", EmailVerifiedListFilter, ("groups", RoleListFilter))
+    list_filter = (
+        "is_active",
+        "is_staff",
+        EmailVerifiedListFilter,
+        TwoFactorListFilter,
+        ("groups", RoleListFilter),
+    )
     search_fields = ("email", "username", "full_name", "phone")
     ordering = ("-date_joined",)
     # phone_verified_at only ever comes from the owner typing back a code; an edited phone clears
     # it (UserChangeForm).
-    readonly_fields = ("last_login", "date_joined", "email_verified_at", "phone_verified_at")
+    readonly_fields = (
+        "last_login",
+        "date_joined",
+        "email_verified_at",
+        "phone_verified_at",
+        *TWO_FACTOR_FIELDS,
+    )
     filter_horizontal = ("groups", "user_permissions")
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
@@ -83,7 +138,7 @@ class UserAdmin(DjangoUserAdmin):
             kwargs["help_text"] = _("The user gets every permission of these roles.")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    actions = ("activate_users", "deactivate_users", "send_password_reset")
+    actions = ("activate_users", "deactivate_users", "send_password_reset", "reset_two_factor")
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),
         ("Profile", {"fields": ("full_name", "phone", "phone_verified_at")}),
@@ -91,6 +146,7 @@ class UserAdmin(DjangoUserAdmin):
             "Access",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
+        ("Two-factor sign-in", {"fields": TWO_FACTOR_FIELDS}),
         ("History", {"fields": ("email_verified_at", "last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -102,6 +158,60 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(two_factor_on=Exists(TwoFactor.objects.filter(TWO_FACTOR_ON, user=OuterRef("pk"))))
+        )
+
+    # --- Two-factor sign-in -------------------------------------------------------------------------------
+    @admin.display(description=_("2FA"), boolean=True, ordering="two_factor_on")
+    def two_factor_on(self, obj):
+        return obj.two_factor_on
+
+    def _two_factor(self, obj) -> dict:
+        # One status per page, however many of its fields the page shows.
+        if not hasattr(obj, "_two_factor_status"):
+            obj._two_factor_status = services.two_factor_status(obj)
+        return obj._two_factor_status
+
+    def _shown(self, value):
+        # The admin formats a model field's value, not a method's: do as it does for fields.
+        return display_for_value(value, self.get_empty_value_display())
+
+    @admin.display(description=_("two-factor sign-in"))
+    def two_factor_state(self, obj):
+        status = self._two_factor(obj)
+        state = _("On") if status["enabled"] else _("Off")
+        return f"{state} ({_('required for staff')})" if status["required"] else state
+
+    @admin.display(description=_("methods"))
+    def two_factor_methods(self, obj):
+        methods = self._two_factor(obj)["methods"]
+        return ", ".join(str(TwoFactorMethod(method).label) for method in methods) or self._shown(None)
+
+    @admin.display(description=_("authenticator app since"))
+    def two_factor_totp_since(self, obj):
+        return self._shown(self._two_factor(obj)["totp_enabled_at"])
+
+    @admin.display(description=_("text message codes since"))
+    def two_factor_sms_since(self, obj):
+        return self._shown(self._two_factor(obj)["sms_enabled_at"])
+
+    @admin.display(description=_("recovery codes left"))
+    def two_factor_recovery_codes_left(self, obj):
+        return self._two_factor(obj)["recovery_codes_left"]
+
+    @admin.display(description=_("last used"))
+    def two_factor_last_used_at(self, obj):
+        return self._shown(self._two_factor(obj)["last_used_at"])
+
+    @admin.display(description=_("last used with"))
+    def two_factor_last_used_method(self, obj):
+        method = self._two_factor(obj)["last_used_method"]
+        return TwoFactorMethod(method).label if method else self._shown(None)
 
     # --- Actions ----------------------------------------------------------------------------------------
     @admin.action(description=_("Activate selected users"), permissions=["change"])
@@ -169,6 +279,42 @@ class UserAdmin(DjangoUserAdmin):
                 request,
                 ngettext("Skipped %(count)d inactive user.", "Skipped %(count)d inactive users.", inactive)
                 % {"count": inactive},
+                messages.WARNING,
+            )
+
+    def has_two_factor_reset_permission(self, request) -> bool:
+        # two_factor_reset refuses anyone else; so the action is not even offered to them.
+        return request.user.is_superuser
+
+    @admin.action(description=_("Reset two-factor sign-in"), permissions=["two_factor_reset"])
+    def reset_two_factor(self, request, queryset):
+        with transaction.atomic():
+            count = skipped = 0
+            # In primary key order, as every lock of several users is taken.
+            for user in User.objects.filter(pk__in=queryset.values("pk")).order_by("pk"):
+                if services.two_factor_reset(user=user, actor=request.user, request=request):
+                    count += 1
+                else:
+                    skipped += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Reset two-factor sign-in of %(count)d user.",
+                "Reset two-factor sign-in of %(count)d users.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "Skipped %(count)d user without two-factor sign-in.",
+                    "Skipped %(count)d users without two-factor sign-in.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
 
@@ -266,6 +412,52 @@ class PhoneVerificationAdmin(ReadOnlyModelAdmin):
         "phone",
         "created_at",
         "code_sent_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+    ]
+
+
+@admin.register(MFAChallenge)
+class MFAChallengeAdmin(ReadOnlyModelAdmin):
+    """The second steps of sign-ins, read-only, to answer "my code is refused" and to see guessing.
+    The token's hash is never shown: it finds the row, and is of no use to staff."""
+
+    list_display = fields = readonly_fields = [
+        "user",
+        "purpose",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "failures",
+        "sms_sent",
+        "used_at",
+        "ip",
+    ]
+    list_filter = ["purpose", "created_at", "used_at"]
+    search_fields = ["user__email", "user__username", "ip"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(SMSCode)
+class SMSCodeAdmin(ReadOnlyModelAdmin):
+    """Codes texted for sign-in, two-factor changes and password resets, read-only, to answer "I
+    never got the code". The code's hash is never shown, for the reason given at
+    PhoneVerificationAdmin."""
+
+    list_display = ["user", "purpose", "phone", "created_at", "sent_at", "expires_at", "attempts", "used_at"]
+    list_filter = ["purpose", "created_at", "used_at"]
+    search_fields = ["user__email", "user__username", "phone"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = [
+        "user",
+        "purpose",
+        "challenge",
+        "phone",
+        "created_at",
+        "sent_at",
         "expires_at",
         "attempts",
         "used_at",

@@ -3,6 +3,11 @@
 API logins are recorded by `services.auth_login`; Django only sends `user_logged_in` for
 session logins (the admin), and `user_login_failed` for every failed `authenticate()`, so
 failures are recorded here only when they come from the admin's login form.
+
+An admin sign-in with a second factor is recorded like an API one: the right password as an
+ADMIN event with `mfa_pending` (`admin_password_step_record`, as no `login()` follows it), then
+the code as its own event, which `mfa_verify` or `totp_confirm` write. The `login()` that ends
+such a sign-in adds nothing (`admin_login_recorded`).
 """
 
 from django.conf import settings
@@ -12,14 +17,28 @@ from django.dispatch import receiver
 from apps.accounts.services.sessions import login_record
 from apps.analytics.models import LoginEvent
 
+_RECORDED = "_admin_login_recorded"
+
 
 def _from_admin(request) -> bool:
     return request is not None and request.path.startswith("/" + settings.ADMIN_URL)
 
 
+def admin_password_step_record(*, user, request) -> None:
+    """Record a right admin password that goes on to a second factor (or to enrolment)."""
+    login_record(
+        email=user.email, user=user, method=LoginEvent.Method.ADMIN, request=request, mfa_pending=True
+    )
+
+
+def admin_login_recorded(request) -> None:
+    """Mark `request` as one whose sign-in event is written already, before it calls `login()`."""
+    setattr(request, _RECORDED, True)
+
+
 @receiver(user_logged_in, dispatch_uid="accounts.record_admin_login")
 def record_admin_login(sender, request, user, **kwargs):
-    if _from_admin(request):
+    if _from_admin(request) and not getattr(request, _RECORDED, False):
         login_record(email=user.email, user=user, method=LoginEvent.Method.ADMIN, request=request)
 
 
