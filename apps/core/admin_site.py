@@ -89,6 +89,19 @@ def _messages_of(exc) -> list[str]:
     return [str(message) for message in (detail if isinstance(detail, list) else [detail])]
 
 
+def _code_step(view):
+    """A step of sign-in after the password: open to the signed-out, CSRF-checked, never cached,
+    and its code kept out of error reports."""
+    for decorator in (
+        login_not_required,
+        method_decorator(never_cache),
+        method_decorator(csrf_protect),
+        method_decorator(sensitive_post_parameters("code")),
+    ):
+        view = decorator(view)
+    return view
+
+
 @functools.cache
 def _login_view():
     """Django's LoginView, stopping after the password when a second factor is due."""
@@ -186,10 +199,7 @@ class AdminSite(admin.AdminSite):
         return HttpResponseRedirect(reverse(step, current_app=self.name))
 
     # --- The code -------------------------------------------------------------------------------------
-    @method_decorator(sensitive_post_parameters("code"))
-    @method_decorator(csrf_protect)
-    @method_decorator(never_cache)
-    @login_not_required
+    @_code_step
     def login_verify(self, request):
         """The second step of a sign-in: a code of the app, a texted one, or a recovery code."""
         from apps.accounts.services.two_factor import (
@@ -249,10 +259,7 @@ class AdminSite(admin.AdminSite):
             state=state,
         )
 
-    @method_decorator(sensitive_post_parameters("code"))
-    @method_decorator(csrf_protect)
-    @method_decorator(never_cache)
-    @login_not_required
+    @_code_step
     def login_enrol(self, request):
         """Turning on an authenticator app, which REQUIRE_2FA_FOR_STAFF asks before staff get in."""
         from apps.accounts.services.two_factor import (

@@ -134,13 +134,17 @@ def _refusal(verification: PhoneVerification | None, now) -> str | None:
     return None
 
 
-def _wrong_code(verification: PhoneVerification) -> str:
-    left = settings.PHONE_VERIFICATION_MAX_ATTEMPTS - verification.attempts
+def wrong_code_message(left: int) -> str:
+    """The refusal of a wrong texted code with `left` tries to go (this one counted)."""
     if left <= 0:
         return _("This code is wrong, and that was the last try; ask for a new one.")
     return ngettext(
         "This code is wrong; %(left)d try left.", "This code is wrong; %(left)d tries left.", left
     ) % {"left": left}
+
+
+def _wrong_code(verification: PhoneVerification) -> str:
+    return wrong_code_message(settings.PHONE_VERIFICATION_MAX_ATTEMPTS - verification.attempts)
 
 
 def phone_verify(*, user: User, code: str, request=None) -> User:
