@@ -85,9 +85,8 @@ def _by_phone(request) -> bool:
     """Whether a password reset call is the SMS flow (`phone`) rather than the email one."""
     data = request.data if isinstance(request.data, dict) else {}
     if "phone" in data and ({"email", "uid", "token"} & data.keys()):
-        raise ValidationError(
-            {"non_field_errors": ["Give a phone number or an email link's fields, not both."]}
-        )
+        message = "Give a phone number or the email flow's fields (email, uid, token), not both."
+        raise ValidationError({"non_field_errors": [message]})
     return "phone" in data
 
 

@@ -24,6 +24,7 @@ from apps.logs.models import AuditLog
 from apps.notifications.models import Notification
 from apps.notifications.rendering import MASK
 from apps.notifications.sms import outbox
+from tests.accounts.test_password_reset_sms import other_than
 from tests.accounts.test_phone import MOBILE, verified
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -377,6 +378,22 @@ class TestSignInAsksForASecondFactor:
         response = verify(token, texted_code())
         assert response.status_code == 200
         assert bearer(response.json()["access"]).get(ME).status_code == 200
+
+    def test_a_code_printed_by_the_console_backend_finishes_it(
+        self, make_user, with_sms, deliver, settings, capsys
+    ):
+        """Development's backend: the code a developer reads on the console is the one that works."""
+        user = make_user()
+        with_sms(user)
+        settings.SMS_BACKEND = "apps.notifications.sms.ConsoleSMSBackend"
+        token = password_login(user)["mfa_token"]
+        capsys.readouterr()
+        assert deliver(lambda: APIClient().post(LOGIN_SMS, {"mfa_token": token})).status_code == 202
+        printed = capsys.readouterr().out
+        assert f"SMS to {MOBILE}" in printed
+        code = re.search(r"\b(\d{6})\b", printed).group(1)
+        assert verify(token, other_than(code)).status_code == 400
+        assert verify(token, code).status_code == 200
 
     def test_a_texted_code_expires_after_five_minutes(self, make_user, with_sms, deliver, clock, settings):
         settings.MFA_TOKEN_SECONDS = 15 * 60  # the mfa_token outlives the code here
