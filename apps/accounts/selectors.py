@@ -22,14 +22,14 @@ def user_list() -> QuerySet[User]:
     return User.objects.order_by("id")
 
 
-def user_list_for_display() -> QuerySet[User]:
-    """`user_list()` with only the columns an account's representation shows.
+def user_rows_for_display() -> QuerySet[User]:
+    """`user_list()` as rows of what an account's representation shows (UserSerializer): no model
+    instance per row and no password hash, only these columns.
 
     The phone number comes as the E.164 text it is stored as (`phone_text`), not as a PhoneNumber:
     making one costs libphonenumber a parse of 13 µs, 7% of a page of 20 users.
     """
-    return (
-        user_list()
-        .only(*(name for name in USER_FIELDS if name != "phone"))
-        .annotate(phone_text=ExpressionWrapper(F("phone"), output_field=CharField()))
+    return user_list().values(
+        *(name for name in USER_FIELDS if name != "phone"),
+        phone_text=ExpressionWrapper(F("phone"), output_field=CharField()),
     )

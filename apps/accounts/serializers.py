@@ -7,6 +7,7 @@ from phonenumber_field import serializerfields
 from rest_framework import serializers
 
 from apps.accounts.models import TwoFactorMethod, User
+from apps.accounts.selectors import USER_FIELDS
 from apps.accounts.services import PHONE_ONLY_BY_VERIFICATION
 from apps.accounts.tokens import PHONE_CODE_DIGITS
 from apps.core import fields
@@ -41,21 +42,26 @@ class UserSerializer(serializers.Serializer):
     class Meta:
         ref_name = "User"
 
-    def to_representation(self, user: User) -> dict:
+    def to_representation(self, user: User | dict) -> dict:
         # By hand, with DRF's datetime format: its field-by-field loop cost twice as much, and
         # this runs for every row of every user list. Touching self.fields would deep-copy them.
+        # A list or detail hands in rows of selectors.user_rows_for_display(), anything else a User.
+        if isinstance(user, dict):
+            row = user
+        else:
+            row = {name: getattr(user, name) for name in USER_FIELDS}
+            row["phone_text"] = str(user.phone)
         return {
-            "id": user.pk,
-            "email": user.email,
-            "username": user.username,
-            "full_name": user.full_name,
-            # user_list_for_display() reads the number as its stored text: no parse per row.
-            "phone": user.phone_text if hasattr(user, "phone_text") else str(user.phone),
-            "is_active": user.is_active,
-            "email_verified_at": fields.datetime_text(user.email_verified_at),
-            "phone_verified_at": fields.datetime_text(user.phone_verified_at),
-            "date_joined": fields.datetime_text(user.date_joined),
-            "last_login": fields.datetime_text(user.last_login),
+            "id": row["id"],
+            "email": row["email"],
+            "username": row["username"],
+            "full_name": row["full_name"],
+            "phone": row["phone_text"],  # the stored E.164 text: no parse per row
+            "is_active": row["is_active"],
+            "email_verified_at": fields.datetime_text(row["email_verified_at"]),
+            "phone_verified_at": fields.datetime_text(row["phone_verified_at"]),
+            "date_joined": fields.datetime_text(row["date_joined"]),
+            "last_login": fields.datetime_text(row["last_login"]),
         }
 
 

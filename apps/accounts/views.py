@@ -454,8 +454,8 @@ class UserViewSet(
     action_permissions = {"me": [], "phone": [], "phone_verify": [], "roles": ["accounts.manage_roles"]}
 
     def get_queryset(self):
-        if self.action in ("list", "retrieve"):  # reads: only the columns the answer shows
-            return selectors.user_list_for_display()
+        if self.action in ("list", "retrieve"):  # reads: rows of only the columns the answer shows
+            return selectors.user_rows_for_display()
         return super().get_queryset()
 
     def get_throttles(self):

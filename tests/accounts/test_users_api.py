@@ -1,6 +1,8 @@
 """users/ and users/me/: own profile, and account management for staff with permissions."""
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
 from apps.logs.models import AuditLog
@@ -121,6 +123,25 @@ class TestUserList:
         small = count_queries(lambda: client.get(self.url, {"page_size": 1}))
         large = count_queries(lambda: client.get(self.url, {"page_size": 30}))
         assert small == large <= 5  # token user, count, page, savepoint pair; permissions are cached
+
+
+@pytest.mark.parametrize("path", ["", "{pk}/"])
+def test_list_and_detail_read_no_password_hash_and_answer_what_users_me_does(path, api, make_user):
+    """They read rows of the shown columns (no model instance per row); `users/me/` shows its User
+    instance: the same representation either way."""
+    staff = make_user("accounts.view_user")
+    staff.phone = "+447911123456"
+    staff.save(update_fields=["phone"])
+    client = api(staff)
+    with CaptureQueriesContext(connections["default"]) as context:
+        body = client.get("/api/v1/users/" + path.format(pk=staff.pk), {"search": staff.email}).json()
+    # Read now: the next request's request_started signal empties the connection's query log. The
+    # last read of the table is the answer's (the first, authentication's, needs the hash).
+    answer_read = [q["sql"] for q in context.captured_queries if '"accounts_user"."email"' in q["sql"]][-1]
+    shown = body["results"][0] if not path else body
+    assert shown == client.get("/api/v1/users/me/").json()
+    assert shown["phone"] == "+447911123456"
+    assert '"accounts_user"."password"' not in answer_read
 
 
 class TestUserDetail:
