@@ -3,6 +3,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -12,13 +13,21 @@ from apps.accounts.models import MFAChallenge
 
 class JWTAuthentication(authentication.JWTAuthentication):
     """SimpleJWT's bearer-token authentication, with sessions (see apps/accounts/jwt.py): a token
-    of an ended session is refused, and an expired token says so with its own code."""
+    of an ended session is refused, and an expired token says so with its own code. A read takes
+    the user and the session state from the cache when it has them; a write reads the database."""
+
+    cached = False
+
+    def authenticate(self, request):
+        # DRF makes the authenticators for each request, so this is the request's own flag.
+        self.cached = request.method in SAFE_METHODS
+        return super().authenticate(request)
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         return token_decode(raw_token, AccessToken)
 
     def get_user(self, validated_token: AccessToken):
-        return access_token_user(validated_token)
+        return access_token_user(validated_token, cached=self.cached)
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

@@ -9,7 +9,8 @@ own error code, when
 - the user's password changed since (`password_changed`) or the account is inactive
   (`user_inactive`).
 The checks read only the user row, which authentication loads anyway, and one EXISTS on the
-session's primary key folded into that same query.
+session's primary key folded into that same query; a read (a safe method) takes both from the
+cache when they are there (apps/accounts/auth_cache.py).
 """
 
 import uuid
@@ -28,6 +29,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
+from apps.accounts import auth_cache
 from apps.accounts.models import AuthSession, User
 
 SESSION_CLAIM = "sid"
@@ -109,15 +111,18 @@ def refresh_token_issue(session: AuthSession) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def token_refusal(user: User | None, token: Token, *, session_live: bool | None) -> Exception | None:
-    """Why `user` may not use `token`, or None. `session_live` is None for a token without `sid`."""
+def token_refusal(
+    user: User | None, token: Token, *, session_live: bool | None, password_digest: str | None = None
+) -> Exception | None:
+    """Why `user` may not use `token`, or None. `session_live` is None for a token without `sid`;
+    `password_digest` is the revocation digest of the user's password, when it is known already."""
     if user is None:
         return TokenInvalid(_("No account found for this token."))
     if not user.is_active:
         return AuthenticationFailed(_("This account is inactive."), code="user_inactive")
-    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != (
-        get_md5_hash_password(user.password)
-    ):
+    if password_digest is None and jwt_settings.CHECK_REVOKE_TOKEN:
+        password_digest = get_md5_hash_password(user.password)
+    if jwt_settings.CHECK_REVOKE_TOKEN and token.get(jwt_settings.REVOKE_TOKEN_CLAIM) != password_digest:
         return AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
     if session_live is False:
         return SessionEnded()
@@ -146,28 +151,92 @@ def _user_with_session_sql(alias: str) -> tuple[str, tuple[str, ...]]:
     return sql, tuple(field.attname for field in fields)
 
 
-def _user_with_session_state(user_id: int, session_id: uuid.UUID) -> tuple[User | None, bool]:
-    """The user row and whether the session is live, in one statement.
+def _user_row_with_session_state(user_id: int, session_id: uuid.UUID) -> tuple[tuple | None, bool]:
+    """The user's columns as the database returned them (every concrete field, in model order)
+    and whether the session is live, in one statement.
 
-    Written as SQL, and the row turned into a User by `Model.from_db` as the ORM itself does,
-    because it runs on every authenticated request: compiling the same query through the ORM (a
-    filter, an Exists annotation, LIMIT), or mapping the columns of a raw() query, cost more CPU
-    each time than the database took to answer.
+    Written as SQL, and the row turned into a User by `Model.from_db` as the ORM itself does
+    (`_user_from_columns`), because it runs on every authenticated request that the cache does
+    not serve: compiling the same query through the ORM (a filter, an Exists annotation, LIMIT),
+    or mapping the columns of a raw() query, cost more CPU each time than the database took to
+    answer.
     """
     alias = router.db_for_read(User)
     connection = connections[alias]
-    sql, attnames = _user_with_session_sql(alias)
+    sql, _attnames = _user_with_session_sql(alias)
     with connection.cursor() as cursor:
         cursor.execute(sql, [AuthSession._meta.pk.get_db_prep_value(session_id, connection), user_id])
         row = cursor.fetchone()
     if row is None:
         return None, False
     *columns, session_live = row
+    return tuple(columns), bool(session_live)
+
+
+def _user_from_columns(alias: str, layout: tuple, columns) -> User:
+    """A User from raw columns of `layout` (`_layout`), converted as the ORM converts them."""
+    connection = connections[alias]
+    attnames, converters = layout
     values = [
         converter(value, expression, connection) if converter else value
-        for value, (converter, expression) in zip(columns, _converters(alias), strict=True)
+        for value, (converter, expression) in zip(columns, converters, strict=True)
     ]
-    return User.from_db(alias, attnames, values), bool(session_live)
+    return User.from_db(alias, attnames, values)
+
+
+@lru_cache(maxsize=8)
+def _layout(alias: str, cached: bool) -> tuple[tuple[str, ...], tuple]:
+    """The attnames and per-column converters of the row read from the database, or (`cached`)
+    of its cached copy: every column but the password hash, which a User from the cache loads
+    from the database only if something asks for it."""
+    attnames = _user_with_session_sql(alias)[1]
+    converters = _converters(alias)
+    if not cached:
+        return attnames, converters
+    kept = [i for i, name in enumerate(attnames) if name != "password"]
+    return tuple(attnames[i] for i in kept), tuple(converters[i] for i in kept)
+
+
+def _without_password(alias: str, columns: tuple) -> tuple:
+    password = _user_with_session_sql(alias)[1].index("password")
+    return columns[:password] + columns[password + 1 :]
+
+
+def _user_with_session_state(user_id: int, session_id: uuid.UUID) -> tuple[User | None, bool]:
+    """The user and whether the session is live, from the database."""
+    columns, session_live = _user_row_with_session_state(user_id, session_id)
+    if columns is None:
+        return None, False
+    alias = router.db_for_read(User)
+    return _user_from_columns(alias, _layout(alias, False), columns), session_live
+
+
+def _user_with_session_state_cached(
+    user_id: int, session_id: uuid.UUID
+) -> tuple[User | None, bool, str | None]:
+    """The same, from the cache when both entries are there, else from the database (and then
+    cached); also the password's revocation digest, since a cached User has no password hash."""
+    alias = router.db_for_read(User)
+    layout = _layout(alias, True)
+    found = auth_cache.lookup(user_id, session_id)
+    if found is not None and found.complete and found.user_entry[0] == layout[0]:
+        _attnames, columns, digest = found.user_entry
+        user = _user_from_columns(alias, layout, columns)
+        return user, found.session_user_id == user_id, digest
+    columns, session_live = _user_row_with_session_state(user_id, session_id)
+    if columns is None:
+        if found is not None:
+            auth_cache.fill(found, user_entry=None, session_user_id=None)
+        return None, False, None
+    user = _user_from_columns(alias, _layout(alias, False), columns)
+    digest = get_md5_hash_password(user.password)
+    if found is not None:
+        auth_cache.fill(
+            found,
+            user_entry=(layout[0], _without_password(alias, columns), digest),
+            session_user_id=user_id if session_live else None,
+        )
+    return user, session_live, digest
 
 
 @lru_cache(maxsize=4)
@@ -191,14 +260,18 @@ def _chain(converters):
     return convert
 
 
-def access_token_user(token: AccessToken) -> User:
-    """The user an access token authenticates, or the reason it may not: one query."""
+def access_token_user(token: AccessToken, *, cached: bool = False) -> User:
+    """The user an access token authenticates, or the reason it may not: one query, or (`cached`,
+    for a read) none when the cache holds the user and the session."""
     user_id, session_id = user_id_claim(token), session_id_claim(token)
+    digest = None
     if session_id is None:
         user, session_live = User.objects.filter(pk=user_id).first(), None
+    elif cached:
+        user, session_live, digest = _user_with_session_state_cached(user_id, session_id)
     else:
         user, session_live = _user_with_session_state(user_id, session_id)
-    refusal = token_refusal(user, token, session_live=session_live)
+    refusal = token_refusal(user, token, session_live=session_live, password_digest=digest)
     if refusal is not None:
         raise refusal
     return user

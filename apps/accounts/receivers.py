@@ -1,4 +1,10 @@
-"""Admin-site sign-ins are login attempts too: record them like API logins.
+"""Signal receivers: the auth cache forgets a user who changed, and admin-site sign-ins are
+recorded as login attempts.
+
+A saved or deleted user is forgotten by the auth cache (apps/accounts/auth_cache.py), whatever
+changed: its entry holds the whole row but the password hash.
+
+Admin-site sign-ins are login attempts too: record them like API logins.
 
 API logins are recorded by `services.auth_login`; Django only sends `user_logged_in` for
 session logins (the admin), and `user_login_failed` for every failed `authenticate()`, so
@@ -12,8 +18,11 @@ such a sign-in adds nothing (`admin_login_recorded`).
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.accounts import auth_cache
+from apps.accounts.models import User
 from apps.accounts.services.sessions import login_record
 from apps.analytics.models import LoginEvent
 
@@ -34,6 +43,12 @@ def admin_password_step_record(*, user, request) -> None:
 def admin_login_recorded(request) -> None:
     """Mark `request` as one whose sign-in event is written already, before it calls `login()`."""
     setattr(request, _RECORDED, True)
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.auth_cache_forget_on_save")
+@receiver(post_delete, sender=User, dispatch_uid="accounts.auth_cache_forget_on_delete")
+def auth_cache_forget_user(sender, instance, **kwargs):
+    auth_cache.forget_user(instance.pk)
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.record_admin_login")

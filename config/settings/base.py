@@ -188,6 +188,9 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "backend"},
         "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
     }
+# A read takes the signed-in user's row and session state from Redis for up to this long, and
+# forgets them when they change (apps/accounts/auth_cache.py); 0 reads the database every time.
+AUTH_CACHE_SECONDS = env.int("AUTH_CACHE_SECONDS", default=30)
 CACHES["throttle_fallback"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "throttle-fallback",

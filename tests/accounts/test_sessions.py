@@ -145,7 +145,8 @@ class TestTokenErrors:
         assert (response.status_code, response.json()["code"]) == (401, "bad_authorization_header")
 
 
-def test_authentication_costs_one_query(api, ada):
+def test_authentication_costs_one_query_where_the_auth_cache_does_not_serve(api, ada, settings):
+    settings.AUTH_CACHE_SECONDS = 0  # and always on the embedded default's local-memory cache
     client = bearer(api, login(api)["access"])
     client.get(ME)
     with CaptureQueriesContext(connections["default"]) as queries:

@@ -16,6 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apps.accounts import auth_cache
 from apps.accounts.jwt import (
     SessionEnded,
     SessionRefreshToken,
@@ -56,7 +57,13 @@ def session_start(*, user: User, request=None) -> dict[str, str]:
 
 
 def _sessions_end(sessions, reason: str) -> int:
-    return sessions.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason)
+    now = timezone.now()
+    ended = sessions.filter(ended_at__isnull=True).update(ended_at=now, end_reason=reason)
+    if ended:
+        # The cache says a session is live until told otherwise (apps/accounts/auth_cache.py).
+        ended_now = sessions.filter(ended_at=now, end_reason=reason)
+        auth_cache.forget_sessions(ended_now.values_list("pk", flat=True))
+    return ended
 
 
 def sessions_end_all(*, user: User, reason: str) -> int:
@@ -65,6 +72,7 @@ def sessions_end_all(*, user: User, reason: str) -> int:
     now = timezone.now()
     User.objects.filter(pk=user.pk).update(tokens_valid_after=now)
     user.tokens_valid_after = now
+    auth_cache.forget_user(user.pk)  # update() sends no post_save
     return _sessions_end(AuthSession.objects.filter(user=user), reason)
 
 
