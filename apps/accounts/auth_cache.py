@@ -144,10 +144,11 @@ def fill(found: Lookup, *, user_entry: tuple | None, session_user_id: int | None
 
 
 def _delete_now(names: list[str]) -> None:
-    if not names or _redis() is None:
+    client = _redis()
+    if not names or client is None:
         return
     try:
-        _redis().delete(*(cache.make_key(name) for name in names))
+        client.delete(*(cache.make_key(name) for name in names))
     except Exception as exc:
         # The entries expire after AUTH_CACHE_SECONDS; the delete after commit tries again.
         logger.warning("Auth cache unavailable (%s); entries not forgotten", exc.__class__.__name__)
