@@ -179,14 +179,23 @@ class TestAvailability:
             break
 
     def test_slots_sooner_than_the_lead_time_are_left_out(self, api, make_provider, settings):
+        from datetime import UTC, datetime, time
+
         from django.utils import timezone
 
-        settings.BOOKING_LEAD_MINUTES = 24 * 60
-        today = timezone.now().date()
+        # The lead time ends just after noon, two days from now, whatever the time of day the
+        # test runs at: that day keeps its afternoon and loses its morning, the days before it
+        # lose everything.
+        now = timezone.now()
+        in_two_days = now.date() + timedelta(days=2)
+        noon = datetime.combine(in_two_days, time(12), tzinfo=UTC)
+        settings.BOOKING_LEAD_MINUTES = int((noon - now).total_seconds() // 60) + 1
         provider = make_provider(time_zone="UTC", hours=[(d, "00:00", "23:59") for d in range(7)])
-        tomorrow = starts(availability(api, provider, date=(today + timedelta(days=1)).isoformat()))
-        assert tomorrow and all(s >= (timezone.now() + timedelta(days=1)).isoformat()[:16] for s in tomorrow)
-        assert starts(availability(api, provider, date=today.isoformat())) == []
+        slots = starts(availability(api, provider, date=in_two_days.isoformat()))
+        assert slots and slots[0].startswith(f"{in_two_days.isoformat()}T12:")
+        assert all(start >= f"{in_two_days.isoformat()}T12:00" for start in slots)
+        for day in (now.date(), now.date() + timedelta(days=1)):
+            assert starts(availability(api, provider, date=day.isoformat())) == []
 
     @pytest.mark.parametrize(
         "query",
