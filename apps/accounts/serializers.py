@@ -19,7 +19,7 @@ class PhoneNumberField(fields.StringOnlyMixin, serializerfields.PhoneNumberField
     PHONE_DEFAULT_REGION; validated with libphonenumber, answered as a PhoneNumber."""
 
 
-class UserSerializer(serializers.Serializer):
+class UserSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     """An account as its owner and staff see it. Read-only, and a plain Serializer on purpose:
     a ModelSerializer introspects the model to build its fields on every request, which cost
     more than the rows themselves on a detail or `users/me/`."""
@@ -58,10 +58,10 @@ class UserSerializer(serializers.Serializer):
             "full_name": row["full_name"],
             "phone": row["phone_text"],  # the stored E.164 text: no parse per row
             "is_active": row["is_active"],
-            "email_verified_at": fields.datetime_text(row["email_verified_at"]),
-            "phone_verified_at": fields.datetime_text(row["phone_verified_at"]),
-            "date_joined": fields.datetime_text(row["date_joined"]),
-            "last_login": fields.datetime_text(row["last_login"]),
+            "email_verified_at": self.datetime_text(row["email_verified_at"]),
+            "phone_verified_at": self.datetime_text(row["phone_verified_at"]),
+            "date_joined": self.datetime_text(row["date_joined"]),
+            "last_login": self.datetime_text(row["last_login"]),
         }
 
 

@@ -86,7 +86,7 @@ def _party(user) -> dict:
     return {"id": user.pk, "name": user.get_full_name()}
 
 
-class BookingSerializer(serializers.Serializer):
+class BookingSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     customer = PartySerializer(read_only=True)
     provider = PartySerializer(read_only=True)
@@ -129,8 +129,8 @@ class BookingSerializer(serializers.Serializer):
                 if service is not None
                 else None
             ),
-            "start": fields.datetime_text(booking.start),
-            "end": fields.datetime_text(booking.end),
+            "start": self.datetime_text(booking.start),
+            "end": self.datetime_text(booking.end),
             "duration_minutes": booking.duration_minutes,
             "time_zone": tz.key,
             "local_start": booking.start.astimezone(tz).isoformat(),
@@ -138,11 +138,11 @@ class BookingSerializer(serializers.Serializer):
             "status": booking.status,
             "price": _PRICE.to_representation(booking.price) if booking.price is not None else None,
             "notes": booking.notes,
-            "cancelled_at": fields.datetime_text(booking.cancelled_at),
+            "cancelled_at": self.datetime_text(booking.cancelled_at),
             "cancelled_by": booking.cancelled_by_id,
             "cancellation_reason": booking.cancellation_reason,
-            "created_at": fields.datetime_text(booking.created_at),
-            "updated_at": fields.datetime_text(booking.updated_at),
+            "created_at": self.datetime_text(booking.created_at),
+            "updated_at": self.datetime_text(booking.updated_at),
         }
 
 

@@ -6,7 +6,7 @@ from apps.core import fields
 from apps.notifications.models import Category, Channel, Notification
 
 
-class NotificationSerializer(serializers.Serializer):
+class NotificationSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     """An in-app message as its recipient reads it."""
 
     id = serializers.IntegerField(read_only=True)
@@ -27,8 +27,8 @@ class NotificationSerializer(serializers.Serializer):
             "category": notification.category,
             "subject": notification.subject,
             "body": notification.body,
-            "created_at": fields.datetime_text(notification.created_at),
-            "read_at": fields.datetime_text(notification.read_at),
+            "created_at": self.datetime_text(notification.created_at),
+            "read_at": self.datetime_text(notification.read_at),
         }
 
 

@@ -13,7 +13,7 @@ _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
 # --- Reads ----------------------------------------------------------------------------------------------
-class CategorySerializer(serializers.Serializer):
+class CategorySerializer(fields.DatetimeTextMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = fields.CharField(read_only=True)
     slug = serializers.SlugField(read_only=True)
@@ -32,8 +32,8 @@ class CategorySerializer(serializers.Serializer):
             "slug": category.slug,
             "description": category.description,
             "is_active": category.is_active,
-            "created_at": fields.datetime_text(category.created_at),
-            "updated_at": fields.datetime_text(category.updated_at),
+            "created_at": self.datetime_text(category.created_at),
+            "updated_at": self.datetime_text(category.updated_at),
         }
 
 
@@ -46,7 +46,7 @@ class CategorySummarySerializer(serializers.Serializer):
         ref_name = "CategorySummary"
 
 
-class ProductSerializer(serializers.Serializer):
+class ProductSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     """A product as the public catalog shows it."""
 
     id = serializers.IntegerField(read_only=True)
@@ -80,8 +80,8 @@ class ProductSerializer(serializers.Serializer):
             "is_active": product.is_active,
             "category": {"id": category.pk, "name": category.name, "slug": category.slug},
             "image": self._image_url(product),
-            "created_at": fields.datetime_text(product.created_at),
-            "updated_at": fields.datetime_text(product.updated_at),
+            "created_at": self.datetime_text(product.created_at),
+            "updated_at": self.datetime_text(product.updated_at),
         }
 
     def _image_url(self, product: Product) -> str | None:
@@ -104,7 +104,7 @@ class StaffProductSerializer(ProductSerializer):
         return {**super().to_representation(product), "low_stock_threshold": product.low_stock_threshold}
 
 
-class StockMovementSerializer(serializers.Serializer):
+class StockMovementSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     product = serializers.IntegerField(source="product_id", read_only=True)
     delta = serializers.IntegerField(read_only=True)
@@ -126,7 +126,7 @@ class StockMovementSerializer(serializers.Serializer):
             "note": movement.note,
             "resulting_stock": movement.resulting_stock,
             "actor": movement.actor_id,
-            "created_at": fields.datetime_text(movement.created_at),
+            "created_at": self.datetime_text(movement.created_at),
         }
 
 

@@ -1,5 +1,6 @@
 """Serializer fields: text fields take JSON strings only (a number is a 400 naming the field, never
-quietly "0"), and `datetime_text` answers exactly what DRF's DateTimeField answers."""
+quietly "0"), and a read serializer's `datetime_text` answers exactly what DRF's DateTimeField
+answers."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -8,7 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from apps.core.fields import datetime_text
+from apps.core.fields import datetime_formatter
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -47,26 +48,35 @@ DATETIMES = [
     datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/London")),
     datetime(1, 1, 1, tzinfo=UTC),
     datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    datetime(2026, 12, 2, 5, 53, 56),  # naive: DRF's own path
 ]
 
 
 @pytest.mark.parametrize("value", DATETIMES, ids=str)
 def test_datetime_text_answers_what_drf_answers(value):
-    assert datetime_text(value) == serializers.DateTimeField().to_representation(value)
+    assert datetime_formatter()(value) == serializers.DateTimeField().to_representation(value)
 
 
 @pytest.mark.parametrize("value", DATETIMES[:3], ids=str)
 def test_datetime_text_answers_in_the_current_time_zone_like_drf(value):
     with timezone.override(ZoneInfo("America/New_York")):
         expected = serializers.DateTimeField().to_representation(value)
-        assert datetime_text(value) == expected
+        assert datetime_formatter()(value) == expected
     assert expected.endswith(("-05:00", "-04:00"))
 
 
 def test_datetime_text_of_nothing_is_null():
-    assert datetime_text(None) is None
+    assert datetime_formatter()(None) is None
 
 
 def test_datetime_text_follows_a_configured_format(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DATETIME_FORMAT": "%Y-%m-%d %H:%M"}
-    assert datetime_text(DATETIMES[0]) == "2026-12-02 05:53"
+    assert datetime_formatter()(DATETIMES[0]) == "2026-12-02 05:53"
+
+
+def test_a_list_is_answered_in_the_time_zone_active_for_its_request(api, superuser):
+    with timezone.override(ZoneInfo("America/New_York")):
+        response = api(superuser).get("/api/v1/users/")
+    assert response.status_code == 200
+    joined = [row["date_joined"] for row in response.json()["results"]]
+    assert joined and all(text.endswith(("-05:00", "-04:00")) for text in joined)
