@@ -52,13 +52,33 @@ class DjangoFilterBackend(rest_framework_filters.DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+class SearchFilter(drf_filters.SearchFilter):
+    """DRF's `search`, skipped when the query has no `search` parameter.
+
+    DRF builds and runs a serializer field over the (absent) term on every list request, to
+    find that there is nothing to search for.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        if self.search_param not in request.query_params:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class OrderingFilter(drf_filters.OrderingFilter):
     """DRF's `ordering`, with an unknown or disallowed field a 400 naming it.
 
     DRF drops the fields it does not know and silently serves the default order, so a client's
     typo looks like a working sort. The view's `ordering` always ends in a unique column, so that
-    equal sort keys (two products at one price) still page in a stable order.
+    equal sort keys (two products at one price) still page in a stable order. A queryset already
+    in the order asked for is left as it is: re-ordering it would clone the query for nothing.
     """
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering or (tuple(ordering) == queryset.query.order_by and not queryset.query.extra_order_by):
+            return queryset
+        return queryset.order_by(*ordering)
 
     def get_ordering(self, request, queryset, view):
         params = request.query_params.getlist(self.ordering_param)

@@ -369,7 +369,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "apps.core.filters.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "apps.core.filters.SearchFilter",
         "apps.core.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
