@@ -7,7 +7,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.accounts.jwt import access_token_user, token_decode
+from apps.accounts.jwt import access_token_decode, access_token_user
 from apps.accounts.models import MFAChallenge
 
 
@@ -24,7 +24,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         return super().authenticate(request)
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
-        return token_decode(raw_token, AccessToken)
+        return access_token_decode(raw_token)
 
     def get_user(self, validated_token: AccessToken):
         return access_token_user(validated_token, cached=self.cached)

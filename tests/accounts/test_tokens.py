@@ -3,6 +3,7 @@
 import base64
 import json
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -111,6 +112,52 @@ def test_a_token_signed_with_another_key_is_401(api, ada, settings):
     claims = dict(AccessToken.for_user(ada).payload)
     forged = jwt.encode(claims, "not-our-key-but-long-enough-for-hs256-0123456789", algorithm="HS256")
     assert bearer(api, forged).get("/api/v1/users/me/").status_code == 401
+
+
+class TestVerifiedAccessTokens:
+    """An access token's signature is checked once per worker; everything else, every time."""
+
+    @pytest.fixture
+    def decodes(self, monkeypatch):
+        from rest_framework_simplejwt import backends
+
+        calls = []
+        original = backends.jwt.decode
+        monkeypatch.setattr(backends.jwt, "decode", lambda *a, **kw: calls.append(1) or original(*a, **kw))
+        return calls
+
+    def test_a_token_presented_again_is_not_decoded_again(self, api, tokens, decodes):
+        client = bearer(api, tokens["access"])
+        assert [client.get("/api/v1/users/me/").status_code for _ in range(3)] == [200, 200, 200]
+        assert decodes == [1]
+
+    def test_a_token_that_fails_verification_is_checked_every_time(self, api, tokens, decodes):
+        header, payload, _ = tokens["access"].split(".")
+        forged = bearer(api, f"{header}.{payload}.{b64({'not': 'a signature'})}")
+        assert [forged.get("/api/v1/users/me/").status_code for _ in range(2)] == [401, 401]
+        assert decodes == [1, 1]
+
+    def test_a_remembered_token_is_refused_once_it_expires(self, api, ada):
+        access = AccessToken.for_user(ada)
+        access.set_exp(lifetime=timedelta(seconds=2))
+        client = bearer(api, str(access))
+        assert client.get("/api/v1/users/me/").status_code == 200
+        time.sleep(max(0.0, access["exp"] - time.time()) + 0.05)
+        response = client.get("/api/v1/users/me/")
+        assert (response.status_code, response.json()["code"]) == (401, "token_expired")
+
+    def test_a_remembered_token_is_refused_after_a_sign_out(self, api, tokens):
+        client = bearer(api, tokens["access"])
+        assert client.get("/api/v1/users/me/").status_code == 200
+        assert client.post("/api/v1/auth/logout/", {"refresh": tokens["refresh"]}).status_code == 204
+        assert client.get("/api/v1/users/me/").status_code == 401
+
+    def test_the_token_handed_out_is_a_copy_of_what_was_verified(self, tokens):
+        from apps.accounts.jwt import access_token_decode
+
+        first = access_token_decode(tokens["access"])
+        first["user_id"] = "someone else"
+        assert access_token_decode(tokens["access"])["user_id"] != "someone else"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a real row lock needs PostgreSQL")
