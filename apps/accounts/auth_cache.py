@@ -18,6 +18,10 @@ the change committed) stores nothing. Whatever happens, entries expire after `AU
 that bounds how long a sign-out takes to reach reads when both of its deletes failed because Redis
 was unreachable at that moment.
 
+The round trip that reads the two entries also counts the request in the general throttles and
+reads the caller's cached permission set (`CountAhead`): a signed-in read makes one Redis round
+trip in all.
+
 Only a shared Redis cache (django-redis) is used: a per-process cache could not be cleared in
 the other processes. Writes (unsafe methods) read the database as before, and so does every read
 while the cache fails.
@@ -33,6 +37,8 @@ from django.core.cache import cache
 from django.db import transaction
 from redis.commands.core import Script
 
+from apps.core.throttles import count_ahead
+
 logger = logging.getLogger(__name__)
 
 # A lease lives long enough for the database read it waits for, and no longer: a request that dies
@@ -40,13 +46,23 @@ logger = logging.getLogger(__name__)
 LEASE_MILLISECONDS = 5_000
 _LEASE_PREFIX = b"lease:"
 
-# KEYS: the entries. ARGV[1]: this request's lease token, ARGV[2]: its lifetime in ms.
+# KEYS: the two entries, then ARGV[3] throttle counters, then the entries read along.
+# ARGV[1]: this request's lease token, ARGV[2]: its lifetime in ms, ARGV[3]: how many counters,
+# ARGV[3 + i]: counter i's window in seconds (its expiry when this count creates it).
 _READ_SCRIPT = b"""
-local found = redis.call('MGET', unpack(KEYS))
-for i = 1, #KEYS do
+local found = redis.call('MGET', KEYS[1], KEYS[2])
+for i = 1, 2 do
   if not found[i] then redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2], 'NX') end
 end
-return found
+local counters = tonumber(ARGV[3])
+local counts = {}
+for i = 1, counters do
+  counts[i] = redis.call('INCR', KEYS[2 + i])
+  if counts[i] == 1 then redis.call('EXPIRE', KEYS[2 + i], ARGV[3 + i]) end
+end
+local read = {}
+if #KEYS > 2 + counters then read = redis.call('MGET', unpack(KEYS, 3 + counters)) end
+return {found, counts, read}
 """
 # KEYS: the entries. ARGV[1]: the lease token, ARGV[2]: the entries' lifetime in s, ARGV[2 + i]:
 # the value for KEYS[i], or '' to drop the lease without storing anything.
@@ -111,19 +127,33 @@ def _decoded_session(raw: bytes | None) -> int | None:
     return int(raw)
 
 
-def lookup(user_id: int, session_id: uuid.UUID) -> Lookup | None:
+def lookup(user_id: int, session_id: uuid.UUID, *, request=None) -> Lookup | None:
     """The two entries, with a lease placed on each missing one; None when the cache is off or
-    failed (then nothing is to be filled either)."""
+    failed (then nothing is to be filled either).
+
+    With the DRF `request`, the same round trip also counts the request in its view's general
+    throttles and reads their read-along entries (`CountAhead` in apps/core/throttles.py), so that
+    a signed-in read makes one Redis round trip in all.
+    """
     client = _redis()
     if client is None:
         return None
     keys = [cache.make_key(_user_key(user_id)), cache.make_key(_session_key(session_id))]
     lease = _LEASE_PREFIX + secrets.token_hex(8).encode()
+    ahead = count_ahead(request, user_id) if request is not None else None
+    args = [lease, LEASE_MILLISECONDS, 0]
+    if ahead is not None:
+        args = [lease, LEASE_MILLISECONDS, len(ahead.counters), *ahead.windows]
     try:
-        user_raw, session_raw = _read_script(keys=keys, args=[lease, LEASE_MILLISECONDS], client=client)
-    except Exception as exc:  # Redis down or slow: the database answers
+        found, counts, read = _read_script(
+            keys=keys if ahead is None else keys + ahead.keys(), args=args, client=client
+        )
+    except Exception as exc:  # Redis down or slow: the database answers, the throttles count for themselves
         logger.warning("Auth cache unavailable (%s); reading the database", exc.__class__.__name__)
         return None
+    if ahead is not None:
+        ahead.receive(request, counts, read)
+    user_raw, session_raw = found
     return Lookup(keys, lease, _decoded_user(user_raw), _decoded_session(session_raw))
 
 

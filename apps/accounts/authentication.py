@@ -14,20 +14,22 @@ from apps.accounts.models import MFAChallenge
 class JWTAuthentication(authentication.JWTAuthentication):
     """SimpleJWT's bearer-token authentication, with sessions (see apps/accounts/jwt.py): a token
     of an ended session is refused, and an expired token says so with its own code. A read takes
-    the user and the session state from the cache when it has them; a write reads the database."""
+    the user and the session state from the cache when it has them, in the round trip that also
+    counts it in the general throttles; a write reads the database."""
 
-    cached = False
+    read_request = None
 
     def authenticate(self, request):
-        # DRF makes the authenticators for each request, so this is the request's own flag.
-        self.cached = request.method in SAFE_METHODS
+        # DRF makes the authenticators for each request, so this is the request's own state.
+        self.read_request = request if request.method in SAFE_METHODS else None
         return super().authenticate(request)
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         return access_token_decode(raw_token)
 
     def get_user(self, validated_token: AccessToken):
-        return access_token_user(validated_token, cached=self.cached)
+        read = self.read_request
+        return access_token_user(validated_token, cached=read is not None, request=read)
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

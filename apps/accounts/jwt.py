@@ -252,13 +252,14 @@ def _user_with_session_state(user_id: int, session_id: uuid.UUID) -> tuple[User 
 
 
 def _user_with_session_state_cached(
-    user_id: int, session_id: uuid.UUID
+    user_id: int, session_id: uuid.UUID, request=None
 ) -> tuple[User | None, bool, str | None]:
     """The same, from the cache when both entries are there, else from the database (and then
-    cached); also the password's revocation digest, since a cached User has no password hash."""
+    cached); also the password's revocation digest, since a cached User has no password hash.
+    The cache's round trip also counts `request` in the general throttles (auth_cache.lookup)."""
     alias = router.db_for_read(User)
     layout = _layout(alias, True)
-    found = auth_cache.lookup(user_id, session_id)
+    found = auth_cache.lookup(user_id, session_id, request=request)
     if found is not None and found.complete and found.user_entry[0] == layout[0]:
         _attnames, columns, digest = found.user_entry
         user = _user_from_columns(alias, layout, columns)
@@ -300,15 +301,16 @@ def _chain(converters):
     return convert
 
 
-def access_token_user(token: AccessToken, *, cached: bool = False) -> User:
+def access_token_user(token: AccessToken, *, cached: bool = False, request=None) -> User:
     """The user an access token authenticates, or the reason it may not: one query, or (`cached`,
-    for a read) none when the cache holds the user and the session."""
+    for a read) none when the cache holds the user and the session. With `cached`, the DRF
+    `request` being authenticated lets that round trip count it in the general throttles too."""
     user_id, session_id = user_id_claim(token), session_id_claim(token)
     digest = None
     if session_id is None:
         user, session_live = User.objects.filter(pk=user_id).first(), None
     elif cached:
-        user, session_live, digest = _user_with_session_state_cached(user_id, session_id)
+        user, session_live, digest = _user_with_session_state_cached(user_id, session_id, request)
     else:
         user, session_live = _user_with_session_state(user_id, session_id)
     refusal = token_refusal(user, token, session_live=session_live, password_digest=digest)

@@ -2,8 +2,9 @@
 
 General limits (`AnonRateThrottle`, `UserRateThrottle`) run on every request, so they cost one
 Redis round trip: a fixed-window counter (`INCR`, and `EXPIRE` on a window's first count, in
-one Lua script), which also brings the cache entries registered with `register_read_along`.
-DRF's own throttles
+one Lua script), which also brings the cache entries registered with `register_read_along`; a
+signed-in read has that done in the auth cache's round trip (`CountAhead`), so it pays none of
+its own. DRF's own throttles
 read and rewrite a pickled list of every request's timestamp in the window (up to 1,200 entries at
 the default user rate) on each request. A fixed window lets a burst of up to twice the rate
 through across a window's edge, which is fine for limits that only keep one client from hogging
@@ -135,11 +136,16 @@ class ReadAlong:
     request that reads a small cache entry of its own (the caller's permission set) registers a
     `ReadAlong` instead of paying a second one. `keys(request)` names the entries (none to skip);
     `receive(request, values)` gets them (None for a missing one), and is not called at all when
-    the cache failed, so the part reads for itself as it would have.
+    the cache failed, so the part reads for itself as it would have. `keys_for_user(user_id)`
+    names the entries a signed-in caller known only by id would want, for a count taken ahead
+    (`CountAhead`).
     """
 
     def keys(self, request) -> list[str]:
         raise NotImplementedError
+
+    def keys_for_user(self, user_id: int) -> list[str]:
+        return []
 
     def receive(self, request, values: dict) -> None:
         raise NotImplementedError
@@ -152,6 +158,64 @@ def register_read_along(read_along: ReadAlong) -> None:
     _read_alongs.append(read_along)
 
 
+# Where a count taken ahead leaves its answers on the request (DRF's Request).
+_COUNTED_AHEAD = "_general_throttle_counted_ahead"
+_READ_AHEAD = "_general_throttle_read_ahead"
+
+
+class CountAhead:
+    """The general throttles' round trip, carried by an earlier one of the same request.
+
+    A signed-in read already makes one Redis round trip before the throttles run: the auth cache's
+    (apps/accounts/auth_cache.py). Knowing the caller's id from the token, it can also add one to
+    the general throttles' counters and read the read-along entries, and then the throttles find
+    their counts on the request and make no round trip of their own (`count_ahead` names what to
+    send; the carrier calls `receive` with the answers). A throttle whose count is not there (its
+    window turned over in between, the carrier failed) counts for itself as before.
+    """
+
+    __slots__ = ("counters", "reads", "windows")
+
+    def __init__(self, counters: list[str], windows: list[int], reads: list[str]):
+        self.counters, self.windows, self.reads = counters, windows, reads
+
+    def keys(self) -> list[str]:
+        """The counters' keys, then the read-along entries' keys, as stored in Redis."""
+        return [cache.make_and_validate_key(name) for name in (*self.counters, *self.reads)]
+
+    def receive(self, request, counts: list[int], raw_values: list) -> None:
+        client = cache.client
+        setattr(request, _COUNTED_AHEAD, dict(zip(self.counters, counts, strict=True)))
+        setattr(
+            request,
+            _READ_AHEAD,
+            {
+                name: None if value is None else client.decode(value)
+                for name, value in zip(self.reads, raw_values, strict=True)
+            },
+        )
+
+
+def count_ahead(request, user_id: int) -> CountAhead | None:
+    """What the general throttles of the request's view will count and read for signed-in
+    `user_id`, or None when there is nothing to take ahead (no view, no such throttle, or a cache
+    that is not Redis)."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if view is None or not hasattr(getattr(cache, "client", None), "get_client"):
+        return None
+    counters, windows = [], []
+    for throttle in view.get_throttles():
+        if isinstance(throttle, FixedWindowRateThrottle) and throttle.rate is not None:
+            key = throttle.signed_in_key(user_id)
+            if key is not None:
+                counters.append(throttle.windowed_key(key, throttle.timer()))
+                windows.append(throttle.duration)
+    if not counters:
+        return None
+    reads = [name for read_along in _read_alongs for name in read_along.keys_for_user(user_id)]
+    return CountAhead(counters, windows, reads)
+
+
 class FixedWindowRateThrottle(ClientAddressMixin, throttling.SimpleRateThrottle):
     """At most `num_requests` per window of `duration` seconds, aligned to the clock."""
 
@@ -162,19 +226,32 @@ class FixedWindowRateThrottle(ClientAddressMixin, throttling.SimpleRateThrottle)
         if key is None:
             return True
         self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.window_ends = (window + 1) * self.duration
+        self.window_ends = (int(self.now // self.duration) + 1) * self.duration
+        windowed = self.windowed_key(key, self.now)
         wanted = [(read_along, read_along.keys(request)) for read_along in _read_alongs]
-        counted = _count(f"{key}:{window}", self.duration, [name for _, names in wanted for name in names])
-        if counted is None:
-            return True
-        count, values = counted
+        count = getattr(request, _COUNTED_AHEAD, {}).pop(windowed, None)
+        if count is not None:  # counted in an earlier round trip (CountAhead)
+            values = getattr(request, _READ_AHEAD)
+        else:
+            counted = _count(windowed, self.duration, [name for _, names in wanted for name in names])
+            if counted is None:
+                return True
+            count, values = counted
         for read_along, names in wanted:
-            if names:
+            if names and all(name in values for name in names):
                 read_along.receive(request, {name: values[name] for name in names})
         if count > self.num_requests:
             return self.throttle_failure()
         return True
+
+    def windowed_key(self, key: str, now: float) -> str:
+        """The counter of the window that `now` falls in."""
+        return f"{key}:{int(now // self.duration)}"
+
+    def signed_in_key(self, user_id: int) -> str | None:
+        """`get_cache_key` for a request by signed-in `user_id`, for a count taken ahead of
+        authentication's end (`CountAhead`); None when this throttle does not count such requests."""
+        return None
 
     def wait(self) -> float:
         return max(self.window_ends - self.now, 1)
@@ -200,6 +277,9 @@ class UserRateThrottle(FixedWindowRateThrottle):
         signed_in = request.user and request.user.is_authenticated
         ident = request.user.pk if signed_in else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def signed_in_key(self, user_id: int) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": user_id}
 
 
 class SecurityThrottle(ClientAddressMixin, throttling.SimpleRateThrottle):

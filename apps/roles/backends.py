@@ -10,7 +10,8 @@ under, read together with the current version in one round trip:
   retires every entry at once (see receivers.py).
 
 When the cache is unavailable the set is simply read from the database. The two entries are
-read in the general throttle's round trip when there is one (`PermissionsReadAlong`).
+read in the general throttle's round trip when there is one (`PermissionsReadAlong`), which a
+signed-in read makes together with the auth cache's.
 """
 
 from django.contrib.auth.backends import ModelBackend
@@ -94,6 +95,10 @@ class PermissionsReadAlong(ReadAlong):
         if decided or hasattr(user, "_perm_cache"):
             return []
         return [VERSION_KEY, _key(user.pk)]
+
+    def keys_for_user(self, user_id: int) -> list[str]:
+        # Whether the set will be needed is not known yet; the two entries are small.
+        return [VERSION_KEY, _key(user_id)]
 
     def receive(self, request, values: dict) -> None:
         request.user._perm_entries = values

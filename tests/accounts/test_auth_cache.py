@@ -115,6 +115,66 @@ class TestReads:
         assert response.status_code == 200
 
 
+class TestOneRoundTrip:
+    """The round trip that reads the entries also counts the read in the general throttles and
+    brings the caller's cached permission set along (CountAhead in apps/core/throttles.py)."""
+
+    @pytest.fixture
+    def round_trips(self, monkeypatch):
+        import redis.client
+
+        commands = []
+        original = redis.client.Redis.execute_command
+
+        def counting(self, *args, **options):
+            commands.append(args[0])
+            return original(self, *args, **options)
+
+        monkeypatch.setattr(redis.client.Redis, "execute_command", counting)
+        return commands
+
+    @pytest.fixture
+    def viewer(self, api, make_user):
+        viewer = make_user("accounts.view_user")
+        response = api().post(LOGIN, {"email": viewer.email, "password": DEFAULT_PASSWORD})
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+        assert client.get("/api/v1/users/").status_code == 200  # fills the caches
+        return viewer, client
+
+    def test_a_signed_in_read_makes_one_redis_round_trip(self, viewer, round_trips):
+        _, client = viewer
+        assert client.get("/api/v1/users/").status_code == 200
+        assert client.get(ME).status_code == 200
+        assert len(round_trips) == 2
+
+    def test_the_read_is_counted_once(self, viewer):
+        from apps.core.throttles import UserRateThrottle
+
+        user, client = viewer
+        window = int(UserRateThrottle().timer() // UserRateThrottle().duration)
+        before = cache.get(f"throttle_user_{user.pk}:{window}")
+        client.get(ME)
+        assert cache.get(f"throttle_user_{user.pk}:{window}") == before + 1
+
+    def test_a_window_that_turns_over_in_between_counts_the_read_in_the_new_one(self, viewer, monkeypatch):
+        import time
+
+        from apps.core.throttles import UserRateThrottle
+
+        user, client = viewer
+        duration = UserRateThrottle().duration
+        later = time.time() + duration
+        monkeypatch.setattr(UserRateThrottle, "timer", lambda self: later)
+        assert client.get(ME).status_code == 200
+        assert cache.get(f"throttle_user_{user.pk}:{int(later // duration)}") == 1
+
+    def test_a_write_counts_in_a_round_trip_of_its_own(self, viewer, round_trips):
+        _, client = viewer
+        assert client.patch(ME, {"full_name": "Grace Hopper"}).status_code == 200
+        assert "EVALSHA" in round_trips
+
+
 class TestChangesReachTheNextRead:
     def test_sign_out(self, client, tokens):
         assert client.post("/api/v1/auth/logout/", {"refresh": tokens["refresh"]}).status_code == 204
