@@ -24,8 +24,8 @@ def public_action(**kwargs):
 
 
 class GenericViewSet(viewsets.GenericViewSet):
-    """DRF's GenericViewSet, with the general throttles checked before the permissions and the
-    filter backends run only for `list`.
+    """DRF's GenericViewSet, with the general throttles checked before the permissions (made once
+    per request) and the filter backends run only for `list`.
 
     The general throttle's round trip brings the caller's cached permission set along (see
     `ReadAlong` in apps/core/throttles.py), so it must come first; DRF checks permissions first
@@ -42,6 +42,14 @@ class GenericViewSet(viewsets.GenericViewSet):
 
     def check_throttles(self, request):
         self._check_throttles(request, general=False)
+
+    def get_throttles(self):
+        # Asked up to three times a request (the auth cache's round trip counting ahead, then the
+        # general and the security checks): the throttles are made, and their rates parsed, once.
+        # A copy each time, since subclasses add their own to the list.
+        if not hasattr(self, "_throttles"):
+            self._throttles = super().get_throttles()
+        return list(self._throttles)
 
     def _check_throttles(self, request, *, general: bool) -> None:
         # DRF's check_throttles, over one kind of throttle.

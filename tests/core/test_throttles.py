@@ -139,3 +139,11 @@ def test_security_limits_counted_per_user_still_wait_for_a_signed_in_caller(api,
     body = {"current_password": "x", "new_password": "y"}
     statuses = [api().post("/api/v1/auth/password/change/", body).status_code for _ in range(3)]
     assert statuses == [401, 401, 401]  # anonymous callers share no per-user budget
+
+
+def test_the_throttles_are_made_once_per_request(api, make_user, monkeypatch):
+    made = []
+    original = UserRateThrottle.__init__
+    monkeypatch.setattr(UserRateThrottle, "__init__", lambda self: made.append(1) or original(self))
+    assert api(make_user()).get(ME).status_code == 200
+    assert made == [1]
