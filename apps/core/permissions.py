@@ -12,7 +12,9 @@ A ViewSet declares anything else in one place, `action_permissions`:
     action_permissions = {"me": [], "adjust_stock": ["products.adjust_stock"]}
 
 An empty list means "any authenticated user"; an action that is neither mapped nor
-declared is refused. Anonymous access is opt-in per action with `public_actions`.
+declared is refused. Anonymous access is opt-in per action with `public_actions`; `OPTIONS` on
+a URL is public when one of the actions routed there is (describing an endpoint anyone may call
+needs no token).
 Whose objects a user may see is decided by the ViewSet's queryset (others' objects
 are 404), never here. Superusers pass every check. A method the view does not allow is
 a 405 for every signed-in caller, whatever they hold; anonymous callers get 401 first.
@@ -47,7 +49,10 @@ def required_permissions(view, action: str | None) -> list[str] | None:
 class ModelPermissions(BasePermission):
     def has_permission(self, request, view) -> bool:
         action = getattr(view, "action", None)
-        if action in getattr(view, "public_actions", ()):
+        public_actions = getattr(view, "public_actions", ())
+        if action in public_actions:
+            return True
+        if action == "metadata" and set(getattr(view, "action_map", {}).values()) & set(public_actions):
             return True
         user = request.user
         if not (user and user.is_authenticated):
