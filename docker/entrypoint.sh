@@ -11,8 +11,9 @@
 #   PYTHON                  interpreter to use (default: python on PATH; on a host, e.g. .venv/bin/python)
 #   DJANGO_SETTINGS_MODULE  default config.settings.prod
 #   DB_WAIT_SECONDS         total time to wait for all databases to accept connections (default 60)
-#   PORT, GUNICORN_WORKERS, GUNICORN_TIMEOUT, FORWARDED_ALLOW_IPS   gunicorn (web); further gunicorn
-#                           options can go in GUNICORN_CMD_ARGS, which gunicorn reads itself
+#   PORT, GUNICORN_WORKERS, GUNICORN_TIMEOUT, FORWARDED_ALLOW_IPS   gunicorn (web); its request
+#                           limits and hooks are in gunicorn.conf.py at the repository root; further
+#                           gunicorn options can go in GUNICORN_CMD_ARGS, which gunicorn reads itself
 #   CELERY_CONCURRENCY, CELERY_LOG_LEVEL                            Celery (worker, beat)
 #
 # Static files are collected when the image is built, not here.
@@ -85,6 +86,7 @@ case "$mode" in
         migrate_all
         log "starting gunicorn on 0.0.0.0:${PORT:-8000}"
         exec "$PYTHON" -m gunicorn config.wsgi:application \
+            --config gunicorn.conf.py \
             --bind "0.0.0.0:${PORT:-8000}" \
             --workers "${GUNICORN_WORKERS:-3}" \
             --timeout "${GUNICORN_TIMEOUT:-30}" \

@@ -17,6 +17,7 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 ENTRYPOINT = REPO_ROOT / "docker" / "entrypoint.sh"
 INIT_SCRIPT = REPO_ROOT / "docker" / "postgres" / "init-databases.sh"
+GUNICORN_CONFIG = REPO_ROOT / "gunicorn.conf.py"
 
 INFRASTRUCTURE_SERVICES = ("postgres", "redis")
 MAIL_CATCHER = "mailpit"
@@ -191,3 +192,15 @@ def test_deployment_scripts_are_valid_bash(script):
 @pytest.mark.parametrize("script", [ENTRYPOINT, INIT_SCRIPT], ids=lambda path: path.name)
 def test_deployment_scripts_stop_at_the_first_error(script):
     assert "set -euo pipefail" in script.read_text()
+
+
+def test_the_entrypoint_starts_gunicorn_with_the_config_file_at_the_repository_root():
+    # The entrypoint runs from the repository root, so the relative name is that file.
+    assert GUNICORN_CONFIG.is_file()
+    web = ENTRYPOINT.read_text().split("    web)", 1)[1].split(";;", 1)[0]
+    assert re.search(r"gunicorn config\.wsgi:application\s*\\\s*--config gunicorn\.conf\.py", web)
+
+
+def test_the_image_contains_the_gunicorn_config_file():
+    ignored = (REPO_ROOT / ".dockerignore").read_text().split()
+    assert "gunicorn.conf.py" not in ignored and "*.py" not in ignored
