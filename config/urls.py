@@ -2,17 +2,25 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from apps.core import health
+from apps.core.internal import internal_only
 
 urlpatterns = [
     path("health/", health.liveness, name="health-liveness"),
     path("health/ready/", health.readiness, name="health-readiness"),
     path("api/v1/", include("config.api_router")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Internal: the networks in INTERNAL_NETWORKS and staff only (404 for others; see apps/core/internal.py).
+    path("api/schema/", internal_only(SpectacularAPIView.as_view()), name="api-schema"),
+    # The split view serves Swagger UI's start-up script as a file (?script), not inline, which the
+    # pages' Content-Security-Policy would refuse.
+    path(
+        "api/docs/",
+        internal_only(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+    path("api/redoc/", internal_only(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 # Uploaded files from local storage, in development only (`static()` adds nothing unless DEBUG):

@@ -59,3 +59,9 @@ def client_ip(request) -> str | None:
         candidate = next((entry for entry in reversed(chain) if not _is_trusted(entry, networks)), chain[0])
     address = _address(candidate)
     return str(address) if address is not None else remote
+
+
+def client_in(request, networks: list[str]) -> bool:
+    """Whether the client's address (under the rule above) lies in one of `networks`."""
+    address = client_ip(request)
+    return address is not None and _is_trusted(address, _networks(tuple(networks)))

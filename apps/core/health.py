@@ -1,7 +1,9 @@
 """Liveness and readiness probes for load balancers and orchestrators.
 
 Plain Django views outside the API: no authentication, no throttling, no database
-transaction (a readiness probe must be able to report a database that is down).
+transaction (a readiness probe must be able to report a database that is down). Readiness
+names each dependency and its latency only to those who `sees_internals` (apps/core/internal.py);
+anyone else gets the same status code and `{"status": ...}` alone.
 """
 
 import time
@@ -13,6 +15,8 @@ from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from apps.core.internal import sees_internals
 
 BROKER_TIMEOUT_SECONDS = 2
 
@@ -76,7 +80,9 @@ def liveness(request):
 def readiness(request):
     results = {name: run_check(check) for name, check in readiness_checks().items()}
     failing = [name for name, result in results.items() if result["status"] != "ok"]
-    body = {"status": "fail" if failing else "ok", "checks": results}
-    if failing:
-        body["failing"] = failing
+    body = {"status": "fail" if failing else "ok"}
+    if sees_internals(request):
+        body["checks"] = results
+        if failing:
+            body["failing"] = failing
     return JsonResponse(body, status=503 if failing else 200)

@@ -6,7 +6,7 @@ Refuses to start without the settings that have no safe default.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *
-from .base import DATABASES, LOG_LEVEL, REST_FRAMEWORK, STORAGES, env, logging_config
+from .base import DATABASES, LOG_LEVEL, REST_FRAMEWORK, STORAGES, env, internal_networks, logging_config
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -32,6 +32,9 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_REFERRER_POLICY = "same-origin"
+# The schema, the docs and readiness details: loopback (the container's own probe) and staff only,
+# unless INTERNAL_NETWORKS names the networks to serve them to.
+INTERNAL_NETWORKS = internal_networks(["127.0.0.0/8", "::1/128"])
 
 STORAGES = {
     **STORAGES,

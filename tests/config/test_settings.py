@@ -218,3 +218,16 @@ def test_the_development_servers_access_log_is_never_stored():
         '"HEAD /api/v1/users/ HTTP/1.1" 401 0', extra={"status_code": 401}
     )
     assert not ApplicationLog.objects.exists()
+
+
+def test_production_shows_the_schema_docs_and_readiness_details_to_loopback_only_by_default():
+    networks = settings_value("config.settings.prod", "s.INTERNAL_NETWORKS", PRODUCTION_ENV)
+    assert networks == ["127.0.0.0/8", "::1/128"]
+    env = {**PRODUCTION_ENV, "INTERNAL_NETWORKS": "10.0.0.0/8"}
+    assert settings_value("config.settings.prod", "s.INTERNAL_NETWORKS", env) == ["10.0.0.0/8"]
+
+
+def test_a_mistyped_internal_network_stops_start_up():
+    result = manage("check", env={**PRODUCTION_ENV, "INTERNAL_NETWORKS": "10.0.0.0/33"})
+    assert result.returncode != 0
+    assert "10.0.0.0/33" in result.stderr

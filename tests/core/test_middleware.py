@@ -260,3 +260,60 @@ def test_public_responses_outside_the_api_are_left_to_their_own_caching_rules(cl
     response = client.get("/static/admin/css/base.css")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+# --- Content-Security-Policy ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/admin/login/"])
+def test_html_pages_carry_the_content_security_policy(client, settings, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
+    assert "script-src 'self';" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/", "/admin/login/"])
+def test_html_pages_load_scripts_and_styles_only_from_this_origin_and_run_no_inline_script(client, path):
+    from html.parser import HTMLParser
+
+    class Resources(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.urls, self.inline_scripts, self.in_script = [], [], False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            url = attrs.get("src") or (attrs.get("href") if tag == "link" else None)
+            if url:
+                self.urls.append(url)
+            self.in_script = (
+                tag == "script" and not attrs.get("src") and attrs.get("type") != "application/json"
+            )
+
+        def handle_endtag(self, tag):
+            self.in_script = False
+
+        def handle_data(self, data):
+            if self.in_script and data.strip():
+                self.inline_scripts.append(data.strip()[:60])
+
+    parser = Resources()
+    parser.feed(client.get(path).content.decode())
+    assert parser.urls, "the parser found nothing; it is out of date"
+    assert [url for url in parser.urls if not url.startswith("/") or url.startswith("//")] == []
+    assert parser.inline_scripts == []
+
+
+@pytest.mark.django_db
+def test_swagger_uis_start_up_script_is_served_from_this_origin(client):
+    response = client.get("/api/docs/?script=")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in response.content.decode()
+
+
+def test_json_answers_carry_no_content_security_policy(client):
+    assert "Content-Security-Policy" not in client.get("/health/")
