@@ -27,11 +27,17 @@ $(STAMP): requirements/dev.txt | $(BIN)/python
 
 install: $(STAMP) ## Create .venv and install the pinned dev requirements
 
-# Quiet (-v 0): one line per database; errors still print, with their traceback, and stop make.
+# One line per database, saying whether it applied migrations or had none to apply (from migrate's
+# own output); on an error the whole output prints, with its traceback, and make stops.
 migrate: install ## Migrate all three databases (default, analytics, logs)
 	@for db in default analytics logs; do \
-		$(MANAGE) migrate --noinput --verbosity 0 --database=$$db || exit 1; \
-		echo "migrate: database '$$db' is up to date"; \
+		out=$$($(MANAGE) migrate --noinput --database=$$db 2>&1) || { echo "$$out"; exit 1; }; \
+		applied=$$(echo "$$out" | grep -c '^  Applying ' || true); \
+		if [ "$$applied" -gt 0 ]; then \
+			echo "migrate: database '$$db': $$applied migration(s) applied"; \
+		else \
+			echo "migrate: database '$$db' was up to date"; \
+		fi; \
 	done
 
 seed: migrate ## Create or update the system roles and permissions

@@ -23,6 +23,15 @@ def test_ensure_dev_admin_creates_a_superuser_once_and_prints_its_password(setti
     assert User.objects.filter(is_superuser=True).count() == 1
 
 
+def test_the_dev_admins_password_is_framed_at_the_end_of_the_output(settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("ensure_dev_admin", stdout=out, no_color=True)
+    lines = out.getvalue().rstrip("\n").splitlines()
+    assert set(lines[0]) == {"="} and lines[-1] == lines[0]
+    assert any(line.strip().startswith("password: ") for line in lines[1:-1])
+
+
 def test_ensure_dev_admin_refuses_outside_development(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError):

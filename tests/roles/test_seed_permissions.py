@@ -132,3 +132,17 @@ def test_the_customer_role_cannot_change_the_catalog(api, make_user):
     customer = make_user()
     customer.groups.add(Group.objects.get(name="customer"))
     assert api(customer).post("/api/v1/categories/", {"name": "Books"}).status_code == 403
+
+
+def test_a_first_seed_prints_a_line_per_role_not_each_permission():
+    lines = seed().splitlines()
+    assert len(lines) == len(SYSTEM_ROLES) + 1
+    assert not [line for line in lines if line.startswith(("  +", "  -"))]
+    assert any(line.startswith("Created role 'admin': ") and "permission(s) added" in line for line in lines)
+    assert lines[-1] == f"Seeded {len(SYSTEM_ROLES)} role(s) (--verbosity 2 lists each permission)."
+
+
+def test_verbosity_2_lists_every_permission():
+    output = seed("--verbosity", "2")
+    assert "Created role 'manager'" in output
+    assert "  + accounts.view_user" in output

@@ -23,4 +23,12 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(email, username, password, email_verified_at=None)
-        self.stdout.write(self.style.SUCCESS(f"Created dev admin  email: {email}  password: {password}"))
+        # Framed, and the last thing `make run` prints before the server's banner, so it is seen.
+        lines = [
+            f"Created dev admin (sign in at /{settings.ADMIN_URL.lstrip('/')})",
+            f"email:    {email}",
+            f"password: {password}",
+            "shown once: note it now",
+        ]
+        rule = "=" * (max(map(len, lines)) + 4)
+        self.stdout.write(self.style.SUCCESS("\n".join([rule, *(f"  {line}" for line in lines), rule])))
