@@ -1,11 +1,18 @@
 """Local development: the embedded default (SQLite, local-memory cache, eager Celery) unless
 the environment points at real servers."""
 
+from urllib.parse import urlsplit
+
 from .base import *
-from .base import REST_FRAMEWORK, SECRET_KEY, env
+from .base import FRONTEND_URL, REST_FRAMEWORK, SECRET_KEY, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-never-used-outside-a-laptop"
+
+# The front end the emails link to (FRONTEND_URL, http://localhost:3000 unless set) may call the
+# API from the browser without further setup; CORS_ALLOWED_ORIGINS, when set, says exactly who.
+_frontend = urlsplit(FRONTEND_URL)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[f"{_frontend.scheme}://{_frontend.netloc}"])
 
 # The browsable API and session login make the API explorable from a browser while developing.
 REST_FRAMEWORK = {

@@ -231,3 +231,17 @@ def test_a_mistyped_internal_network_stops_start_up():
     result = manage("check", env={**PRODUCTION_ENV, "INTERNAL_NETWORKS": "10.0.0.0/33"})
     assert result.returncode != 0
     assert "10.0.0.0/33" in result.stderr
+
+
+def test_development_allows_cors_from_the_front_end_the_emails_link_to():
+    assert settings_value("config.settings.dev", "s.CORS_ALLOWED_ORIGINS") == ["http://localhost:3000"]
+    env = {"FRONTEND_URL": "https://app.example.test/shop/"}
+    assert settings_value("config.settings.dev", "s.CORS_ALLOWED_ORIGINS", env) == [
+        "https://app.example.test"
+    ]
+    env = {"CORS_ALLOWED_ORIGINS": "http://localhost:5173"}
+    assert settings_value("config.settings.dev", "s.CORS_ALLOWED_ORIGINS", env) == ["http://localhost:5173"]
+
+
+def test_production_allows_no_cors_origin_unless_told():
+    assert settings_value("config.settings.prod", "s.CORS_ALLOWED_ORIGINS", PRODUCTION_ENV) == []
