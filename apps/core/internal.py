@@ -7,7 +7,8 @@ admin. Anyone else gets the 404 an unknown URL gets, and the readiness probe's s
 `{"status": ...}`) without its details: enough for a load balancer, nothing for a scanner.
 """
 
-from functools import wraps
+import ipaddress
+from functools import lru_cache, wraps
 
 from django.conf import settings
 
@@ -15,8 +16,16 @@ from apps.core.client_address import client_in
 from apps.core.exceptions import page_not_found
 
 
+@lru_cache(maxsize=8)
+def _is_everyone(networks: tuple[str, ...]) -> bool:
+    # Then a request with no peer address at all (a WSGI caller that sets none) is let in too.
+    given = {ipaddress.ip_network(network.strip(), strict=False) for network in networks}
+    return {ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")} <= given
+
+
 def sees_internals(request) -> bool:
-    if client_in(request, settings.INTERNAL_NETWORKS):
+    networks = settings.INTERNAL_NETWORKS
+    if _is_everyone(tuple(networks)) or client_in(request, networks):
         return True
     user = getattr(request, "user", None)  # the admin's session (AuthenticationMiddleware)
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)

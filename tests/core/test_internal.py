@@ -70,3 +70,15 @@ def test_a_failing_readiness_from_outside_is_a_503_without_naming_the_dependency
 def test_readiness_details_are_served_inside_the_internal_networks(client, loopback_only):
     body = client.get("/health/ready/", REMOTE_ADDR="127.0.0.1").json()
     assert "database:default" in body["checks"]
+
+
+@pytest.mark.django_db
+def test_with_every_network_internal_a_request_without_a_peer_address_sees_the_docs(rf, settings):
+    from apps.core.internal import sees_internals
+
+    request = rf.get("/api/schema/")
+    del request.META["REMOTE_ADDR"]
+    settings.INTERNAL_NETWORKS = ["0.0.0.0/0", "::/0"]
+    assert sees_internals(request)
+    settings.INTERNAL_NETWORKS = ["0.0.0.0/0"]
+    assert not sees_internals(request)
