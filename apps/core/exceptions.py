@@ -48,6 +48,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
         "A staff account must turn on two-factor sign-in first; the body's `mfa_token` opens the "
         "enrolment endpoints (`enrol_at`).",
     ),
+    "email_not_verified": (403, "Verify the account's email address first (adding a phone number needs it)."),
     "not_found": (404, "No such resource or page, or not yours to see."),
     "method_not_allowed": (405, "The resource does not support this HTTP method."),
     "not_acceptable": (406, "No representation matches the `Accept` header; ask for JSON."),

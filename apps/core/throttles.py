@@ -42,19 +42,37 @@ class FailoverCache:
     fallback_alias = "throttle_fallback"
 
     def _call(self, method: str, *args, **kwargs):
+        return self._on_cache(lambda cache: getattr(cache, method)(*args, **kwargs))
+
+    def _on_cache(self, operation):
         try:
-            return getattr(caches[self.primary_alias], method)(*args, **kwargs)
+            return operation(caches[self.primary_alias])
         except Exception as exc:  # any backend failure: Redis down, timeout, protocol error
             logger.warning(
                 "Throttle cache unavailable (%s); using the local fallback", exc.__class__.__name__
             )
-            return getattr(caches[self.fallback_alias], method)(*args, **kwargs)
+            return operation(caches[self.fallback_alias])
 
     def get(self, key, default=None):
         return self._call("get", key, default)
 
     def set(self, key, value, timeout=None):
         return self._call("set", key, value, timeout)
+
+    def count(self, key, timeout) -> int:
+        """Add one to the counter `key`, made to expire after `timeout` seconds if new, and return
+        it. On Redis the increment is INCR, atomic across processes: two of them cannot both read
+        a count below a limit and both go over it."""
+        return self._on_cache(lambda cache: _cache_count(cache, key, timeout))
+
+
+def _cache_count(cache, key, timeout) -> int:
+    cache.add(key, 0, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between the two steps: this is the window's first count
+        cache.set(key, 1, timeout)
+        return 1
 
 
 failover_cache = FailoverCache()
@@ -405,3 +423,65 @@ class TwoFactorSMSThrottle(SecurityThrottle):
 
     scope = "two_factor_sms"
     counted_per = "user"
+
+
+class SecurityBudget(throttling.SimpleRateThrottle):
+    """A budget that holds across processes: at most `num_requests` of something per `ident` in
+    each window of `duration` seconds, aligned to the clock. Rates: REST_FRAMEWORK throttle rates.
+
+    Not a view throttle: the code that is about to spend (text a message, refuse a code) calls
+    `take` where it knows the ident, which a request's body or URL does not always name. It counts
+    with `FailoverCache.count`, one atomic INCR on Redis, rather than SecurityThrottle's history
+    list, which two processes could each read at the limit's edge and both pass. A fixed window
+    lets up to twice the budget through across a window's edge, which a budget of money or guesses
+    per hour can afford. Idents are hashed in the key, as email addresses are: they can be phone
+    numbers.
+    """
+
+    cache = failover_cache
+
+    def get_cache_key(self, request, view):
+        return None
+
+    def _window_key(self, ident: str) -> str:
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        return f"{self.cache_format % {'scope': self.scope, 'ident': _digest(ident)}}:{window}"
+
+    def take(self, ident: str) -> int | None:
+        """Count one for `ident`; its count in this window, this one included (None: no limit).
+        Over `num_requests`, the caller must not spend."""
+        if self.rate is None:
+            return None
+        return self.cache.count(self._window_key(ident), self.duration)
+
+    def spent(self, ident: str) -> bool:
+        """Whether `ident` has used its whole budget in this window; counts nothing."""
+        if self.rate is None:
+            return False
+        return (self.cache.get(self._window_key(ident)) or 0) >= self.num_requests
+
+    def wait(self) -> float:
+        return max(self.window_ends - self.now, 1)
+
+
+class SMSNumberBudget(SecurityBudget):
+    """Text messages to one number, whatever the account or purpose (`THROTTLE_SMS_NUMBER_RATE`)."""
+
+    scope = "sms_number"
+
+
+class SMSGlobalBudget(SecurityBudget):
+    """Text messages to anyone, all accounts together (`THROTTLE_SMS_GLOBAL_RATE`): a ceiling on
+    what SMS pumping can cost in a window."""
+
+    scope = "sms_global"
+
+
+class PasswordResetCodeFailureBudget(SecurityBudget):
+    """Refused texted reset codes per account (`THROTTLE_PASSWORD_RESET_CODE_FAILURES_RATE`),
+    across every code, address and number; the per-code and per-address limits alone let a
+    spread-out guesser ask for new codes for ever."""
+
+    scope = "password_reset_code_failures"

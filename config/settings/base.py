@@ -332,6 +332,25 @@ def sms_sender_id(value: str) -> str:
 SMS_SENDER_ID = sms_sender_id(env("SMS_SENDER_ID", default=""))
 AWS_SNS_REGION = env("AWS_SNS_REGION", default="eu-west-1")
 
+
+def sms_allowed_countries(values: list[str]) -> frozenset[str]:
+    """The region codes of SMS_ALLOWED_COUNTRIES, upper case; empty for every country."""
+    import phonenumbers
+
+    regions = frozenset(value.strip().upper() for value in values if value.strip())
+    unknown = sorted(regions - phonenumbers.SUPPORTED_REGIONS)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"SMS_ALLOWED_COUNTRIES must list two-letter region codes such as GB; unknown: {unknown}."
+        )
+    return regions
+
+
+# The countries (ISO 3166-1 alpha-2 region codes, comma-separated) whose numbers may be added to an
+# account, and so texted: SMS pumping fraud sends codes to premium-rate ranges abroad, paid per text.
+# Empty: every country.
+SMS_ALLOWED_COUNTRIES = sms_allowed_countries(env.list("SMS_ALLOWED_COUNTRIES", default=[]))
+
 # --- Notifications --------------------------------------------------------------------------------------
 # A transient provider error is retried with jittered exponential backoff (30 s, 60 s, ...
 # capped at 30 minutes) until a message has had this many attempts; then it is `failed`.
@@ -411,6 +430,11 @@ REST_FRAMEWORK = {
         "phone_verification": env("THROTTLE_PHONE_VERIFICATION_RATE", default="5/hour"),
         "two_factor_sms": env("THROTTLE_TWO_FACTOR_SMS_RATE", default="5/hour"),
         "mfa": env("THROTTLE_MFA_RATE", default="30/minute"),
+        # Budgets (apps.core.throttles.SecurityBudget), not per-request limits: texts to one number
+        # whatever the account or purpose, texts to anyone, and refused texted reset codes per account.
+        "sms_number": env("THROTTLE_SMS_NUMBER_RATE", default="10/hour"),
+        "sms_global": env("THROTTLE_SMS_GLOBAL_RATE", default="1000/hour"),
+        "password_reset_code_failures": env("THROTTLE_PASSWORD_RESET_CODE_FAILURES_RATE", default="10/hour"),
     },
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.EndpointMetadata",
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",

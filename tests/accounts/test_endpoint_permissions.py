@@ -40,7 +40,6 @@ class TestAccountsEndpoints(EndpointPermissionTests):
         Endpoint("GET", "/api/v1/users/me/", None),
         Endpoint("PATCH", "/api/v1/users/me/", None, {"full_name": "Me"}),
         Endpoint("DELETE", "/api/v1/users/me/", None, {"password": DEFAULT_PASSWORD}, success=204),
-        Endpoint("POST", "/api/v1/users/me/phone/", None, {"phone": "+447911123456"}, success=202),
         Endpoint(
             "POST",
             "/api/v1/auth/password/change/",
@@ -65,6 +64,17 @@ class TestAccountsEndpoints(EndpointPermissionTests):
             make_object=lambda make_user, **kwargs: baker.make("logs.AuditLog", action="user.login"),
         ),
     ]
+
+
+class TestPhoneEndpoint(EndpointPermissionTests):
+    """Adding a phone number needs a verified email address, so the caller who should succeed has one."""
+
+    endpoints = [Endpoint("POST", "/api/v1/users/me/phone/", None, {"phone": "+447911123456"}, success=202)]
+
+    def test_callers_with_the_permission_succeed(self, api, make_user, endpoint: Endpoint):
+        caller = make_user(email_verified_at=timezone.now())
+        response = endpoint.call(api(caller), endpoint.url(make_user))
+        assert response.status_code == endpoint.success, response.content
 
 
 class TestPhoneVerifyEndpoint(EndpointPermissionTests):

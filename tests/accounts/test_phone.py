@@ -46,6 +46,17 @@ def _empty_sms_outbox():
 
 
 @pytest.fixture
+def make_user(make_user):
+    """Users who have verified their email address, as adding a phone number needs."""
+
+    def make(*permissions, **fields):
+        fields.setdefault("email_verified_at", timezone.now())
+        return make_user(*permissions, **fields)
+
+    return make
+
+
+@pytest.fixture
 def ask(api, django_capture_on_commit_callbacks):
     """`ask(user, phone)`: the user asks for a code for `phone`; the SMS is delivered (the
     request's transaction commits, the eager delivery task runs)."""
@@ -54,6 +65,7 @@ def ask(api, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             return api(user).post(PHONE, {"phone": phone})
 
+    ask.api = api
     return ask
 
 
@@ -171,13 +183,52 @@ class TestAskingForACode:
         stale = Notification.objects.get(address=OTHER_MOBILE)
         assert stale.status == "failed" and stale.last_error.startswith("not needed")
 
-    def test_a_number_verified_by_another_account_is_409_and_says_no_more(self, ask, make_user):
+    def test_a_number_verified_by_another_account_is_answered_like_any_other(self, ask, make_user):
+        """The answer must not tell which numbers have accounts: the same 202 and body as for a
+        number nobody has."""
         verified(make_user(email="owner@example.com"))
-        response = ask(make_user())
-        assert response.status_code == 409
-        assert response.json()["code"] == "conflict"
-        assert "owner" not in response.content.decode()
+        taken, free = ask(make_user(), MOBILE), ask(make_user(), OTHER_MOBILE)
+        assert (taken.status_code, free.status_code) == (202, 202)
+        assert taken.json() == {"phone": MOBILE} and free.json() == {"phone": OTHER_MOBILE}
+
+    def test_a_number_verified_by_another_account_is_not_texted(self, ask, make_user):
+        verified(make_user(email="owner@example.com"))
+        asker = make_user()
+        ask(asker)
+        assert outbox == [], "its owner gets no code they did not ask for"
+        assert Notification.objects.get(address=MOBILE).last_error.startswith("not needed")
+        response = ask.api(asker).post(VERIFY, {"code": "123456"})
+        assert response.status_code == 400 and list(response.json()["field_errors"]) == ["code"]
+        assert User.objects.get(pk=asker.pk).phone_verified_at is None
+
+    def test_an_unverified_email_address_cannot_add_a_number(self, ask, make_user):
+        response = ask(make_user(email_verified_at=None))
+        assert response.status_code == 403
+        assert response.json()["code"] == "email_not_verified"
+        assert "email" in response.json()["message"]
         assert outbox == [] and not PhoneVerification.objects.exists()
+
+    def test_a_number_outside_the_allowed_countries_is_400_on_phone(self, ask, make_user, settings):
+        settings.SMS_ALLOWED_COUNTRIES = frozenset({"GB", "IE"})
+        response = ask(make_user(), "+33 6 12 34 56 78")
+        assert response.status_code == 400
+        assert list(response.json()["field_errors"]) == ["phone"]
+        assert outbox == [] and not PhoneVerification.objects.exists()
+        assert ask(make_user(), OTHER_MOBILE).status_code == 202
+        assert ask(make_user(), "+353 85 123 4567").status_code == 202
+
+    def test_countries_are_regions_not_calling_codes(self, ask, make_user, settings):
+        """+1 is also Jamaica's code, and +44 Guernsey's: a favourite of SMS pumping, and not the
+        country the list named."""
+        settings.SMS_ALLOWED_COUNTRIES = frozenset({"GB", "US"})
+        assert ask(make_user(), "+1 876 555 1234").status_code == 400  # Jamaica
+        assert ask(make_user(), MOBILE).status_code == 400  # a Guernsey mobile
+        settings.SMS_ALLOWED_COUNTRIES = frozenset({"GG"})
+        assert ask(make_user(), MOBILE).status_code == 202
+
+    def test_by_default_every_country_is_allowed(self, ask, make_user, settings):
+        assert not settings.SMS_ALLOWED_COUNTRIES
+        assert ask(make_user(), "+33 6 12 34 56 78").status_code == 202
 
     def test_the_same_unverified_number_on_other_accounts_is_no_obstacle(self, ask, make_user):
         make_user(phone=MOBILE)  # typed in once, never verified: it proves nothing

@@ -29,6 +29,7 @@ from apps.core.normalization import canonical_email
 from apps.core.request_context import current_request_id
 from apps.logs.services import audit
 from apps.notifications.services import notify
+from apps.notifications.sms_budget import SMSBudgetSpent
 from apps.roles.services import user_role_grant_default
 
 PROFILE_FIELDS = ("full_name", "username", "phone")
@@ -224,7 +225,8 @@ def password_reset_code_send(*, phone: str, ip: str | None = None, request_id: s
 
     Not to an account that signs in with text message codes: the phone alone would then reset the
     password and pass the second factor. Such a request is audited, and its owner can use the
-    emailed link.
+    emailed link. Nor when the number's or the global text budget is spent: the request's answer
+    stays the 202 it was, and the drop is audited.
     """
     user = _account_with_password(_with_verified_phone(phone).select_for_update())
     if user is None:
@@ -239,15 +241,13 @@ def password_reset_code_send(*, phone: str, ip: str | None = None, request_id: s
             request_id=request_id,
         )
         return False
-    audit(
-        action="user.password_reset_request",
-        target=user,
-        changes={"channel": [None, "sms"]},
-        ip=ip,
-        request_id=request_id,
-    )
-    sms_code_issue(user=user, purpose=SMSCode.Purpose.PASSWORD_RESET)
-    return True
+    changes = {"channel": [None, "sms"]}
+    try:
+        sms_code_issue(user=user, purpose=SMSCode.Purpose.PASSWORD_RESET)
+    except SMSBudgetSpent:  # the request was answered 202 long ago: dropped, but on record
+        changes["refused"] = [None, "text message budget spent"]
+    audit(action="user.password_reset_request", target=user, changes=changes, ip=ip, request_id=request_id)
+    return "refused" not in changes
 
 
 # One answer for every refusal: a number without an account must not read differently from a

@@ -6,7 +6,10 @@ only here, when the user types back the code sent to it:
 1. `phone_verification_request` replaces any earlier verification of the user with a new
    `PhoneVerification` for the number and queues the `phone_verification` SMS to that pending
    number (apps/accounts/notifications.py). The account's current number, verified or not, stays
-   until the code comes back.
+   until the code comes back. The caller must have verified their email address; the number must be
+   in SMS_ALLOWED_COUNTRIES and within its text budgets (apps/notifications/sms_budget.py). A number
+   another account has verified is answered like any other, so the answer tells no one which
+   numbers have accounts, but step 2 sends it nothing.
 2. The delivery task calls `phone_verification_code_make` as it sends: the code is made then and
    only its HMAC is stored, so the clear code never waits in the queue or a table (the stored copy
    of the message masks it). A retry makes a fresh code, which replaces the last; so does staff's
@@ -28,15 +31,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from phonenumber_field.phonenumber import PhoneNumber, to_python
+from rest_framework.exceptions import PermissionDenied
 
 from apps.accounts.models import PhoneVerification, User
 from apps.accounts.tokens import phone_code_hash, phone_code_make, phone_code_matches
 from apps.core.exceptions import Conflict
 from apps.logs.services import audit
 from apps.notifications.services import notify
+from apps.notifications.sms_budget import sms_budget_take, sms_country_allowed
 
-# The same words for a number taken before the request and one taken before the code came back;
-# neither says whose account has it.
+# When the right code comes back for a number another account verified meanwhile; it does not say
+# whose account has it.
 VERIFIED_ELSEWHERE = _("This phone number is already verified by another account.")
 
 
@@ -64,19 +69,37 @@ def _verified_elsewhere(phone: str, user: User) -> bool:
 
 
 # --- Asking for a code ----------------------------------------------------------------------------------
+class EmailNotVerified(PermissionDenied):
+    default_detail = _("Verify your email address before you add a phone number.")
+    default_code = "email_not_verified"
+
+
+def _may_text(user: User, phone) -> str:
+    """`phone` in E.164 if the user may have a code texted to it: a 403 `email_not_verified` until
+    the account's email address is verified (a fresh account costs an attacker nothing, a verified
+    address a little), a 400 on `phone` for an invalid number or one outside SMS_ALLOWED_COUNTRIES."""
+    if not user.is_email_verified:
+        raise EmailNotVerified()
+    phone = phone_e164(phone)
+    if not sms_country_allowed(phone):
+        raise ValidationError({"phone": [_("Text messages cannot be sent to numbers of this country.")]})
+    return phone
+
+
 @transaction.atomic
 def phone_verification_request(*, user: User, phone, request=None) -> PhoneVerification:
     """Start verifying `phone` for `user`: an earlier verification ends, a code goes out by SMS.
 
-    A number another account has verified is a 409; the user's own verified number a 400.
+    The user's own verified number is a 400; see `_may_text` for the other refusals. A number
+    another account has verified is answered like any other, so the answer does not tell which
+    numbers have accounts; its text is not sent (`phone_verification_code_make`).
     """
-    phone = phone_e164(phone)
+    phone = _may_text(user, phone)
     user = _locked(user)  # one request or check of this user at a time
     current = str(user.phone)
     if user.is_phone_verified and current == phone:
         raise ValidationError({"phone": [_("This is already your verified phone number.")]})
-    if _verified_elsewhere(phone, user):
-        raise Conflict(VERIFIED_ELSEWHERE)
+    sms_budget_take(phone)
     # A new row rather than an update: an SMS still queued for the old one finds it gone and is
     # not sent, and no code of the old one can pass for the new number.
     PhoneVerification.objects.filter(user=user).delete()
@@ -111,6 +134,8 @@ def phone_verification_code_make(*, verification_id: int) -> str | None:
     now = timezone.now()
     if verification is None or not verification.is_live(now):
         return None
+    if _verified_elsewhere(str(verification.phone), verification.user):
+        return None  # not the asker's number: its owner gets no code, the asker no way forward
     code = phone_code_make()
     verification.code_hash = phone_code_hash(verification, code)
     # The code is good for its full lifetime from when it is sent, not from when it was asked for:

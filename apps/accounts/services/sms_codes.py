@@ -19,6 +19,7 @@ from apps.accounts.models import MFAChallenge, SMSCode, User
 from apps.accounts.services.phone import wrong_code_message
 from apps.accounts.tokens import phone_code_make, sms_code_hash, sms_code_matches
 from apps.notifications.services import notify
+from apps.notifications.sms_budget import sms_budget_take
 
 # The SMS template (and notification kind) of each purpose.
 SMS_KEY = {
@@ -34,7 +35,11 @@ def _lifetime() -> timedelta:
 
 def sms_code_issue(*, user: User, purpose: str, challenge: MFAChallenge | None = None) -> SMSCode:
     """Replace the user's code of `purpose` with a new one and queue its SMS to their verified
-    number. Runs in the caller's transaction; the caller has checked the number is verified."""
+    number. Runs in the caller's transaction; the caller has checked the number is verified.
+
+    SMSBudgetSpent (a 429) when the number's or the global text budget is spent; nothing changes.
+    """
+    sms_budget_take(str(user.phone))
     SMSCode.objects.filter(user=user, purpose=purpose).delete()
     sms_code = SMSCode.objects.create(
         user=user,
