@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
 from apps.accounts.tokens import sms_code_hash
+from apps.core.throttles import PasswordResetCodeFailureBudget
 from apps.logs.models import AuditLog
 from apps.notifications.models import Notification
 from apps.notifications.rendering import MASK
@@ -488,3 +489,104 @@ class TestThrottling:
             ask()
         assert ask().status_code == 429
         assert confirm(code_in(outbox[-1])).status_code == 204
+
+
+# --- the account's budget of refused codes --------------------------------------------------------------
+@pytest.fixture
+def three_refusals_an_account(monkeypatch):
+    monkeypatch.setattr(PasswordResetCodeFailureBudget, "rate", "3/hour", raising=False)
+
+
+class TestAccountBudget:
+    """Beside five tries per code and five confirmations per address, refused codes are counted per
+    account (THROTTLE_PASSWORD_RESET_CODE_FAILURES_RATE): guessers spread over many addresses, each
+    asking for fresh codes, otherwise never run out. Past the budget even the right code gets the
+    same 400 as any refusal, not a 429, which a number without an account would never get."""
+
+    def test_past_the_budget_even_the_right_code_is_refused(
+        self, texted, confirm, make_user, three_refusals_an_account
+    ):
+        user = verified(make_user())
+        code = texted(user)
+        confirm(other_than(code), ip="192.0.2.1")
+        code = texted(user)  # a new code brings new tries, but not a new account budget
+        confirm(other_than(code), ip="192.0.2.2")
+        confirm(other_than(code), ip="192.0.2.3")
+        response = confirm(code, ip="192.0.2.4")
+        assert refused(response)
+        assert the_code().attempts == 2, "the right code was not even tried"
+        assert User.objects.get(pk=user.pk).check_password(DEFAULT_PASSWORD)
+
+    def test_the_refusal_reads_like_a_wrong_code(self, texted, confirm, make_user, three_refusals_an_account):
+        code = texted(verified(make_user()))
+        wrong = [confirm(other_than(code), ip=f"192.0.2.{n}") for n in range(3)]
+        past_budget = confirm(code, ip="192.0.2.9")
+        assert without_request_id(past_budget) == without_request_id(wrong[0])
+
+    def test_another_account_has_its_own_budget(self, texted, confirm, make_user, three_refusals_an_account):
+        code = texted(verified(make_user()))
+        for n in range(3):
+            confirm(other_than(code), ip=f"192.0.2.{n}")
+        other_code = texted(verified(make_user(), OTHER_MOBILE))
+        assert confirm(other_code, phone=OTHER_MOBILE, ip="192.0.2.9").status_code == 204
+
+    def test_the_right_code_is_not_a_refusal(self, texted, confirm, make_user, three_refusals_an_account):
+        user = verified(make_user())
+        for n in range(4):
+            assert (
+                confirm(texted(user), ip=f"192.0.2.{n}", new_password=f"{NEW_PASSWORD}-{n}").status_code
+                == 204
+            )
+
+
+# --- the same work whether or not the number has an account --------------------------------------------
+@pytest.fixture
+def hashes(monkeypatch):
+    """The passwords hashed (the test settings' hasher), in order."""
+    from django.contrib.auth.hashers import MD5PasswordHasher
+
+    hashed = []
+    original = MD5PasswordHasher.encode
+    monkeypatch.setattr(
+        MD5PasswordHasher,
+        "encode",
+        lambda self, password, salt: hashed.append(password) or original(self, password, salt),
+    )
+    return hashed
+
+
+class TestSameWork:
+    """A confirmation for a number with an account must not take longer than one for a number
+    without: the time of the answer would tell them apart. What can be checked without a clock is
+    that both do the same work."""
+
+    @pytest.mark.parametrize("number", [MOBILE, OTHER_MOBILE], ids=["with an account", "without one"])
+    def test_the_new_password_is_hashed_once_either_way(self, confirm, make_user, hashes, number):
+        verified(make_user())
+        hashes.clear()
+        assert refused(confirm("123456", phone=number))
+        assert hashes == [NEW_PASSWORD]
+
+    def test_a_right_code_stores_that_one_hash(self, texted, confirm, make_user, hashes):
+        user = verified(make_user())
+        code = texted(user)
+        hashes.clear()
+        assert confirm(code).status_code == 204
+        assert hashes == [NEW_PASSWORD]
+        assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+
+    def test_the_same_queries_either_way(self, confirm, make_user):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        verified(make_user())
+        queries = {}
+        for number in (MOBILE, OTHER_MOBILE):
+            with CaptureQueriesContext(connection) as captured:
+                assert refused(confirm("123456", phone=number, ip=f"192.0.2.{len(queries)}"))
+            # The statements, less their values and savepoint names.
+            queries[number] = [
+                re.sub(r'"s\d+_x\d+"', "", query["sql"].split(" WHERE ")[0]) for query in captured
+            ]
+        assert queries[MOBILE] == queries[OTHER_MOBILE]
+        assert any('FROM "accounts_smscode"' in sql for sql in queries[OTHER_MOBILE])

@@ -5,6 +5,7 @@ the notification pipeline and leave only after it commits; every change is recor
 trail (logs database).
 """
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -27,6 +28,7 @@ from apps.core.client_address import client_ip
 from apps.core.exceptions import Conflict
 from apps.core.normalization import canonical_email
 from apps.core.request_context import current_request_id
+from apps.core.throttles import PasswordResetCodeFailureBudget
 from apps.logs.services import audit
 from apps.notifications.services import notify
 from apps.notifications.sms_budget import SMSBudgetSpent
@@ -162,9 +164,12 @@ def email_change_confirm(*, token: str, request=None) -> User:
 
 
 # --- Passwords ------------------------------------------------------------------------------------------
-def _password_set(user: User, password: str, *, reason: str) -> None:
+def _password_set(user: User, password: str, *, reason: str, encoded: str | None = None) -> None:
     validate_password(password, user)
-    user.set_password(password)
+    if encoded is None:
+        user.set_password(password)
+    else:  # hashed already (make_password): set_password, less the hashing
+        user.password, user._password = encoded, password
     user.save(update_fields=["password"])
     sessions_end_all(user=user, reason=reason)
 
@@ -255,28 +260,43 @@ def password_reset_code_send(*, phone: str, ip: str | None = None, request_id: s
 RESET_CODE_REFUSED = _("This code is wrong or has expired; ask for a new one.")
 
 
+def _reset_code_failures_of(user: User | None, phone: str) -> str:
+    """Whose budget of refused reset codes a confirmation counts on: the account's, or, for a
+    number no account has, the number's, so that both do the same work and read the same."""
+    return f"user:{user.pk}" if user is not None else f"phone:{phone}"
+
+
 def password_reset_code_confirm(*, phone, code: str, new_password: str, request=None) -> User:
     """Set a new password with the code texted by `password_reset_code_send`; every session ends.
 
     The new password is checked first, for every number alike (a check that needs the account would
     tell which numbers have one), so a weak one costs no try. Every try of a live code counts and
-    stays counted (committed before the 400), up to SMS_CODE_MAX_ATTEMPTS. A right code with a
-    password too like the account's own details is kept for the next try with a better password.
+    stays counted (committed before the 400), up to SMS_CODE_MAX_ATTEMPTS. Every refusal also
+    counts against the account (THROTTLE_PASSWORD_RESET_CODE_FAILURES_RATE), across codes and
+    addresses; once that is spent, even the right code is refused, with the same 400: a 429 would
+    tell that the number has an account. A right code with a password too like the account's own
+    details is kept for the next try with a better password.
     """
     try:
         validate_password(new_password)
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
+    # Hashed once, first, for every confirmation, whether or not the number has an account or the
+    # code is right (a right one stores this hash): the costliest step must not run only for numbers
+    # with accounts, or the time of the answer would tell them apart.
+    encoded = make_password(new_password)
     phone = str(phone)
     refusal = None
     with transaction.atomic():
         user = _account_with_password(_with_verified_phone(phone).select_for_update())
-        sms_code = (
-            None if user is None else sms_code_locked(user=user, purpose=SMSCode.Purpose.PASSWORD_RESET)
-        )
+        # Looked up for a number without an account too (none is found): the same queries either way.
+        sms_code = sms_code_locked(user=user, purpose=SMSCode.Purpose.PASSWORD_RESET)
+        failures, whose = PasswordResetCodeFailureBudget(), _reset_code_failures_of(user, phone)
+        spent = failures.spent(whose)
         now = timezone.now()
         usable = sms_code is not None and str(sms_code.phone) == phone and not sms_code_refusal(sms_code, now)
-        if not (usable and sms_code_try(sms_code, code, now)):  # the try counts either way
+        if not (usable and not spent and sms_code_try(sms_code, code, now)):  # the try counts either way
+            failures.take(whose)
             refusal = ValidationError({"code": [RESET_CODE_REFUSED]})
         else:
             try:
@@ -286,7 +306,9 @@ def password_reset_code_confirm(*, phone, code: str, new_password: str, request=
                 sms_code.save(update_fields=["used_at"])
                 refusal = ValidationError({"new_password": exc.messages})
             else:
-                _password_set(user, new_password, reason=AuthSession.EndReason.PASSWORD_RESET)
+                _password_set(
+                    user, new_password, reason=AuthSession.EndReason.PASSWORD_RESET, encoded=encoded
+                )
                 audit(
                     action="user.password_reset",
                     actor=user,
