@@ -142,7 +142,8 @@ class AuthViewSet(GenericViewSet):
         summary="Text a sign-in code",
         description="For an `mfa_token` whose `methods` include `sms`: texts a six-digit code, good "
         "for 5 minutes, to the account's verified number. Asking again replaces the code; one "
-        "mfa_token gets 3 texts.",
+        "mfa_token gets 3 texts. A 429 when the number's or the application's text message budget "
+        "is spent (`THROTTLE_SMS_NUMBER_RATE`, `THROTTLE_SMS_GLOBAL_RATE`); nothing is sent.",
     )
     @public_action(detail=False, methods=["post"], url_path="login/sms", throttle_classes=[MFAThrottle])
     def login_sms(self, request):
@@ -226,7 +227,8 @@ class AuthViewSet(GenericViewSet):
         summary="Ask for a password reset",
         description="`{email}`: emails a reset link. `{phone}`: texts a six-digit code to that number "
         "if an account has verified it (not when the account signs in with text message codes: the "
-        "phone alone would then be both factors). Either way the answer is the same 202.",
+        "phone alone would then be both factors, nor when the number's or the application's text "
+        "message budget is spent). Either way the answer is the same 202.",
     )
     @public_action(
         detail=False, methods=["post"], url_path="password/reset", throttle_classes=[PasswordResetThrottle]
@@ -246,7 +248,9 @@ class AuthViewSet(GenericViewSet):
         summary="Set a new password",
         description="With the emailed link's `uid` and `token`, or with the `phone` and the texted "
         "`code`. Either works once, and ends every session of the account. A texted code is good "
-        "for 5 minutes and 5 tries; any refusal of one is the same 400 on `code`.",
+        "for 5 minutes and 5 tries, and refused codes also count per account (10 an hour, "
+        "`THROTTLE_PASSWORD_RESET_CODE_FAILURES_RATE`; past that even the right code is refused); "
+        "any refusal of one is the same 400 on `code`, whether or not the number has an account.",
     )
     @public_action(
         detail=False,
@@ -372,7 +376,8 @@ class TwoFactorViewSet(GenericViewSet):
         responses={202: TEXTED},
         summary="Text a code to your verified number",
         description="For `sms/enable/` and `disable/`; good for 5 minutes and 5 tries. Needs a "
-        "verified phone number (400 otherwise).",
+        "verified phone number (400 otherwise). A 429 when the number's or the application's text "
+        "message budget is spent; nothing is sent.",
     )
     @action(detail=False, methods=["post"], url_path="sms/code", throttle_classes=[TwoFactorSMSThrottle])
     def sms_code(self, request):
@@ -507,13 +512,14 @@ class UserViewSet(
 
     @extend_schema(
         request=PhoneChangeSerializer,
-        responses={
-            202: PhoneChangePendingSerializer,
-            409: OpenApiResponse(description="Another account has verified this number."),
-        },
+        responses={202: PhoneChangePendingSerializer},
         summary="Add or change your phone number",
         description="Texts a six-digit code to the number; confirm it at `users/me/phone/verify/`. "
-        "The account's number changes only then. Asking again replaces the code.",
+        "The account's number changes only then. Asking again replaces the code. Needs a verified "
+        "email address (403 `email_not_verified`) and a valid number of a country in "
+        "`SMS_ALLOWED_COUNTRIES` (400 on `phone`). A number another account has verified gets the "
+        "same 202, but no text: the answer does not tell which numbers have accounts. A 429 past 5 "
+        "requests an hour, or when the number's or the application's text message budget is spent.",
     )
     @action(detail=False, methods=["post"], url_path="me/phone")
     def phone(self, request):
