@@ -5,24 +5,56 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.jwt import access_token_decode, access_token_user
 from apps.accounts.models import MFAChallenge
+
+_BEARER_SCHEMES = frozenset(scheme.lower().encode("latin-1") for scheme in jwt_settings.AUTH_HEADER_TYPES)
+
+
+class BadAuthorizationHeader(AuthenticationFailed):
+    default_detail = _("The Authorization header must be `Bearer <token>`.")
+    default_code = "bad_authorization_header"
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
     """SimpleJWT's bearer-token authentication, with sessions (see apps/accounts/jwt.py): a token
     of an ended session is refused, and an expired token says so with its own code. A read takes
     the user and the session state from the cache when it has them, in the round trip that also
-    counts it in the general throttles; a write reads the database."""
+    counts it in the general throttles; a write reads the database.
+
+    The scheme is case-insensitive (`bearer` is `Bearer`, RFC 9110 section 11.1). A header of any
+    other scheme is a 401 `bad_authorization_header`, not a silent "no credentials", unless another
+    authenticator of the same view takes that scheme (`MFA` on the enrolment endpoints).
+    """
 
     read_request = None
+    other_schemes: frozenset[bytes] = frozenset()
 
     def authenticate(self, request):
         # DRF makes the authenticators for each request, so this is the request's own state.
         self.read_request = request if request.method in SAFE_METHODS else None
+        self.other_schemes = frozenset(
+            keyword.lower()
+            for authenticator in request.authenticators
+            if authenticator is not self and (keyword := getattr(authenticator, "keyword", None))
+        )
         return super().authenticate(request)
+
+    def get_raw_token(self, header: bytes) -> bytes | None:
+        parts = header.split()
+        if not parts:
+            return None
+        scheme = parts[0].lower()
+        if scheme not in _BEARER_SCHEMES:
+            if scheme in self.other_schemes:
+                return None
+            raise BadAuthorizationHeader()
+        if len(parts) != 2:
+            raise BadAuthorizationHeader()
+        return parts[1]
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         return access_token_decode(raw_token)

@@ -144,6 +144,28 @@ class TestTokenErrors:
         response = client.get(ME)
         assert (response.status_code, response.json()["code"]) == (401, "bad_authorization_header")
 
+    @pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+    def test_the_scheme_is_case_insensitive(self, api, ada, scheme):
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=f"{scheme} {login(api)['access']}")
+        assert client.get(ME).status_code == 200
+
+    @pytest.mark.parametrize("header", ["Basic YWRhOnNlY3JldA==", "Token abc", "MFA abc", "JWT abc"])
+    def test_another_scheme_is_a_bad_header_not_a_missing_one(self, api, header):
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=header)
+        response = client.get(ME)
+        assert (response.status_code, response.json()["code"]) == (401, "bad_authorization_header")
+
+    def test_the_enrolment_endpoints_still_take_their_own_scheme(self, api, ada):
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION="mfa not-a-live-token")
+        response = client.post("/api/v1/auth/2fa/totp/setup/")
+        assert (response.status_code, response.json()["code"]) == (401, "mfa_token_invalid")
+        client.credentials(HTTP_AUTHORIZATION="Basic YWRhOnNlY3JldA==")
+        response = client.post("/api/v1/auth/2fa/totp/setup/")
+        assert (response.status_code, response.json()["code"]) == (401, "bad_authorization_header")
+
 
 def test_authentication_costs_one_query_where_the_auth_cache_does_not_serve(api, ada, settings):
     settings.AUTH_CACHE_SECONDS = 0  # and always on the embedded default's local-memory cache
