@@ -4,11 +4,13 @@ Every authenticated request needs the user's row and whether the token's session
 (apps/accounts/jwt.py). A read (GET, HEAD, OPTIONS) takes both from two cache entries, fetched in
 one Redis round trip, instead of querying the database:
 
-- `auth:user:<id>`: the user's columns except the password hash, and the digest of that hash
-  which every token of the user carries already (`CHECK_REVOKE_TOKEN`). No secret is cached.
+- `auth:user:<id>`: the user's columns except the password hash, the digest of that hash
+  which every token of the user carries already (`CHECK_REVOKE_TOKEN`), and, for staff while
+  REQUIRE_2FA_FOR_STAFF holds, whether their 2FA is on. No secret is cached.
 - `auth:session:<uuid>`: the id of the session's user, present only while the session is live.
 
-An entry is forgotten when what it holds changes: a user saved or deleted (receivers.py), a
+An entry is forgotten when what it holds changes: a user or their TwoFactor row saved or
+deleted (receivers.py), a
 session ended, `tokens_valid_after` set in bulk (services/sessions.py). It is deleted at once and
 again after the change commits. An entry filled from the database is stored under a lease: the
 round trip that finds an entry missing puts a short-lived lease token in its place, and the row
@@ -97,7 +99,8 @@ def _redis():
 
 
 class Lookup:
-    """What one round trip found: the user entry's `(columns, values, password_digest)` and the
+    """What one round trip found: the user entry's `(columns, values, password_digest,
+    two_factor_on)` and the
     session's user id (None for a miss), and the lease under which a miss may be filled."""
 
     __slots__ = ("keys", "lease", "session_user_id", "user_entry")
@@ -118,7 +121,7 @@ def _decoded_user(raw: bytes | None):
         entry = pickle.loads(raw)  # noqa: S301 - written by fill() below, in our own Redis
     except Exception:  # an entry of another release's format: a miss
         return None
-    return entry if isinstance(entry, tuple) and len(entry) == 3 else None
+    return entry if isinstance(entry, tuple) and len(entry) == 4 else None
 
 
 def _decoded_session(raw: bytes | None) -> int | None:

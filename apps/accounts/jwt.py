@@ -7,7 +7,11 @@ own error code, when
   (`session_ended`: sign-out, sign-out everywhere, a reused refresh token, a password change or
   reset, a deactivation);
 - the user's password changed since (`password_changed`) or the account is inactive
-  (`user_inactive`).
+  (`user_inactive`);
+- the user is staff without two-factor sign-in while REQUIRE_2FA_FOR_STAFF holds (a 403
+  `mfa_enrolment_required`): decided on every request from the user's row, so it reaches
+  sessions from before the setting, staff promoted later and staff who turned 2FA off. Only for
+  staff is the 2FA state read, and the cached user entry carries it for reads.
 The checks read only the user row, which authentication loads anyway, and one EXISTS on the
 session's primary key folded into that same query; a read (a safe method) takes both from the
 cache when they are there (apps/accounts/auth_cache.py).
@@ -17,8 +21,10 @@ import time
 import uuid
 from functools import lru_cache
 
+from django.conf import settings
 from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import PermissionDenied
 from rest_framework_simplejwt.exceptions import (
     AuthenticationFailed,
     ExpiredTokenError,
@@ -31,7 +37,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 from rest_framework_simplejwt.utils import aware_utcnow, datetime_from_epoch, get_md5_hash_password
 
 from apps.accounts import auth_cache
-from apps.accounts.models import AuthSession, User
+from apps.accounts.models import AuthSession, TwoFactor, User
 
 SESSION_CLAIM = "sid"
 
@@ -49,6 +55,18 @@ class TokenExpired(InvalidToken):
 class SessionEnded(InvalidToken):
     default_detail = _("This session has ended; sign in again.")
     default_code = "session_ended"
+
+
+class TwoFactorEnrolmentRequired(PermissionDenied):
+    """A token of a staff member who must turn 2FA on first. Unlike the 403 of the same code at
+    sign-in it carries no mfa_token: an enrolment sets up a second factor and starts a session, and
+    that is for whoever just proved the password, not for whoever holds a token."""
+
+    default_detail = _(
+        "Staff accounts must turn on two-factor sign-in. Sign in again with your password at "
+        "/api/v1/auth/login/: its answer carries an mfa_token for the enrolment endpoints."
+    )
+    default_code = "mfa_enrolment_required"
 
 
 class SessionRefreshToken(RefreshToken):
@@ -151,11 +169,27 @@ def refresh_token_issue(session: AuthSession) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+def two_factor_missing(user: User, *, two_factor_on: bool | None = None) -> bool:
+    """Whether REQUIRE_2FA_FOR_STAFF shuts `user` out until they turn 2FA on. Only for staff is
+    the 2FA state read (`two_factor_on`, when it is known already, else one query)."""
+    if not settings.REQUIRE_2FA_FOR_STAFF or not (user.is_staff or user.is_superuser):
+        return False
+    if two_factor_on is None:
+        two_factor_on = TwoFactor.enabled_for(user.pk)
+    return not two_factor_on
+
+
 def token_refusal(
-    user: User | None, token: Token, *, session_live: bool | None, password_digest: str | None = None
+    user: User | None,
+    token: Token,
+    *,
+    session_live: bool | None,
+    password_digest: str | None = None,
+    two_factor_on: bool | None = None,
 ) -> Exception | None:
     """Why `user` may not use `token`, or None. `session_live` is None for a token without `sid`;
-    `password_digest` is the revocation digest of the user's password, when it is known already."""
+    `password_digest` is the revocation digest of the user's password, and `two_factor_on` whether
+    the user has 2FA on, when they are known already."""
     if user is None:
         return TokenInvalid(_("No account found for this token."))
     if not user.is_active:
@@ -171,6 +205,8 @@ def token_refusal(
     # refused above by its ended session (every token issued here has one).
     if cutoff is not None and int(token.get("iat", 0)) < int(cutoff.timestamp()):
         return SessionEnded()
+    if two_factor_missing(user, two_factor_on=two_factor_on):
+        return TwoFactorEnrolmentRequired()
     return None
 
 
@@ -253,31 +289,36 @@ def _user_with_session_state(user_id: int, session_id: uuid.UUID) -> tuple[User 
 
 def _user_with_session_state_cached(
     user_id: int, session_id: uuid.UUID, request=None
-) -> tuple[User | None, bool, str | None]:
+) -> tuple[User | None, bool, str | None, bool | None]:
     """The same, from the cache when both entries are there, else from the database (and then
-    cached); also the password's revocation digest, since a cached User has no password hash.
+    cached); also the password's revocation digest, since a cached User has no password hash, and,
+    for staff while REQUIRE_2FA_FOR_STAFF holds, whether 2FA is on (else None: not asked).
     The cache's round trip also counts `request` in the general throttles (auth_cache.lookup)."""
     alias = router.db_for_read(User)
     layout = _layout(alias, True)
     found = auth_cache.lookup(user_id, session_id, request=request)
     if found is not None and found.complete and found.user_entry[0] == layout[0]:
-        _attnames, columns, digest = found.user_entry
+        _attnames, columns, digest, two_factor_on = found.user_entry
         user = _user_from_columns(alias, layout, columns)
-        return user, found.session_user_id == user_id, digest
+        return user, found.session_user_id == user_id, digest, two_factor_on
     columns, session_live = _user_row_with_session_state(user_id, session_id)
     if columns is None:
         if found is not None:
             auth_cache.fill(found, user_entry=None, session_user_id=None)
-        return None, False, None
+        return None, False, None, None
     user = _user_from_columns(alias, _layout(alias, False), columns)
     digest = get_md5_hash_password(user.password)
+    # Asked only where the answer matters; a TwoFactor saved or deleted forgets the entry.
+    two_factor_on = None
+    if settings.REQUIRE_2FA_FOR_STAFF and (user.is_staff or user.is_superuser):
+        two_factor_on = TwoFactor.enabled_for(user_id)
     if found is not None:
         auth_cache.fill(
             found,
-            user_entry=(layout[0], _without_password(alias, columns), digest),
+            user_entry=(layout[0], _without_password(alias, columns), digest, two_factor_on),
             session_user_id=user_id if session_live else None,
         )
-    return user, session_live, digest
+    return user, session_live, digest, two_factor_on
 
 
 @lru_cache(maxsize=4)
@@ -306,14 +347,18 @@ def access_token_user(token: AccessToken, *, cached: bool = False, request=None)
     for a read) none when the cache holds the user and the session. With `cached`, the DRF
     `request` being authenticated lets that round trip count it in the general throttles too."""
     user_id, session_id = user_id_claim(token), session_id_claim(token)
-    digest = None
+    digest = two_factor_on = None
     if session_id is None:
         user, session_live = User.objects.filter(pk=user_id).first(), None
     elif cached:
-        user, session_live, digest = _user_with_session_state_cached(user_id, session_id, request)
+        user, session_live, digest, two_factor_on = _user_with_session_state_cached(
+            user_id, session_id, request
+        )
     else:
         user, session_live = _user_with_session_state(user_id, session_id)
-    refusal = token_refusal(user, token, session_live=session_live, password_digest=digest)
+    refusal = token_refusal(
+        user, token, session_live=session_live, password_digest=digest, two_factor_on=two_factor_on
+    )
     if refusal is not None:
         raise refusal
     return user

@@ -2,7 +2,8 @@
 recorded as login attempts.
 
 A saved or deleted user is forgotten by the auth cache (apps/accounts/auth_cache.py), whatever
-changed: its entry holds the whole row but the password hash.
+changed: its entry holds the whole row but the password hash; so is a user whose TwoFactor row is
+saved or deleted, since the entry also says whether 2FA is on.
 
 Admin-site sign-ins are login attempts too: record them like API logins.
 
@@ -22,7 +23,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from apps.accounts import auth_cache
-from apps.accounts.models import User
+from apps.accounts.models import TwoFactor, User
 from apps.accounts.services.sessions import login_record
 from apps.analytics.models import LoginEvent
 
@@ -49,6 +50,13 @@ def admin_login_recorded(request) -> None:
 @receiver(post_delete, sender=User, dispatch_uid="accounts.auth_cache_forget_on_delete")
 def auth_cache_forget_user(sender, instance, **kwargs):
     auth_cache.forget_user(instance.pk)
+
+
+# The cached user entry says whether a staff member's 2FA is on (REQUIRE_2FA_FOR_STAFF).
+@receiver(post_save, sender=TwoFactor, dispatch_uid="accounts.auth_cache_forget_on_two_factor_save")
+@receiver(post_delete, sender=TwoFactor, dispatch_uid="accounts.auth_cache_forget_on_two_factor_delete")
+def auth_cache_forget_two_factor(sender, instance, **kwargs):
+    auth_cache.forget_user(instance.user_id)
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.record_admin_login")

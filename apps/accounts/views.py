@@ -177,7 +177,24 @@ class AuthViewSet(GenericViewSet):
     def two_factor(self, request):
         return Response(TwoFactorStatusSerializer(services.two_factor_status(request.user)).data)
 
-    @extend_schema(request=RefreshSerializer, responses={200: TokenPairSerializer}, summary="Rotate tokens")
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={
+            200: TokenPairSerializer,
+            403: OpenApiResponse(
+                description="`mfa_enrolment_required`: a staff account without two-factor sign-in "
+                "while `REQUIRE_2FA_FOR_STAFF` holds. No mfa_token here: sign in again with the "
+                "password, whose answer carries one."
+            ),
+        },
+        summary="Rotate tokens",
+        description="The refresh token dies and a new pair of the same session is answered. A token "
+        "used a second time ends its whole session (401 `token_not_valid`). A session lives at most "
+        "`SESSION_MAX_LIFETIME_DAYS` (30) from its sign-in however often it is refreshed: a refresh "
+        "after that is a 401 `session_ended`, and the client signs in again. A staff account without "
+        "two-factor sign-in while `REQUIRE_2FA_FOR_STAFF` holds gets a 403 `mfa_enrolment_required`, "
+        "also for a session from before the setting, a promotion to staff, or turning 2FA off.",
+    )
     @public_action(detail=False, methods=["post"], url_path="token/refresh")
     def token_refresh(self, request):
         data = validated(RefreshSerializer, request)
@@ -212,7 +229,10 @@ class AuthViewSet(GenericViewSet):
         responses={200: TokenPairSerializer},
         summary="Change password",
         description="Ends every session, this one included, and answers a fresh token pair for this "
-        "client, so the caller stays signed in.",
+        "client, so the caller stays signed in. A staff account without two-factor sign-in while "
+        "`REQUIRE_2FA_FOR_STAFF` holds is refused with a 403 `mfa_enrolment_required` (as is any "
+        "request with its tokens): nothing changes and no session starts; sign in again with the "
+        "password to enrol.",
     )
     @action(
         detail=False, methods=["post"], url_path="password/change", throttle_classes=[PasswordCheckThrottle]

@@ -8,6 +8,10 @@ methods (`mfa_verify`). A staff member who must turn 2FA on first (REQUIRE_2FA_F
 right code calls `login()`. Every step takes the login limit per IP; the services count wrong codes
 per mfa_token and per account.
 
+REQUIRE_2FA_FOR_STAFF is also checked on every admin request (`has_permission`), not only at sign-in:
+a browser signed in before the setting, before a promotion to staff or before its user turned 2FA
+off no longer opens the admin; the login page signs it out, and the password leads to enrolment.
+
 The two_factor services are imported where they are used: this module is loaded with the app
 registry (AdminConfig), before any model can be.
 """
@@ -22,6 +26,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponseRedirect
@@ -42,6 +47,7 @@ from apps.core.throttles import LoginFailureThrottle, LoginThrottle
 # The half-signed-in state between the password and the code: the mfa_token and where to go next.
 SECOND_STEP_SESSION_KEY = "admin_second_step"
 SIGN_IN, ENROL = "sign_in", "enrol"  # MFAChallenge.Purpose, which cannot be imported here yet
+_TWO_FACTOR_MISSING = "_admin_two_factor_missing"  # the answer, kept on the request
 
 CODE_HINTS = {
     "totp": gettext_lazy("the code your authenticator app shows"),
@@ -134,10 +140,30 @@ class AdminSite(admin.AdminSite):
             *super().get_urls(),
         ]
 
+    def has_permission(self, request) -> bool:
+        return super().has_permission(request) and not self._two_factor_missing(request)
+
+    def _two_factor_missing(self, request) -> bool:
+        """Whether REQUIRE_2FA_FOR_STAFF shuts this signed-in staff member out until they turn 2FA
+        on; asked once per request (a page asks has_permission several times)."""
+        if not hasattr(request, _TWO_FACTOR_MISSING):
+            from apps.accounts.jwt import two_factor_missing
+
+            user = request.user
+            setattr(request, _TWO_FACTOR_MISSING, user.is_authenticated and two_factor_missing(user))
+        return getattr(request, _TWO_FACTOR_MISSING)
+
     # --- The password ---------------------------------------------------------------------------------
     @method_decorator(never_cache)
     @login_not_required
     def login(self, request, extra_context=None):
+        if request.user.is_authenticated and self._two_factor_missing(request):
+            # A session from before the rule: out, so that the password leads to enrolment.
+            auth_logout(request)
+            messages.warning(
+                request, _("Staff accounts must turn on two-factor sign-in; sign in again to set it up.")
+            )
+            return HttpResponseRedirect(request.get_full_path())
         if request.method != "POST":
             return self._password_form(request, extra_context)
         refused = self._throttled(request, [LoginThrottle(), LoginFailureThrottle()])

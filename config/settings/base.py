@@ -454,6 +454,9 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
     "UPDATE_LAST_LOGIN": False,  # the login service sets last_login itself
 }
+# Rotation renews a refresh token's expiry, so a session used weekly would never end; this bounds
+# a session's whole life: past it, a refresh is refused and the client signs in again.
+SESSION_MAX_LIFETIME_DAYS = env.int("SESSION_MAX_LIFETIME_DAYS", default=30)
 # Unset, tokens are signed with SECRET_KEY (SimpleJWT's default); a separate key lets you rotate one alone.
 if env("JWT_SIGNING_KEY", default=""):
     SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY")

@@ -245,6 +245,37 @@ def test_staff_without_two_factor_are_sent_to_enrol_and_cannot_reach_the_admin(c
     assert client.get("/admin/accounts/user/").status_code == 302
 
 
+def test_an_admin_session_from_before_the_rule_no_longer_opens_the_admin(client, staff, settings):
+    settings.REQUIRE_2FA_FOR_STAFF = False
+    client.force_login(staff)
+    assert client.get("/admin/").status_code == 200
+    settings.REQUIRE_2FA_FOR_STAFF = True
+    assert client.get("/admin/")["Location"].startswith(LOGIN)
+    assert client.get(CHANGELIST).status_code == 302
+    response = client.get(LOGIN, follow=True)
+    assert signed_in_as(client) is None, "the login page signs the old session out"
+    assert "sign in again to set it up" in " ".join(messages_of(response))
+    assert password_step(client, staff)["Location"] == ENROL
+
+
+def test_someone_promoted_to_staff_must_enrol_before_the_admin(client, make_user, required):
+    user = make_user(email="new@example.com")
+    client.force_login(user)
+    user.is_staff = True
+    user.save()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_whose_two_factor_is_reset_lose_the_admin_at_once(client, enrolled, make_user, required):
+    from apps.accounts.services import two_factor_reset
+
+    client.force_login(enrolled.user)
+    assert client.get("/admin/").status_code == 200
+    root = make_user(email="root2@example.com", is_staff=True, is_superuser=True)
+    assert two_factor_reset(user=enrolled.user, actor=root)
+    assert client.get("/admin/").status_code == 302
+
+
 def test_finishing_enrolment_signs_in_and_shows_the_recovery_codes_once(client, staff, required):
     password_step(client, staff, next="/admin/accounts/user/")
     secret = client.get(ENROL).context["setup"]["secret"]

@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts import auth_cache
@@ -96,9 +97,27 @@ class TestReads:
     def test_a_cached_user_loads_the_password_only_when_asked(self, client, ada):
         from apps.accounts.jwt import _user_with_session_state_cached
 
-        user, live, _digest = _user_with_session_state_cached(ada.pk, AuthSession.objects.get().pk)
+        user, live, _digest, _two_factor_on = _user_with_session_state_cached(
+            ada.pk, AuthSession.objects.get().pk
+        )
         assert live and "password" in user.get_deferred_fields()
         assert user.check_password(DEFAULT_PASSWORD)
+
+    def test_staff_with_two_factor_read_from_the_cache_and_lose_it_with_their_two_factor(
+        self, api, make_user, superuser, settings
+    ):
+        from apps.accounts.models import TwoFactor
+        from apps.accounts.services import session_start, two_factor_reset
+
+        settings.REQUIRE_2FA_FOR_STAFF = True
+        grace = make_user(email="grace@example.com", is_staff=True)
+        TwoFactor.objects.create(user=grace, totp_secret="x", totp_enabled_at=timezone.now())
+        client = api()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {session_start(user=grace)['access']}")
+        assert client.get(ME).status_code == 200  # fills the cache, 2FA state included
+        assert queries_of(lambda: client.get(ME)) == []
+        two_factor_reset(user=grace, actor=superuser)
+        assert refusal(client.get(ME)) == (403, "mfa_enrolment_required")
 
     def test_an_unreachable_redis_falls_back_to_the_database(self, client, settings):
         settings.CACHES = {
@@ -231,24 +250,24 @@ class TestLeases:
     def test_a_miss_is_filled_under_its_lease(self, ada):
         found = auth_cache.lookup(ada.pk, "s1")
         assert found.user_entry is None and found.session_user_id is None
-        auth_cache.fill(found, user_entry=("columns", "values", "digest"), session_user_id=ada.pk)
+        auth_cache.fill(found, user_entry=("columns", "values", "digest", None), session_user_id=ada.pk)
         again = auth_cache.lookup(ada.pk, "s1")
-        assert (again.user_entry, again.session_user_id) == (("columns", "values", "digest"), ada.pk)
+        assert (again.user_entry, again.session_user_id) == (("columns", "values", "digest", None), ada.pk)
 
     def test_a_read_that_raced_with_a_change_stores_nothing(self, ada):
         found = auth_cache.lookup(ada.pk, "s1")  # the lease; then the database read
         auth_cache.forget_user(ada.pk)  # the change commits meanwhile
         auth_cache.forget_sessions(["s1"])
-        auth_cache.fill(found, user_entry=("columns", "values", "digest"), session_user_id=ada.pk)
+        auth_cache.fill(found, user_entry=("columns", "values", "digest", None), session_user_id=ada.pk)
         assert entry(f"auth:user:{ada.pk}") is None
         assert entry("auth:session:s1") is None
 
     def test_a_concurrent_miss_leaves_the_fill_to_the_first_lease(self, ada):
         first, second = auth_cache.lookup(ada.pk, "s1"), auth_cache.lookup(ada.pk, "s1")
-        auth_cache.fill(second, user_entry=("second",) * 3, session_user_id=ada.pk)
+        auth_cache.fill(second, user_entry=("second",) * 4, session_user_id=ada.pk)
         assert entry(f"auth:user:{ada.pk}").startswith(b"lease:")
-        auth_cache.fill(first, user_entry=("first",) * 3, session_user_id=ada.pk)
-        assert auth_cache.lookup(ada.pk, "s1").user_entry == ("first",) * 3
+        auth_cache.fill(first, user_entry=("first",) * 4, session_user_id=ada.pk)
+        assert auth_cache.lookup(ada.pk, "s1").user_entry == ("first",) * 4
 
     def test_an_ended_session_is_not_cached(self, ada):
         found = auth_cache.lookup(ada.pk, "s1")

@@ -189,3 +189,120 @@ def test_pruning_drops_only_sessions_whose_tokens_have_all_expired(api, ada, set
     AuthSession.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     assert sessions_prune() == 1
     assert AuthSession.objects.count() == 1
+
+
+# --- A session's whole life -----------------------------------------------------------------------------
+def age(session_of_tokens: dict, days: float) -> AuthSession:
+    session_id = AccessToken(session_of_tokens["access"])[SESSION_CLAIM]
+    AuthSession.objects.filter(pk=session_id).update(created_at=timezone.now() - timedelta(days=days))
+    return AuthSession.objects.get(pk=session_id)
+
+
+class TestSessionMaxLifetime:
+    def test_rotation_within_the_lifetime_goes_on(self, api, ada, settings):
+        settings.SESSION_MAX_LIFETIME_DAYS = 30
+        tokens = login(api)
+        age(tokens, 29)
+        assert api().post(REFRESH, {"refresh": tokens["refresh"]}).status_code == 200
+
+    def test_a_refresh_past_the_lifetime_ends_the_session(self, api, ada, settings, token_answers):
+        settings.SESSION_MAX_LIFETIME_DAYS = 30
+        tokens = login(api)
+        rotated = api().post(REFRESH, {"refresh": tokens["refresh"]}).json()  # renewed yesterday, say
+        session = age(rotated, 30.01)
+        response = api().post(REFRESH, {"refresh": rotated["refresh"]})
+        assert (response.status_code, response.json()["code"]) == (401, "session_ended")
+        session.refresh_from_db()
+        assert session.end_reason == AuthSession.EndReason.EXPIRED
+        assert token_answers(rotated) == {"access": 401, "refresh": 401}
+        assert login(api)["access"], "signing in again starts a new session"
+
+    def test_pruning_drops_sessions_past_the_lifetime_though_refreshed_lately(self, api, ada, settings):
+        settings.SESSION_MAX_LIFETIME_DAYS = 30
+        old = AuthSession.objects.create(user=ada, last_refreshed_at=timezone.now())
+        AuthSession.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+        young = AuthSession.objects.create(user=ada, last_refreshed_at=timezone.now())
+        assert sessions_prune() == 1
+        assert list(AuthSession.objects.values_list("pk", flat=True)) == [young.pk]
+
+
+# --- REQUIRE_2FA_FOR_STAFF reaches sessions that exist ------------------------------------------------
+@pytest.fixture
+def grace(make_user):
+    return make_user(email="grace@example.com", is_staff=True)
+
+
+@pytest.fixture
+def grace_tokens(api, grace, settings):
+    """A session of a staff member without 2FA, from before the rule was turned on."""
+    settings.REQUIRE_2FA_FOR_STAFF = False
+    tokens = login(api, "grace@example.com")
+    settings.REQUIRE_2FA_FOR_STAFF = True
+    return tokens
+
+
+def refused_for_enrolment(response) -> bool:
+    return (response.status_code, response.json()["code"]) == (403, "mfa_enrolment_required")
+
+
+class TestStaffWithoutTwoFactor:
+    def test_their_access_token_is_refused_on_reads_and_writes(self, api, grace_tokens):
+        client = bearer(api, grace_tokens["access"])
+        assert refused_for_enrolment(client.get(ME))
+        assert refused_for_enrolment(client.patch(ME, {"full_name": "Grace Hopper"}))
+
+    def test_their_refresh_token_does_not_rotate(self, api, grace_tokens):
+        response = api().post(REFRESH, {"refresh": grace_tokens["refresh"]})
+        assert refused_for_enrolment(response)
+        assert "access" not in response.json() and "mfa_token" not in response.json()
+
+    def test_they_cannot_change_the_password_into_a_new_session(self, api, grace, grace_tokens):
+        response = bearer(api, grace_tokens["access"]).post(
+            "/api/v1/auth/password/change/",
+            {"old_password": DEFAULT_PASSWORD, "new_password": "n3w-Pass-word!"},
+        )
+        assert refused_for_enrolment(response)
+        grace.refresh_from_db()
+        assert grace.check_password(DEFAULT_PASSWORD)
+        assert AuthSession.objects.filter(user=grace).count() == 1
+
+    def test_signing_in_again_leads_to_enrolment(self, api, grace_tokens):
+        response = api().post(LOGIN, {"email": "grace@example.com", "password": DEFAULT_PASSWORD})
+        assert refused_for_enrolment(response)
+        assert response.json()["mfa_token"]
+
+    def test_someone_promoted_to_staff_later_is_refused_at_once(self, api, ada, settings):
+        settings.REQUIRE_2FA_FOR_STAFF = True
+        tokens = login(api)
+        client = bearer(api, tokens["access"])
+        assert client.get(ME).status_code == 200
+        ada.is_staff = True
+        ada.save()
+        assert refused_for_enrolment(client.get(ME))
+        assert refused_for_enrolment(api().post(REFRESH, {"refresh": tokens["refresh"]}))
+
+    def test_staff_whose_two_factor_is_turned_off_are_refused_at_once(self, api, grace, superuser, settings):
+        from apps.accounts.models import TwoFactor
+        from apps.accounts.services import session_start, two_factor_reset
+
+        settings.REQUIRE_2FA_FOR_STAFF = True
+        TwoFactor.objects.create(user=grace, totp_secret="x", totp_enabled_at=timezone.now())
+        tokens = session_start(user=grace)  # as a finished two-factor sign-in starts it
+        client = bearer(api, tokens["access"])
+        assert client.get(ME).status_code == 200
+        assert client.patch(ME, {"full_name": "Grace Hopper"}).status_code == 200
+        assert two_factor_reset(user=grace, actor=superuser)
+        assert refused_for_enrolment(client.get(ME))
+        assert refused_for_enrolment(api().post(REFRESH, {"refresh": tokens["refresh"]}))
+
+    def test_without_the_rule_their_session_goes_on(self, api, grace_tokens, settings, token_answers):
+        settings.REQUIRE_2FA_FOR_STAFF = False
+        assert token_answers(grace_tokens) == {"access": 200, "refresh": 200}
+
+    def test_non_staff_are_not_asked_and_cost_no_extra_query(self, api, ada, settings):
+        settings.REQUIRE_2FA_FOR_STAFF = True
+        settings.AUTH_CACHE_SECONDS = 0
+        client = bearer(api, login(api)["access"])
+        with CaptureQueriesContext(connections["default"]) as queries:
+            assert client.get(ME).status_code == 200
+        assert len(queries) == 1

@@ -607,8 +607,10 @@ class TestStaffMustEnrol:
         events = list(LoginEvent.objects.order_by("id").values_list("method", "success", "mfa_pending"))
         assert events == [("password", True, True), ("totp", False, False), ("totp", True, False)]
 
-    def test_staff_with_2fa_sign_in_with_a_code(self, staff, with_totp, clock):
+    def test_staff_with_2fa_sign_in_with_a_code(self, staff, with_totp, clock, settings):
+        settings.REQUIRE_2FA_FOR_STAFF = False  # turned on with a token, before the rule
         secret, _ = with_totp(staff)
+        settings.REQUIRE_2FA_FOR_STAFF = True
         body = password_login(staff)
         assert body["mfa_required"] is True
         assert verify(body["mfa_token"], clock.code(secret)).status_code == 200

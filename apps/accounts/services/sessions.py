@@ -5,8 +5,13 @@ A login starts an `AuthSession`; its refresh tokens rotate within it, and every 
 password change or reset, on deactivation, and when a refresh token that was already rotated
 is presented again: that is either a client bug or a stolen token, and nobody can tell which
 copy is the thief's, so the whole family dies (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2).
+It also ends at the first refresh after SESSION_MAX_LIFETIME_DAYS from its sign-in: each rotation
+renews the refresh token's own expiry, so without that bound a session would never end.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Q
@@ -43,6 +48,18 @@ class InvalidCredentials(AuthenticationFailed):
 
 class RefreshTokenReused(TokenInvalid):
     default_detail = _("This refresh token was already used; its session has ended. Sign in again.")
+
+
+class SessionTooOld(SessionEnded):
+    default_detail = _("This session has reached its maximum lifetime; sign in again.")
+
+
+def _session_max_lifetime() -> timedelta:
+    return timedelta(days=settings.SESSION_MAX_LIFETIME_DAYS)
+
+
+def _too_old(session: AuthSession) -> bool:
+    return session.created_at <= timezone.now() - _session_max_lifetime()
 
 
 # --- Starting and ending sessions -----------------------------------------------------------------------
@@ -189,6 +206,13 @@ def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
             refusal, tokens = TokenInvalid(), None
         elif not blacklisted_now:
             refusal, tokens = _reuse_detected(session, request), None
+        elif (
+            session is not None
+            and session.is_live
+            and session.created_at <= timezone.now() - _session_max_lifetime()
+        ):
+            _sessions_end(AuthSession.objects.filter(pk=session.pk), AuthSession.EndReason.EXPIRED)
+            refusal, tokens = SessionTooOld(), None
         else:
             user = session.user if session else User.objects.filter(pk=user_id_claim(token)).first()
             live = None if session_id_claim(token) is None else bool(session and session.is_live)
@@ -261,9 +285,13 @@ def sessions_revoke(*, sessions, actor: User, request=None) -> int:
 
 def sessions_prune() -> int:
     """Delete sessions none of whose tokens can still be valid; returns how many."""
-    cutoff = timezone.now() - jwt_settings.REFRESH_TOKEN_LIFETIME
+    now = timezone.now()
+    cutoff = now - jwt_settings.REFRESH_TOKEN_LIFETIME
+    # Past its maximum lifetime a session's refresh is refused; its last access token is then
+    # dead once that has passed too.
+    too_old = now - _session_max_lifetime() - jwt_settings.ACCESS_TOKEN_LIFETIME
     stale = AuthSession.objects.filter(created_at__lt=cutoff).filter(
-        Q(last_refreshed_at__isnull=True) | Q(last_refreshed_at__lt=cutoff)
+        Q(last_refreshed_at__isnull=True) | Q(last_refreshed_at__lt=cutoff) | Q(created_at__lt=too_old)
     )
     deleted, _ = stale.delete()
     return deleted
