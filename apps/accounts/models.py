@@ -11,6 +11,7 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from apps.core.normalization import canonical_email
+from apps.core.validators import validate_visible_text
 
 
 class UserManager(BaseUserManager):
@@ -65,14 +66,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         "email address",
         max_length=254,
         unique=True,
+        # Invisible characters would make a look-alike of another address (apps.core.validators).
+        validators=[validate_visible_text],
         error_messages={"unique": "A user with that email already exists."},
     )
     username = models.CharField(
         max_length=150,
-        validators=[UnicodeUsernameValidator()],
+        validators=[UnicodeUsernameValidator(), validate_visible_text],
         help_text="150 characters or fewer: letters, digits and @ . + - _ only.",
     )
-    full_name = models.CharField(max_length=150, blank=True)
+    full_name = models.CharField(max_length=150, blank=True, validators=[validate_visible_text])
     # E.164 ("+447700900123"); input without a country code is read in PHONE_DEFAULT_REGION. It
     # counts as the account's number (SMS go to it) only once phone_verified_at is set, which only
     # the verification flow does (apps/accounts/services/phone.py); any other change clears it.

@@ -12,6 +12,7 @@ from apps.accounts.services import PHONE_ONLY_BY_VERIFICATION
 from apps.accounts.tokens import PHONE_CODE_DIGITS
 from apps.core import fields
 from apps.core.schema import ErrorSerializer
+from apps.core.validators import validate_visible_text
 
 
 class PhoneNumberField(fields.StringOnlyMixin, serializerfields.PhoneNumberField):
@@ -81,6 +82,10 @@ class UniqueUsernameMixin:
         return value
 
 
+# The model field's own, which the serializers below restate to leave out DRF's uniqueness check.
+USERNAME_VALIDATORS = [UnicodeUsernameValidator(), validate_visible_text]
+
+
 class RegisterSerializer(UniqueUsernameMixin, fields.ModelSerializer):
     password = fields.CharField(write_only=True, style={"input_type": "password"}, max_length=128)
 
@@ -88,8 +93,9 @@ class RegisterSerializer(UniqueUsernameMixin, fields.ModelSerializer):
         model = User
         fields = ["email", "username", "password", "full_name"]
         extra_kwargs = {
-            "email": {"validators": []},  # uniqueness, ignoring case: validate_email
-            "username": {"validators": [UnicodeUsernameValidator()]},
+            # Uniqueness, ignoring case: validate_email.
+            "email": {"validators": [validate_visible_text]},
+            "username": {"validators": USERNAME_VALIDATORS},
             "full_name": {"required": False},
         }
 
@@ -113,7 +119,7 @@ class ProfileUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
     class Meta:
         model = User
         fields = ["full_name", "username", "phone"]
-        extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
+        extra_kwargs = {"username": {"validators": USERNAME_VALIDATORS}}
 
 
 class StaffUserUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
@@ -129,7 +135,7 @@ class StaffUserUpdateSerializer(UniqueUsernameMixin, fields.ModelSerializer):
     class Meta:
         model = User
         fields = ["full_name", "username", "phone", "is_active"]
-        extra_kwargs = {"username": {"validators": [UnicodeUsernameValidator()]}}
+        extra_kwargs = {"username": {"validators": USERNAME_VALIDATORS}}
 
 
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
@@ -176,7 +182,7 @@ class PasswordConfirmSerializer(serializers.Serializer):
 
 
 class EmailChangeSerializer(serializers.Serializer):
-    new_email = fields.EmailField(max_length=EMAIL_MAX_LENGTH)
+    new_email = fields.EmailField(max_length=EMAIL_MAX_LENGTH, validators=[validate_visible_text])
     password = fields.CharField(max_length=128, trim_whitespace=False, help_text="Your current password.")
 
 

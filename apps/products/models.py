@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from apps.core.models import TimeStampedModel
+from apps.core.validators import validate_visible_text
 
 # Stock lives in a 32-bit column; the cap leaves room for any single adjustment's arithmetic.
 MAX_STOCK = 1_000_000_000
@@ -25,7 +26,7 @@ def product_image_path(instance: "Product", filename: str) -> str:
 
 
 class Category(TimeStampedModel):
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_visible_text])
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(max_length=2000, blank=True)
     is_active = models.BooleanField(default=True)

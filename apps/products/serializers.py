@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from apps.core import fields
+from apps.core.validators import validate_visible_text
 from apps.products.models import MAX_PRICE, MAX_STOCK, Category, Product, StockMovement, StockReason
 
 _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -137,7 +138,7 @@ class StockAdjustmentResultSerializer(serializers.Serializer):
 
 # --- Writes ---------------------------------------------------------------------------------------------
 class CategoryWriteSerializer(serializers.Serializer):
-    name = fields.CharField(max_length=100)
+    name = fields.CharField(max_length=100, validators=[validate_visible_text])
     slug = fields.SlugField(max_length=120, required=False, help_text="Made from the name when left out.")
     description = fields.CharField(max_length=2000, required=False, allow_blank=True)
     is_active = fields.BooleanField(required=False)

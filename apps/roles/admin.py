@@ -3,6 +3,7 @@ from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Count
 
+from apps.core.validators import validate_visible_text
 from apps.roles.models import Role
 
 
@@ -47,6 +48,12 @@ class RoleAdmin(DjangoGroupAdmin):
     @admin.display(description="users", ordering="users")
     def user_count(self, group: Group) -> int:
         return group.users
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "name" and field is not None:
+            field.validators.append(validate_visible_text)  # Group.name is Django's own field
+        return field
 
     def get_readonly_fields(self, request, obj=None):
         # System roles are defined in code; seed_permissions would undo any change made here.

@@ -2,6 +2,7 @@ from django.contrib.auth.models import Permission
 from rest_framework import serializers
 
 from apps.core import fields
+from apps.core.validators import validate_visible_text
 from apps.roles.models import Role
 from apps.roles.selectors import permission_name
 
@@ -46,7 +47,7 @@ class RoleSerializer(fields.ModelSerializer):
 
 
 class RoleWriteSerializer(serializers.Serializer):
-    name = fields.CharField(max_length=150)
+    name = fields.CharField(max_length=150, validators=[validate_visible_text])
     description = fields.CharField(
         required=False,
         allow_blank=True,

@@ -74,3 +74,19 @@ def test_changing_only_permissions_moves_updated_at(api, role_manager):
     time.sleep(0.01)
     changed = api(role_manager).patch(f"{ROLES}{created['id']}/", {"permissions": ["accounts.view_user"]})
     assert changed.json()["updated_at"] > created["updated_at"]
+
+
+@pytest.mark.parametrize("name", ["support\x00", "sup\u200bport", "sup\tport", "\u202etroppus"])
+def test_a_role_name_with_control_or_invisible_characters_is_refused(api, role_manager, name):
+    response = api(role_manager).post(ROLES, {"name": name})
+    assert response.status_code == 400
+    assert list(response.json()["field_errors"]) == ["name"]
+    assert not Role.objects.exists()
+
+
+def test_the_admin_refuses_such_a_role_name_too(client, superuser):
+    client.force_login(superuser)
+    response = client.post("/admin/auth/group/add/", {"name": "sup\u200bport", "role-TOTAL_FORMS": "1"})
+    assert response.status_code == 200, "the form again, with its error"
+    assert "name" in response.context["adminform"].form.errors
+    assert not Group.objects.exists()
