@@ -206,11 +206,7 @@ def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
             refusal, tokens = TokenInvalid(), None
         elif not blacklisted_now:
             refusal, tokens = _reuse_detected(session, request), None
-        elif (
-            session is not None
-            and session.is_live
-            and session.created_at <= timezone.now() - _session_max_lifetime()
-        ):
+        elif session is not None and session.is_live and _too_old(session):
             _sessions_end(AuthSession.objects.filter(pk=session.pk), AuthSession.EndReason.EXPIRED)
             refusal, tokens = SessionTooOld(), None
         else:
