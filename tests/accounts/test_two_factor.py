@@ -368,6 +368,25 @@ class TestSignInAsksForASecondFactor:
         older = verify(password_login(user)["mfa_token"], clock.code(secret, steps=-1))
         assert older.status_code == 400  # older than the last one accepted
 
+    def test_the_code_that_turned_the_app_on_is_answered_as_used_and_costs_no_try(
+        self, api, make_user, clock, deliver
+    ):
+        user = make_user()
+        secret = api(user).post(SETUP).json()["secret"]
+        code = clock.code(secret)
+        assert deliver(lambda: api(user).post(CONFIRM, {"code": code})).status_code == 200
+        token = password_login(user)["mfa_token"]
+        replay = verify(token, code)
+        assert replay.status_code == 400
+        assert replay.json()["field_errors"] == {
+            "code": ["This code was already used; wait for the app's next one."]
+        }
+        assert MFAChallenge.objects.get(user=user).attempts == 0
+        wrong = verify(token, clock.code(secret, steps=4))
+        assert wrong.json()["field_errors"] == {"code": ["This code is wrong; 4 tries left."]}
+        clock.advance(seconds=30)
+        assert verify(token, clock.code(secret)).status_code == 200
+
     def test_a_texted_code_finishes_it(self, make_user, with_sms, deliver):
         user = make_user()
         with_sms(user)

@@ -50,6 +50,7 @@ from apps.logs.services import audit
 from apps.notifications.services import notify
 
 RECOVERY_CODE_COUNT = 10
+TOTP_CODE_USED = _("This code was already used; wait for the app's next one.")
 ENROL_AT = "/api/v1/auth/2fa/totp/setup/"
 METHOD_NAMES = {
     TwoFactorMethod.TOTP: "authenticator app",
@@ -214,14 +215,31 @@ def _second_factor_match(
         found.used_at = now
         found.save(update_fields=["used_at"])
         return TwoFactorMethod.RECOVERY, TwoFactorMethod.RECOVERY, None
+    reused = False
     if two_factor.totp_enabled_at is not None:
-        step = otp.matching_step(
-            decrypt(two_factor.totp_secret), code, after_step=two_factor.totp_last_step, now=now.timestamp()
-        )
+        secret = decrypt(two_factor.totp_secret)
+        step = otp.matching_step(secret, code, after_step=two_factor.totp_last_step, now=now.timestamp())
         if step is not None:
             two_factor.totp_last_step = step
             two_factor.save(update_fields=["totp_last_step"])
             return TwoFactorMethod.TOTP, TwoFactorMethod.TOTP, None
+        # Right for a step already accepted (often the very code that turned the app on): the
+        # user holds the app, so this is no guess, and "wrong" would send them looking for a fault.
+        reused = otp.matching_step(secret, code, after_step=None, now=now.timestamp()) is not None
+    method, tried_as, refusal = _sms_code_match(
+        user, two_factor, code, sms_purpose=sms_purpose, challenge=challenge, now=now
+    )
+    if method is None and reused:
+        return None, TwoFactorMethod.TOTP, TOTP_CODE_USED
+    return method, tried_as, refusal
+
+
+def _sms_code_match(
+    user: User, two_factor: TwoFactor, code: str, *, sms_purpose: str, challenge, now
+) -> tuple[str | None, str, str | None]:
+    if two_factor.sms_enabled_at is None:
+        # A code texted to a number that is not a factor (to turn SMS codes on) proves no factor.
+        return None, TwoFactorMethod.TOTP, None
     sms_code = sms_code_locked(user=user, purpose=sms_purpose, challenge=challenge)
     if sms_code is None or not sms_code.code_hash:
         tried_as = TwoFactorMethod.TOTP if two_factor.totp_enabled_at else TwoFactorMethod.SMS
@@ -559,14 +577,17 @@ def mfa_verify(
         two_factor = _locked_two_factor(user)
         if two_factor is None or not two_factor.is_enabled:
             raise MFATokenInvalid()  # turned off (or reset) since the password step
-        method, tried_as, _sms_refusal = _second_factor_match(
+        method, tried_as, why = _second_factor_match(
             user, two_factor, code, sms_purpose=SMSCode.Purpose.SIGN_IN, challenge=challenge, now=now
         )
-        challenge.attempts += 1
-        if method is None:
+        if why == TOTP_CODE_USED:
+            refusal = why  # the app's own code, only too late: not a guess, so no try spent
+        elif method is None:
+            challenge.attempts += 1
             challenge.failures += 1
             refusal = _tries_left_message(challenge)
         else:
+            challenge.attempts += 1
             challenge.used_at = now
             _used(two_factor, method, now)
         challenge.save(update_fields=["attempts", "failures", "used_at"])
