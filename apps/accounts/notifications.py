@@ -95,6 +95,18 @@ def _home(notification) -> dict:
     return {"link": settings.FRONTEND_URL + "/"}
 
 
+def _phone_change(notification) -> dict:
+    return {**_home(notification), "cooling_off_hours": settings.PHONE_RESET_COOLING_OFF_HOURS}
+
+
+def _the_account_and_the_old_number(user, context: dict, channel: str) -> str | None:
+    # The account's number is the new one by now; the SMS copy is for the one it replaced, and
+    # only if that one was verified (a number nobody proved gets no text from us).
+    if channel == Channel.SMS:
+        return context["old_phone"] if context.get("old_phone_verified") else None
+    return default_address(user, context, channel)
+
+
 VERIFY_EMAIL = register(
     Kind(
         "verify_email",
@@ -197,6 +209,27 @@ TWO_FACTOR_DISABLED = register(
         Category.ACCOUNT,
         transactional=True,
         description="Tells the account that two-factor sign-in was turned off, by its owner or by staff.",
+        send_context=_home,
+    )
+)
+PHONE_CHANGE_NOTICE = register(
+    Kind(
+        "phone_change_notice",
+        Category.ACCOUNT,
+        channels=(Channel.EMAIL, Channel.SMS),
+        transactional=True,
+        description="Tells the account, by email and on the number replaced, that its phone number changed.",
+        send_context=_phone_change,
+        address=_the_account_and_the_old_number,
+        sample_context={"new_phone": "+447911123456", "old_phone": "+447400123456", "cooling_off_hours": 24},
+    )
+)
+PASSWORD_CHANGED = register(
+    Kind(
+        "password_changed",
+        Category.ACCOUNT,
+        transactional=True,
+        description="Tells the account that its password was changed or reset, and how.",
         send_context=_home,
     )
 )

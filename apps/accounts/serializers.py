@@ -195,11 +195,22 @@ class CodeField(fields.StringOnlyMixin, serializers.RegexField):
     pass
 
 
+CURRENT_CODE_HELP = (
+    "Needed while two-factor sign-in is on: a current code of a factor that is on (the "
+    "authenticator app's, one texted by `auth/2fa/sms/code/` while text message codes are on, or a "
+    "recovery code, which it uses up)."
+)
+
+
 class PhoneChangeSerializer(serializers.Serializer):
     phone = PhoneNumberField(
         max_length=64,
         help_text="The number to verify: with its country code (`+44 20 7946 0958`), or a national "
         "number of the server's default region.",
+    )
+    password = fields.CharField(max_length=128, trim_whitespace=False, help_text="Your current password.")
+    code = fields.CharField(
+        max_length=32, required=False, allow_blank=True, default="", help_text=CURRENT_CODE_HELP
     )
 
 
@@ -266,6 +277,21 @@ class TOTPCodeSerializer(serializers.Serializer):
     )
 
 
+class TOTPConfirmSerializer(TOTPCodeSerializer):
+    password = fields.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Your current password; needed unless the call carries an enrolment mfa_token, "
+        "whose sign-in proved it.",
+    )
+    current_code = fields.CharField(
+        max_length=32, required=False, allow_blank=True, default="", help_text=CURRENT_CODE_HELP
+    )
+
+
 class SMSCodeSerializer(serializers.Serializer):
     code = CodeField(
         rf"^[0-9]{{{PHONE_CODE_DIGITS}}}$",
@@ -273,6 +299,17 @@ class SMSCodeSerializer(serializers.Serializer):
         min_length=PHONE_CODE_DIGITS,
         help_text="The six digits texted by `auth/2fa/sms/code/`.",
         error_messages={"invalid": _("Enter the six digits of the code.")},
+    )
+
+
+class SMSEnableSerializer(SMSCodeSerializer):
+    password = fields.CharField(max_length=128, trim_whitespace=False, help_text="Your current password.")
+    current_code = fields.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Needed while the authenticator app is on: its current code, or a recovery code.",
     )
 
 

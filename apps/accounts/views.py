@@ -35,10 +35,10 @@ from apps.accounts.serializers import (
     RecoveryCodesSerializer,
     RefreshSerializer,
     RegisterSerializer,
-    SMSCodeSerializer,
+    SMSEnableSerializer,
     StaffUserUpdateSerializer,
     TokenPairSerializer,
-    TOTPCodeSerializer,
+    TOTPConfirmSerializer,
     TOTPSetupSerializer,
     TwoFactorDisableSerializer,
     TwoFactorEnabledSerializer,
@@ -371,23 +371,33 @@ class TwoFactorViewSet(GenericViewSet):
         return Response(services.totp_setup(user=request.user, request=request))
 
     @extend_schema(
-        request=TOTPCodeSerializer,
+        request=TOTPConfirmSerializer,
         responses={200: TwoFactorEnabledSerializer},
         summary="Turn the authenticator app on",
-        description="With a current code of the pending secret. The first method turned on brings "
-        "ten recovery codes, shown this once. Called with an enrolment mfa_token, it also answers "
-        "the first token pair of a session, and a wrong code counts against that token's 5.",
+        description="With a current code of the pending secret (`code`), your `password`, and, while "
+        "text message codes are on, a `current_code` of them (texted by `sms/code/`) or a recovery "
+        "code: an access token alone adds no factor. A wrong password is a 400 on `password`, a "
+        "refused current code a 400 on `current_code`. An email tells the account. The first method "
+        "turned on brings ten recovery codes, shown this once. Called with an enrolment mfa_token "
+        "(whose sign-in proved the password), `code` alone does; it also answers the first token "
+        "pair of a session, and a wrong code counts against that token's 5.",
     )
     @action(
         detail=False,
         methods=["post"],
         url_path="totp/confirm",
         authentication_classes=[JWTAuthentication, MFAEnrolmentAuthentication],
+        throttle_classes=[PasswordCheckThrottle],
     )
     def totp_confirm(self, request):
-        data = validated(TOTPCodeSerializer, request)
+        data = validated(TOTPConfirmSerializer, request)
         result = services.totp_confirm(
-            user=request.user, code=data["code"], request=request, challenge=self._challenge(request)
+            user=request.user,
+            code=data["code"],
+            password=data["password"],
+            current_code=data["current_code"],
+            request=request,
+            challenge=self._challenge(request),
         )
         return Response(TwoFactorEnabledSerializer(result).data)
 
@@ -405,16 +415,20 @@ class TwoFactorViewSet(GenericViewSet):
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        request=SMSCodeSerializer,
+        request=SMSEnableSerializer,
         responses={200: TwoFactorEnabledSerializer, 409: OpenApiResponse(description="Already on.")},
         summary="Turn text message codes on",
-        description="With the code `sms/code/` texted to your verified number; sign-in codes then go "
-        "to that number. The first method turned on brings ten recovery codes, shown this once.",
+        description="With the code `sms/code/` texted to your verified number (`code`), your "
+        "`password`, and, while the authenticator app is on, a `current_code` of it or a recovery "
+        "code. A wrong password is a 400 on `password`, a refused current code a 400 on "
+        "`current_code` (the texted code then stays good). Sign-in codes then go to that number; an "
+        "email tells the account. The first method turned on brings ten recovery codes, shown this "
+        "once.",
     )
-    @action(detail=False, methods=["post"], url_path="sms/enable")
+    @action(detail=False, methods=["post"], url_path="sms/enable", throttle_classes=[PasswordCheckThrottle])
     def sms_enable(self, request):
-        data = validated(SMSCodeSerializer, request)
-        result = services.sms_enable(user=request.user, code=data["code"], request=request)
+        data = validated(SMSEnableSerializer, request)
+        result = services.sms_enable(user=request.user, **data, request=request)
         return Response(TwoFactorEnabledSerializer(result).data)
 
     @extend_schema(
@@ -489,6 +503,7 @@ class UserViewSet(
             throttles.append(PasswordCheckThrottle())  # closing the account checks the password
         if self.action == "phone":
             throttles.append(PhoneVerificationThrottle())  # each call sends a text message
+            throttles.append(PasswordCheckThrottle())  # and checks the password
         return throttles
 
     def partial_update(self, request, pk=None):
@@ -534,8 +549,12 @@ class UserViewSet(
         request=PhoneChangeSerializer,
         responses={202: PhoneChangePendingSerializer},
         summary="Add or change your phone number",
-        description="Texts a six-digit code to the number; confirm it at `users/me/phone/verify/`. "
-        "The account's number changes only then. Asking again replaces the code. Needs a verified "
+        description="Needs your `password` (a body of `{phone}` alone is a 400 on `password`) and, "
+        "while two-factor sign-in is on, a current `code` of a factor: the authenticator app's, one "
+        "texted by `auth/2fa/sms/code/` to the current number while text message codes are on, or a "
+        "recovery code. A wrong password is a 400 on `password`, a refused code a 400 on `code`. "
+        "Then texts a six-digit code to the number; confirm it at `users/me/phone/verify/`. The "
+        "account's number changes only then. Asking again replaces the code. Needs a verified "
         "email address (403 `email_not_verified`) and a valid number of a country in "
         "`SMS_ALLOWED_COUNTRIES` (400 on `phone`). A number another account has verified gets the "
         "same 202, but no text: the answer does not tell which numbers have accounts. A 429 past 5 "
@@ -544,9 +563,7 @@ class UserViewSet(
     @action(detail=False, methods=["post"], url_path="me/phone")
     def phone(self, request):
         data = validated(PhoneChangeSerializer, request)
-        verification = services.phone_verification_request(
-            user=request.user, phone=data["phone"], request=request
-        )
+        verification = services.phone_verification_request(user=request.user, **data, request=request)
         return Response({"phone": str(verification.phone)}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -557,8 +574,10 @@ class UserViewSet(
         },
         summary="Confirm your phone number",
         description="The code texted by `users/me/phone/`: right, the number becomes the account's "
-        "and verified. A code works once, for a limited time and number of tries; a wrong, expired "
-        "or used code is a 400 on `code`.",
+        "and verified, and the owner is told (`phone_change_notice`: an email, and a text to the "
+        "verified number it replaces). A new number cannot reset the password for its first "
+        "`PHONE_RESET_COOLING_OFF_HOURS` (24) hours. A code works once, for a limited time and "
+        "number of tries; a wrong, expired or used code is a 400 on `code`.",
     )
     @action(detail=False, methods=["post"], url_path="me/phone/verify")
     def phone_verify(self, request):

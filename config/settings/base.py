@@ -229,6 +229,10 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 # A verification code sent by SMS is good for this many minutes and this many tries.
 PHONE_VERIFICATION_CODE_MINUTES = env.int("PHONE_VERIFICATION_CODE_MINUTES", default=10)
 PHONE_VERIFICATION_MAX_ATTEMPTS = env.int("PHONE_VERIFICATION_MAX_ATTEMPTS", default=5)
+# A number verified less than this many hours ago cannot reset the password: whoever holds a stolen
+# access token could otherwise add a number of their own and reset the password with it before the
+# owner reads the email that tells of the change.
+PHONE_RESET_COOLING_OFF_HOURS = env.int("PHONE_RESET_COOLING_OFF_HOURS", default=24)
 
 # --- Two-factor sign-in ---------------------------------------------------------------------------------
 # Staff must turn on a second factor before sign-in gives them tokens or the admin lets them in.

@@ -46,7 +46,7 @@ def enrol(user: User) -> Enrolled:
     """Turn on the authenticator app of `user` as the API does, with the previous step's code, so
     that the current step's code is still unused."""
     secret = totp_setup(user=user)["secret"]
-    result = totp_confirm(user=user, code=code_of(secret, -1))
+    result = totp_confirm(user=user, code=code_of(secret, -1), password=DEFAULT_PASSWORD)
     return Enrolled(user, secret, result["recovery_codes"])
 
 

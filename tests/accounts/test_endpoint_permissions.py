@@ -69,7 +69,15 @@ class TestAccountsEndpoints(EndpointPermissionTests):
 class TestPhoneEndpoint(EndpointPermissionTests):
     """Adding a phone number needs a verified email address, so the caller who should succeed has one."""
 
-    endpoints = [Endpoint("POST", "/api/v1/users/me/phone/", None, {"phone": "+447911123456"}, success=202)]
+    endpoints = [
+        Endpoint(
+            "POST",
+            "/api/v1/users/me/phone/",
+            None,
+            {"phone": "+447911123456", "password": DEFAULT_PASSWORD},
+            success=202,
+        )
+    ]
 
     def test_callers_with_the_permission_succeed(self, api, make_user, endpoint: Endpoint):
         caller = make_user(email_verified_at=timezone.now())
@@ -111,10 +119,13 @@ class TestTwoFactorEndpoints(EndpointPermissionTests):
         Endpoint("GET", "/api/v1/auth/2fa/", None),
         Endpoint("POST", "/api/v1/auth/2fa/totp/setup/", None),
         Endpoint(
-            "POST", "/api/v1/auth/2fa/totp/confirm/", None, lambda: {"code": pyotp.TOTP(TOTP_SECRET).now()}
+            "POST",
+            "/api/v1/auth/2fa/totp/confirm/",
+            None,
+            lambda: {"code": pyotp.TOTP(TOTP_SECRET).now(), "password": DEFAULT_PASSWORD},
         ),
         Endpoint("POST", "/api/v1/auth/2fa/sms/code/", None, success=202),
-        Endpoint("POST", "/api/v1/auth/2fa/sms/enable/", None, {"code": SMS}),
+        Endpoint("POST", "/api/v1/auth/2fa/sms/enable/", None, {"code": SMS, "password": DEFAULT_PASSWORD}),
         Endpoint("POST", "/api/v1/auth/2fa/recovery-codes/", None, {"password": DEFAULT_PASSWORD}),
         Endpoint(
             "POST",

@@ -28,6 +28,7 @@ from apps.notifications import kinds
 from apps.notifications.models import Notification
 from apps.notifications.rendering import MASK
 from apps.notifications.sms import outbox
+from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -58,12 +59,12 @@ def make_user(make_user):
 
 @pytest.fixture
 def ask(api, django_capture_on_commit_callbacks):
-    """`ask(user, phone)`: the user asks for a code for `phone`; the SMS is delivered (the
-    request's transaction commits, the eager delivery task runs)."""
+    """`ask(user, phone)`: the user asks, with their password, for a code for `phone`; the SMS is
+    delivered (the request's transaction commits, the eager delivery task runs)."""
 
-    def ask(user, phone=MOBILE):
+    def ask(user, phone=MOBILE, **extra):
         with django_capture_on_commit_callbacks(execute=True):
-            return api(user).post(PHONE, {"phone": phone})
+            return api(user).post(PHONE, {"phone": phone, "password": DEFAULT_PASSWORD, **extra})
 
     ask.api = api
     return ask
@@ -174,9 +175,9 @@ class TestAskingForACode:
     ):
         user = make_user()
         with django_capture_on_commit_callbacks() as first_delivery:  # its task has not run yet
-            api(user).post(PHONE, {"phone": OTHER_MOBILE})
+            api(user).post(PHONE, {"phone": OTHER_MOBILE, "password": DEFAULT_PASSWORD})
         with django_capture_on_commit_callbacks(execute=True):
-            api(user).post(PHONE, {"phone": MOBILE})
+            api(user).post(PHONE, {"phone": MOBILE, "password": DEFAULT_PASSWORD})
         for deliver in first_delivery:
             deliver()
         assert [message.to for message in outbox] == [MOBILE]

@@ -41,6 +41,8 @@ LOGIN = "/api/v1/auth/login/"
 LOGIN_SMS = "/api/v1/auth/login/sms/"
 VERIFY = "/api/v1/auth/login/verify/"
 ME = "/api/v1/users/me/"
+PHONE = "/api/v1/users/me/phone/"
+OTHER_MOBILE = "+447400123456"
 START = datetime(2026, 12, 2, 9, 0, 0, tzinfo=UTC)  # on a step boundary: 09:00:00
 
 
@@ -105,7 +107,9 @@ def with_totp(api, clock, deliver):
     def enrol(user):
         client = api(user)
         secret = client.post(SETUP).json()["secret"]
-        response = deliver(lambda: client.post(CONFIRM, {"code": clock.code(secret)}))
+        response = deliver(
+            lambda: client.post(CONFIRM, {"code": clock.code(secret), "password": DEFAULT_PASSWORD})
+        )
         assert response.status_code == 200, response.content
         clock.advance(seconds=30)
         return secret, response.json()["recovery_codes"]
@@ -115,13 +119,15 @@ def with_totp(api, clock, deliver):
 
 @pytest.fixture
 def with_sms(api, deliver):
-    """`with_sms(user)`: the user, with a verified number, turns on SMS codes."""
+    """`with_sms(user)`: the user, with a verified number, turns on SMS codes (`current_code`: of
+    the app, when it is on)."""
 
-    def enrol(user):
+    def enrol(user, current_code=""):
         verified(user)
         client = api(user)
         assert deliver(lambda: client.post(SMS_CODE)).status_code == 202
-        response = deliver(lambda: client.post(SMS_ENABLE, {"code": texted_code()}))
+        body = {"code": texted_code(), "password": DEFAULT_PASSWORD, "current_code": current_code}
+        response = deliver(lambda: client.post(SMS_ENABLE, body))
         assert response.status_code == 200, response.content
         outbox.clear()
         return response.json()
@@ -156,7 +162,8 @@ class TestSettingUpAnAuthenticatorApp:
     def test_a_right_code_turns_it_on_with_ten_recovery_codes(self, api, make_user, clock, deliver):
         user = make_user()
         secret = api(user).post(SETUP).json()["secret"]
-        response = deliver(lambda: api(user).post(CONFIRM, {"code": clock.code(secret)}))
+        body = {"code": clock.code(secret), "password": DEFAULT_PASSWORD}
+        response = deliver(lambda: api(user).post(CONFIRM, body))
         assert response.status_code == 200
         body = response.json()
         assert body["status"]["enabled"] is True
@@ -218,7 +225,7 @@ class TestTurningOnSMSCodes:
         user = verified(make_user())
         deliver(lambda: api(user).post(SMS_CODE))
         wrong = "000000" if texted_code() != "000000" else "111111"
-        response = api(user).post(SMS_ENABLE, {"code": wrong})
+        response = api(user).post(SMS_ENABLE, {"code": wrong, "password": DEFAULT_PASSWORD})
         assert response.status_code == 400
         assert "4 tries left" in response.json()["field_errors"]["code"][0]
 
@@ -226,14 +233,133 @@ class TestTurningOnSMSCodes:
         user = make_user()
         with_sms(user)
         deliver(lambda: api(user).post(SMS_CODE))
-        assert api(user).post(SMS_ENABLE, {"code": texted_code()}).status_code == 409
+        body = {"code": texted_code(), "password": DEFAULT_PASSWORD}
+        assert api(user).post(SMS_ENABLE, body).status_code == 409
 
-    def test_a_second_method_brings_no_new_recovery_codes(self, make_user, with_totp, with_sms):
+    def test_a_second_method_brings_no_new_recovery_codes(self, make_user, with_totp, with_sms, clock):
         user = make_user()
-        with_totp(user)
-        body = with_sms(user)
+        secret, _ = with_totp(user)
+        body = with_sms(user, current_code=clock.code(secret))
         assert "recovery_codes" not in body
         assert body["status"]["methods"] == ["totp", "sms", "recovery"]
+
+
+class TestChangesNeedTheOwner:
+    """An access token alone adds no factor and moves no sign-in code: the password, and a current
+    code of a factor that is on, come first (an enrolment mfa_token proved the password already:
+    see TestStaffMustEnrol)."""
+
+    def test_the_app_is_not_turned_on_with_the_access_token_alone(self, api, make_user, clock):
+        user = make_user()
+        secret = api(user).post(SETUP).json()["secret"]
+        response = api(user).post(CONFIRM, {"code": clock.code(secret)})
+        assert response.status_code == 400
+        assert list(response.json()["field_errors"]) == ["password"]
+        assert "recovery_codes" not in response.json()
+        assert not RecoveryCode.objects.filter(user=user).exists()
+        assert api(user).get(STATUS).json()["enabled"] is False
+
+    def test_nor_with_a_wrong_password(self, api, make_user, clock):
+        user = make_user()
+        secret = api(user).post(SETUP).json()["secret"]
+        response = api(user).post(CONFIRM, {"code": clock.code(secret), "password": "a-good-guess-1"})
+        assert response.json()["field_errors"] == {"password": ["Your password is wrong."]}
+        assert api(user).get(STATUS).json()["enabled"] is False
+
+    def test_while_sms_codes_are_on_the_app_also_needs_a_texted_code(
+        self, api, make_user, clock, with_sms, deliver
+    ):
+        user = make_user()
+        with_sms(user)
+        client = api(user)
+        secret = client.post(SETUP).json()["secret"]
+        body = {"code": clock.code(secret), "password": DEFAULT_PASSWORD}
+        missing = client.post(CONFIRM, body)
+        assert list(missing.json()["field_errors"]) == ["current_code"]
+        deliver(lambda: client.post(SMS_CODE))
+        wrong = client.post(CONFIRM, {**body, "current_code": other_than(texted_code())})
+        assert list(wrong.json()["field_errors"]) == ["current_code"]
+        assert client.get(STATUS).json()["methods"] == ["sms", "recovery"]
+        mail.outbox.clear()
+        response = deliver(lambda: client.post(CONFIRM, {**body, "current_code": texted_code()}))
+        assert response.status_code == 200
+        assert response.json()["status"]["methods"] == ["totp", "sms", "recovery"]
+        assert "recovery_codes" not in response.json()
+        assert mail.outbox[-1].subject.startswith("Two-factor sign-in is on")
+
+    def test_sms_codes_need_the_password_and_the_texted_code_survives_a_refusal(
+        self, api, make_user, deliver
+    ):
+        user = verified(make_user())
+        client = api(user)
+        deliver(lambda: client.post(SMS_CODE))
+        response = client.post(SMS_ENABLE, {"code": texted_code()})
+        assert list(response.json()["field_errors"]) == ["password"]
+        response = client.post(SMS_ENABLE, {"code": texted_code(), "password": DEFAULT_PASSWORD})
+        assert response.status_code == 200
+
+    def test_while_the_app_is_on_sms_codes_need_its_code_not_the_texted_one(
+        self, api, make_user, with_totp, clock, deliver
+    ):
+        user = make_user()
+        secret, _ = with_totp(user)
+        verified(user)
+        client = api(user)
+        deliver(lambda: client.post(SMS_CODE))
+        body = {"code": texted_code(), "password": DEFAULT_PASSWORD}
+        assert list(client.post(SMS_ENABLE, body).json()["field_errors"]) == ["current_code"]
+        # The texted code proves the phone, which is no factor yet: it cannot stand for one.
+        itself = client.post(SMS_ENABLE, {**body, "current_code": texted_code()})
+        assert list(itself.json()["field_errors"]) == ["current_code"]
+        response = client.post(SMS_ENABLE, {**body, "current_code": clock.code(secret)})
+        assert response.status_code == 200
+        assert response.json()["status"]["methods"] == ["totp", "sms", "recovery"]
+
+    def test_changing_the_number_sign_in_codes_go_to_needs_a_code_of_the_old_one(
+        self, api, make_user, with_sms, deliver
+    ):
+        user = make_user()
+        with_sms(user)
+        client = api(user)
+        body = {"phone": OTHER_MOBILE, "password": DEFAULT_PASSWORD}
+        refused = deliver(lambda: client.post(PHONE, body))
+        assert refused.status_code == 400
+        assert refused.json()["field_errors"] == {
+            "code": [
+                "Two-factor sign-in is on: also give a current code (the authenticator app's, one "
+                "texted by auth/2fa/sms/code/, or a recovery code)."
+            ]
+        }
+        assert outbox == []
+        deliver(lambda: client.post(SMS_CODE))
+        assert outbox[-1].to == MOBILE
+        response = deliver(lambda: client.post(PHONE, {**body, "code": texted_code()}))
+        assert response.status_code == 202
+        assert outbox[-1].to == OTHER_MOBILE
+
+    def test_a_recovery_code_will_do_and_a_refused_change_does_not_use_it_up(
+        self, api, make_user, with_totp, deliver
+    ):
+        user = make_user()
+        _, codes = with_totp(user)
+        verified(make_user(), OTHER_MOBILE)
+        body = {"phone": OTHER_MOBILE, "password": DEFAULT_PASSWORD, "code": codes[0]}
+        assert deliver(lambda: api(user).post(PHONE, body)).status_code == 409
+        assert RecoveryCode.objects.filter(user=user, used_at__isnull=True).count() == 10
+        body["phone"] = "+447911223344"
+        assert deliver(lambda: api(user).post(PHONE, body)).status_code == 202
+        assert RecoveryCode.objects.filter(user=user, used_at__isnull=True).count() == 9
+
+    def test_a_code_texted_to_a_number_that_is_no_factor_does_not_turn_2fa_off(
+        self, api, make_user, with_totp, deliver
+    ):
+        user = make_user()
+        with_totp(user)
+        verified(user)
+        deliver(lambda: api(user).post(SMS_CODE))
+        response = api(user).post(DISABLE, {"password": DEFAULT_PASSWORD, "code": texted_code()})
+        assert response.status_code == 400
+        assert api(user).get(STATUS).json()["enabled"] is True
 
 
 class TestRecoveryCodes:
@@ -374,7 +500,8 @@ class TestSignInAsksForASecondFactor:
         user = make_user()
         secret = api(user).post(SETUP).json()["secret"]
         code = clock.code(secret)
-        assert deliver(lambda: api(user).post(CONFIRM, {"code": code})).status_code == 200
+        body = {"code": code, "password": DEFAULT_PASSWORD}
+        assert deliver(lambda: api(user).post(CONFIRM, body)).status_code == 200
         token = password_login(user)["mfa_token"]
         replay = verify(token, code)
         assert replay.status_code == 400

@@ -5,6 +5,9 @@ the notification pipeline and leave only after it commits; every change is recor
 trail (logs database).
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -184,6 +187,7 @@ def password_change(*, user: User, old_password: str, new_password: str, request
     except ValidationError as exc:
         raise ValidationError({"new_password": exc.messages}) from exc
     audit(action="user.password_change", actor=user, target=user, request=request)
+    notify(user=user, key="password_changed", context={"how": "change"})
     return session_start(user=user, request=request)
 
 
@@ -221,7 +225,11 @@ def password_reset_send(*, email: str, ip: str | None = None, request_id: str | 
 
 
 def _with_verified_phone(phone: str):
-    return User.objects.filter(phone=phone, phone_verified_at__isnull=False)
+    """The account that verified `phone`, once it has held it for PHONE_RESET_COOLING_OFF_HOURS: a
+    number added with a stolen access token must not reset the password before the owner, told of
+    the change by email, can take the account back."""
+    settled = timezone.now() - timedelta(hours=settings.PHONE_RESET_COOLING_OFF_HOURS)
+    return User.objects.filter(phone=phone, phone_verified_at__lte=settled)
 
 
 @transaction.atomic
@@ -235,6 +243,15 @@ def password_reset_code_send(*, phone: str, ip: str | None = None, request_id: s
     """
     user = _account_with_password(_with_verified_phone(phone).select_for_update())
     if user is None:
+        lately = User.objects.filter(phone=phone, phone_verified_at__isnull=False, is_active=True).first()
+        if lately is not None:  # verified within the cooling-off: refused, and on the record
+            audit(
+                action="user.password_reset_request",
+                target=lately,
+                changes={"channel": [None, "sms"], "refused": [None, "number verified lately"]},
+                ip=ip,
+                request_id=request_id,
+            )
         return False
     two_factor = TwoFactor.objects.filter(user=user).first()
     if two_factor is not None and two_factor.sms_enabled_at is not None:
@@ -316,6 +333,7 @@ def password_reset_code_confirm(*, phone, code: str, new_password: str, request=
                     changes={"channel": [None, "sms"]},
                     request=request,
                 )
+                notify(user=user, key="password_changed", context={"how": "sms", "phone": phone})
     if refusal is not None:
         raise refusal
     return user
@@ -333,6 +351,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str, request=N
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at"])
     audit(action="user.password_reset", actor=user, target=user, request=request)
+    notify(user=user, key="password_changed", context={"how": "link"})
     return user
 
 

@@ -3,7 +3,8 @@
 A number becomes the account's (`User.phone` with `phone_verified_at`, which makes SMS go to it)
 only here, when the user types back the code sent to it:
 
-1. `phone_verification_request` replaces any earlier verification of the user with a new
+1. `phone_verification_request` asks for the password (and a current second-factor code while
+   two-factor sign-in is on), then replaces any earlier verification of the user with a new
    `PhoneVerification` for the number and queues the `phone_verification` SMS to that pending
    number (apps/accounts/notifications.py). The account's current number, verified or not, stays
    until the code comes back. The caller must have verified their email address; the number must be
@@ -14,7 +15,10 @@ only here, when the user types back the code sent to it:
    only its HMAC is stored, so the clear code never waits in the queue or a table (the stored copy
    of the message masks it). A retry makes a fresh code, which replaces the last; so does staff's
    "resend".
-3. `phone_verify` counts the try and, on the right code, sets the number and its verification time.
+3. `phone_verify` counts the try and, on the right code, sets the number and its verification time,
+   and tells the owner (`phone_change_notice`: by email, and by SMS to the number it replaces).
+   A number verified less than PHONE_RESET_COOLING_OFF_HOURS ago cannot reset the password yet
+   (accounts.py), so a stolen access token cannot turn a number of its own into a new password.
 
 Locks are always taken user row first, then verification row, so a request and a check of one user
 cannot deadlock, and two checks of one code are serialised: exactly one of them succeeds. A refused
@@ -29,11 +33,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 from rest_framework.exceptions import PermissionDenied
 
 from apps.accounts.models import PhoneVerification, User
+from apps.accounts.services.sms_codes import wrong_code_message
+from apps.accounts.services.two_factor import reauthentication_refusal
 from apps.accounts.tokens import phone_code_hash, phone_code_make, phone_code_matches
 from apps.core.exceptions import Conflict
 from apps.logs.services import audit
@@ -86,16 +91,35 @@ def _may_text(user: User, phone) -> str:
     return phone
 
 
-@transaction.atomic
-def phone_verification_request(*, user: User, phone, request=None) -> PhoneVerification:
+def phone_verification_request(
+    *, user: User, phone, password: str = "", code: str = "", request=None
+) -> PhoneVerification:
     """Start verifying `phone` for `user`: an earlier verification ends, a code goes out by SMS.
 
-    The user's own verified number is a 400; see `_may_text` for the other refusals. A number
-    another account has verified is answered like any other, so the answer does not tell which
-    numbers have accounts; its text is not sent (`phone_verification_code_make`).
+    Needs the password and, while two-factor sign-in is on, a current code of a factor
+    (`reauthentication_refusal`): the number receives sign-in codes and resets the password, so an
+    access token alone must not be able to put one of its own there. A wrong password is a 400 on
+    `password`, a refused code a 400 on `code` (its try counted; a request refused later in the same
+    transaction does not use the code up). The user's own verified number is a 400; see `_may_text`
+    for the other refusals. A number another account has verified is answered like any other, so
+    the answer does not tell which numbers have accounts; its text is not sent
+    (`phone_verification_code_make`).
     """
     phone = _may_text(user, phone)
-    user = _locked(user)  # one request or check of this user at a time
+    refusal = None
+    with transaction.atomic():
+        user = _locked(user)  # one request or check of this user at a time
+        refusal = reauthentication_refusal(
+            user=user, password=password, code=code, code_field="code", now=timezone.now()
+        )
+        if refusal is None:
+            verification = _verification_start(user, phone, request=request)
+    if refusal is not None:
+        raise ValidationError({"code": [refusal]})
+    return verification
+
+
+def _verification_start(user: User, phone: str, *, request) -> PhoneVerification:
     current = str(user.phone)
     if user.is_phone_verified and current == phone:
         raise ValidationError({"phone": [_("This is already your verified phone number.")]})
@@ -159,15 +183,6 @@ def _refusal(verification: PhoneVerification | None, now) -> str | None:
     return None
 
 
-def wrong_code_message(left: int) -> str:
-    """The refusal of a wrong texted code with `left` tries to go (this one counted)."""
-    if left <= 0:
-        return _("This code is wrong, and that was the last try; ask for a new one.")
-    return ngettext(
-        "This code is wrong; %(left)d try left.", "This code is wrong; %(left)d tries left.", left
-    ) % {"left": left}
-
-
 def _wrong_code(verification: PhoneVerification) -> str:
     return wrong_code_message(settings.PHONE_VERIFICATION_MAX_ATTEMPTS - verification.attempts)
 
@@ -204,7 +219,7 @@ def phone_verify(*, user: User, code: str, request=None) -> User:
 
 def _phone_set(user: User, verification: PhoneVerification, now, *, request) -> bool:
     """Make the verified number the user's; False when another account got it first."""
-    before = str(user.phone)
+    before, before_verified = str(user.phone), user.is_phone_verified
     user.phone, user.phone_verified_at = verification.phone, now
     try:
         with transaction.atomic():  # a savepoint: the try stays counted when this fails
@@ -219,5 +234,12 @@ def _phone_set(user: User, verification: PhoneVerification, now, *, request) -> 
         target=user,
         changes={"phone": [before or None, str(user.phone)]},
         request=request,
+    )
+    # Whoever holds the account's access token could be the one who did this: its owner hears of
+    # it by email, and on the number that stops receiving its codes.
+    notify(
+        user=user,
+        key="phone_change_notice",
+        context={"old_phone": before, "old_phone_verified": before_verified, "new_phone": str(user.phone)},
     )
     return True

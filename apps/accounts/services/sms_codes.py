@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.accounts.models import MFAChallenge, SMSCode, User
-from apps.accounts.services.phone import wrong_code_message
 from apps.accounts.tokens import phone_code_make, sms_code_hash, sms_code_matches
 from apps.notifications.services import notify
 from apps.notifications.sms_budget import sms_budget_take
@@ -119,6 +119,15 @@ def sms_code_try(sms_code: SMSCode, code: str, now) -> bool:
     if fields:
         sms_code.save(update_fields=fields)
     return right
+
+
+def wrong_code_message(left: int) -> str:
+    """The refusal of a wrong texted code with `left` tries to go (this one counted)."""
+    if left <= 0:
+        return _("This code is wrong, and that was the last try; ask for a new one.")
+    return ngettext(
+        "This code is wrong; %(left)d try left.", "This code is wrong; %(left)d tries left.", left
+    ) % {"left": left}
 
 
 def sms_code_wrong(sms_code: SMSCode) -> str:

@@ -268,6 +268,38 @@ def _tries_left_message(challenge: MFAChallenge) -> str:
     ) % {"left": left}
 
 
+# --- Proving it is the owner ----------------------------------------------------------------------------
+CODE_NEEDED = _(
+    "Two-factor sign-in is on: also give a current code (the authenticator app's, one texted by "
+    "auth/2fa/sms/code/, or a recovery code)."
+)
+
+
+def reauthentication_refusal(*, user: User, password: str, code: str, code_field: str, now) -> str | None:
+    """The proof asked before a change that would let the holder of a stolen access token keep the
+    account (a second factor, the number sign-in and reset codes go to): the password and, while
+    two-factor sign-in is on, a current code of a factor that is on, which it uses up.
+
+    A missing or wrong password, or a missing code, raises at once (nothing was counted). A refused
+    code is returned instead: an SMS code's try must stay counted, so the caller commits and then
+    raises it on `code_field`. Runs in the caller's transaction, which holds the user's lock.
+    """
+    if not password:
+        raise ValidationError({"password": [_("Confirm with your password.")]})
+    _check_password(user, password)
+    two_factor = _locked_two_factor(user)
+    if two_factor is None or not two_factor.is_enabled:
+        return None
+    if not code:
+        raise ValidationError({code_field: [CODE_NEEDED]})
+    method, _tried, why = _second_factor_match(
+        user, two_factor, code, sms_purpose=SMSCode.Purpose.TWO_FACTOR_CHANGE, now=now
+    )
+    if method is None:
+        return why or _("This code is wrong.")
+    return None
+
+
 # --- Turning it on --------------------------------------------------------------------------------------
 @transaction.atomic
 def totp_setup(*, user: User, request=None) -> dict:
@@ -286,16 +318,28 @@ def totp_setup(*, user: User, request=None) -> dict:
 
 
 def totp_confirm(
-    *, user: User, code: str, request=None, challenge: MFAChallenge | None = None, issue_tokens: bool = True
+    *,
+    user: User,
+    code: str,
+    password: str = "",
+    current_code: str = "",
+    request=None,
+    challenge: MFAChallenge | None = None,
+    issue_tokens: bool = True,
 ) -> dict:
     """Turn the authenticator app on with a first code of the pending secret.
+
+    Signed in, it also takes the password and, while another factor is on, a current code of it
+    (`reauthentication_refusal`): an access token alone must not add a factor, nor hand out the
+    recovery codes. An enrolment mfa_token (`challenge`) was given for the right password a moment
+    ago, to an account without a factor, so it takes the app's code alone.
 
     Returns the status, the recovery codes when these are the user's first, and, when the call was
     made with an enrolment mfa_token (`challenge`), the first token pair of a new session: the
     password and now the app have both been proven (the admin site, which signs in its own way,
     passes `issue_tokens=False`). Such a token takes MFA_TOKEN_MAX_ATTEMPTS codes.
     """
-    refusal = None
+    refusal, refused_field = None, "code"
     result: dict = {}
     with transaction.atomic():
         user = _locked_user(user)
@@ -331,7 +375,14 @@ def totp_confirm(
                 if challenge is not None
                 else _("This code is wrong; check the app's clock and try the newest code.")
             )
-        else:
+        elif challenge is None:
+            # After the app's code, which costs nothing: a refused app code must not use up the
+            # recovery code or texted code given as the proof.
+            refusal = reauthentication_refusal(
+                user=user, password=password, code=current_code, code_field="current_code", now=now
+            )
+            refused_field = "current_code"
+        if refusal is None:
             before = _methods_enabled(two_factor)
             two_factor.totp_secret, two_factor.totp_pending_secret = two_factor.totp_pending_secret, ""
             two_factor.totp_enabled_at, two_factor.totp_last_step = now, step
@@ -347,7 +398,7 @@ def totp_confirm(
                     result.update(_sign_in_complete(user, TwoFactorMethod.TOTP, request))
             result["status"] = two_factor_status(user)
     if refusal is not None:
-        raise ValidationError({"code": [refusal]})
+        raise ValidationError({refused_field: [refusal]})
     return result
 
 
@@ -360,9 +411,11 @@ def two_factor_sms_code_send(*, user: User, request=None) -> None:
     sms_code_issue(user=user, purpose=SMSCode.Purpose.TWO_FACTOR_CHANGE)
 
 
-def sms_enable(*, user: User, code: str, request=None) -> dict:
-    """Turn on SMS codes with a code texted by `two_factor_sms_code_send` to the verified number."""
-    refusal = None
+def sms_enable(*, user: User, code: str, password: str = "", current_code: str = "", request=None) -> dict:
+    """Turn on SMS codes with a code texted by `two_factor_sms_code_send` to the verified number,
+    the password and, while the app is on, a current code of it or a recovery code
+    (`reauthentication_refusal`)."""
+    refusal, refused_field = None, "code"
     result: dict = {}
     with transaction.atomic():
         user = _locked_user(user)
@@ -381,6 +434,15 @@ def sms_enable(*, user: User, code: str, request=None) -> dict:
         if refusal is None and not sms_code_try(sms_code, code, now):
             refusal = sms_code_wrong(sms_code)
         if refusal is None:
+            # After the texted code, so that a wrong one does not use up a recovery code.
+            refusal = reauthentication_refusal(
+                user=user, password=password, code=current_code, code_field="current_code", now=now
+            )
+            if refusal is not None:
+                refused_field = "current_code"
+                sms_code.used_at = None  # right, and kept for the next try with a right proof
+                sms_code.save(update_fields=["used_at"])
+        if refusal is None:
             before = _methods_enabled(two_factor)
             two_factor.sms_enabled_at = now
             two_factor.save(update_fields=["sms_enabled_at"])
@@ -389,7 +451,7 @@ def sms_enable(*, user: User, code: str, request=None) -> dict:
                 result["recovery_codes"] = codes
             result["status"] = two_factor_status(user)
     if refusal is not None:
-        raise ValidationError({"code": [refusal]})
+        raise ValidationError({refused_field: [refusal]})
     return result
 
 
