@@ -405,9 +405,10 @@ class TwoFactorViewSet(GenericViewSet):
         request=None,
         responses={202: TEXTED},
         summary="Text a code to your verified number",
-        description="For `sms/enable/` and `disable/`; good for 5 minutes and 5 tries. Needs a "
-        "verified phone number (400 otherwise). A 429 when the number's or the application's text "
-        "message budget is spent; nothing is sent.",
+        description="For `sms/enable/`, and, while text message codes are on, as the current code "
+        "that `disable/`, `recovery-codes/`, `totp/confirm/` and `users/me/phone/` ask for; good for "
+        "5 minutes and 5 tries. Needs a verified phone number (400 otherwise). A 429 when the "
+        "number's or the application's text message budget is spent; nothing is sent.",
     )
     @action(detail=False, methods=["post"], url_path="sms/code", throttle_classes=[TwoFactorSMSThrottle])
     def sms_code(self, request):

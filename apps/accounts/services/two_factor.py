@@ -6,6 +6,11 @@ right password then gets an `mfa_token` instead of tokens, and finishes at `mfa_
 of either method or a recovery code. With REQUIRE_2FA_FOR_STAFF, a staff member without 2FA gets an
 `mfa_token` of purpose `enrol` instead, which only the TOTP setup and confirm endpoints take.
 
+A signed-in user adds a factor, turns 2FA off or changes the phone number (phone.py) only with the
+password and, while 2FA is on, a current code of a factor that is on (`reauthentication_refusal`):
+an access token alone must not be enough to keep the account. The enrolment mfa_token has proven
+the password already.
+
 Locks are always taken in one order: user row, mfa challenge, two-factor row, SMS code, recovery
 code. Every check of a code counts as a try and stays counted although the answer is an error, so
 those functions commit first and raise after, as phone.py does.
@@ -404,7 +409,8 @@ def totp_confirm(
 
 @transaction.atomic
 def two_factor_sms_code_send(*, user: User, request=None) -> None:
-    """Text a code to the user's verified number, for `sms_enable` or `two_factor_disable`."""
+    """Text a code to the user's verified number: for `sms_enable`, and, while SMS codes are on, as
+    the proof `reauthentication_refusal` asks for (turning 2FA off, adding the app, a new number)."""
     user = _locked_user(user)
     if not user.is_phone_verified:
         raise ValidationError({"non_field_errors": [_("Verify a phone number first, at users/me/phone/.")]})
