@@ -233,3 +233,12 @@ PASSWORD_CHANGED = register(
         send_context=_home,
     )
 )
+RECOVERY_CODES_GENERATED = register(
+    Kind(
+        "recovery_codes_generated",
+        Category.ACCOUNT,
+        transactional=True,
+        description="Tells the account that new recovery codes replaced its earlier ones.",
+        send_context=_home,
+    )
+)

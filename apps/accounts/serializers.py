@@ -364,6 +364,10 @@ class TwoFactorDisableSerializer(serializers.Serializer):
     )
 
 
+class RecoveryCodesRequestSerializer(TwoFactorDisableSerializer):
+    """New recovery codes are a way past the second step: the same proof as turning it off."""
+
+
 # --- Password reset by SMS --------------------------------------------------------------------------------
 class PasswordResetByPhoneSerializer(serializers.Serializer):
     phone = PhoneNumberField(max_length=64, help_text="The account's verified number.")

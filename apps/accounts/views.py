@@ -32,6 +32,7 @@ from apps.accounts.serializers import (
     PhoneChangeSerializer,
     PhoneVerifySerializer,
     ProfileUpdateSerializer,
+    RecoveryCodesRequestSerializer,
     RecoveryCodesSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -433,20 +434,20 @@ class TwoFactorViewSet(GenericViewSet):
         return Response(TwoFactorEnabledSerializer(result).data)
 
     @extend_schema(
-        request=PasswordConfirmSerializer,
+        request=RecoveryCodesRequestSerializer,
         responses={200: RecoveryCodesSerializer, 409: OpenApiResponse(description="2FA is off.")},
         summary="Make new recovery codes",
         description="Ten new single-use codes, shown this once; every earlier one stops working. "
-        "Confirm with your password.",
+        "Needs your `password` and a current `code` (the app's, one texted by `sms/code/` while text "
+        "message codes are on, or a recovery code): a body of `{password}` alone is a 400 on `code`. "
+        "An email tells the account.",
     )
     @action(
         detail=False, methods=["post"], url_path="recovery-codes", throttle_classes=[PasswordCheckThrottle]
     )
     def recovery_codes(self, request):
-        data = validated(PasswordConfirmSerializer, request)
-        codes = services.recovery_codes_generate(
-            user=request.user, password=data["password"], request=request
-        )
+        data = validated(RecoveryCodesRequestSerializer, request)
+        codes = services.recovery_codes_generate(user=request.user, **data, request=request)
         return Response({"recovery_codes": codes})
 
     @extend_schema(

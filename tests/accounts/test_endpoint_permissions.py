@@ -126,7 +126,12 @@ class TestTwoFactorEndpoints(EndpointPermissionTests):
         ),
         Endpoint("POST", "/api/v1/auth/2fa/sms/code/", None, success=202),
         Endpoint("POST", "/api/v1/auth/2fa/sms/enable/", None, {"code": SMS, "password": DEFAULT_PASSWORD}),
-        Endpoint("POST", "/api/v1/auth/2fa/recovery-codes/", None, {"password": DEFAULT_PASSWORD}),
+        Endpoint(
+            "POST",
+            "/api/v1/auth/2fa/recovery-codes/",
+            None,
+            lambda: {"password": DEFAULT_PASSWORD, "code": app_code()},
+        ),
         Endpoint(
             "POST",
             "/api/v1/auth/2fa/disable/",

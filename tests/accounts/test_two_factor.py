@@ -363,25 +363,43 @@ class TestChangesNeedTheOwner:
 
 
 class TestRecoveryCodes:
-    def test_new_codes_replace_the_old_ones(self, api, make_user, with_totp):
+    def test_new_codes_replace_the_old_ones(self, api, make_user, with_totp, clock):
         user = make_user()
-        _, old = with_totp(user)
-        response = api(user).post(RECOVERY, {"password": DEFAULT_PASSWORD})
+        secret, old = with_totp(user)
+        response = api(user).post(RECOVERY, {"password": DEFAULT_PASSWORD, "code": clock.code(secret)})
         assert response.status_code == 200
         new = response.json()["recovery_codes"]
         assert len(new) == 10 and not set(new) & set(old)
         assert verify(password_login(user)["mfa_token"], old[0]).status_code == 400
         assert verify(password_login(user)["mfa_token"], new[0]).status_code == 200
 
-    def test_need_the_password(self, api, make_user, with_totp):
+    def test_need_the_password(self, api, make_user, with_totp, clock):
         user = make_user()
-        with_totp(user)
-        response = api(user).post(RECOVERY, {"password": "not-the-password"})
+        secret, _ = with_totp(user)
+        response = api(user).post(RECOVERY, {"password": "not-the-password", "code": clock.code(secret)})
         assert response.status_code == 400
         assert "password" in response.json()["field_errors"]
 
+    def test_need_a_current_code_too(self, api, make_user, with_totp, clock):
+        user = make_user()
+        secret, old = with_totp(user)
+        missing = api(user).post(RECOVERY, {"password": DEFAULT_PASSWORD})
+        assert list(missing.json()["field_errors"]) == ["code"]
+        wrong = api(user).post(RECOVERY, {"password": DEFAULT_PASSWORD, "code": clock.code(secret, steps=4)})
+        assert wrong.json()["field_errors"] == {"code": ["This code is wrong."]}
+        assert verify(password_login(user)["mfa_token"], old[0]).status_code == 200, "the old ones still work"
+
+    def test_a_recovery_code_will_do_and_the_account_is_emailed(self, api, make_user, with_totp, deliver):
+        user = make_user()
+        _, old = with_totp(user)
+        mail.outbox.clear()
+        response = deliver(lambda: api(user).post(RECOVERY, {"password": DEFAULT_PASSWORD, "code": old[0]}))
+        assert response.status_code == 200
+        assert [message.subject for message in mail.outbox] == ["New recovery codes for your Backend account"]
+
     def test_need_2fa_on(self, api, make_user):
-        assert api(make_user()).post(RECOVERY, {"password": DEFAULT_PASSWORD}).status_code == 409
+        response = api(make_user()).post(RECOVERY, {"password": DEFAULT_PASSWORD, "code": "123456"})
+        assert response.status_code == 409
 
 
 class TestTurningItOff:

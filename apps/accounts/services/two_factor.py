@@ -461,16 +461,25 @@ def sms_enable(*, user: User, code: str, password: str = "", current_code: str =
     return result
 
 
-@transaction.atomic
-def recovery_codes_generate(*, user: User, password: str, request=None) -> list[str]:
-    """Ten new recovery codes, shown once; every earlier one stops working."""
-    user = _locked_user(user)
-    _check_password(user, password)
-    two_factor = _locked_two_factor(user)
-    if two_factor is None or not two_factor.is_enabled:
-        raise Conflict(_("Turn on two-factor sign-in first."))
-    codes = _recovery_codes_replace(user)
-    audit(action="user.recovery_codes_generate", actor=user, target=user, request=request)
+def recovery_codes_generate(*, user: User, password: str, code: str = "", request=None) -> list[str]:
+    """Ten new recovery codes, shown once; every earlier one stops working. Needs the password and a
+    current code (`reauthentication_refusal`): the codes pass the second step without the phone,
+    so whoever collects them keeps the account. The account is emailed."""
+    refusal = None
+    with transaction.atomic():
+        user = _locked_user(user)
+        refusal = reauthentication_refusal(
+            user=user, password=password, code=code, code_field="code", now=timezone.now()
+        )
+        two_factor = _locked_two_factor(user)
+        if two_factor is None or not two_factor.is_enabled:
+            raise Conflict(_("Turn on two-factor sign-in first."))
+        if refusal is None:
+            codes = _recovery_codes_replace(user)
+            audit(action="user.recovery_codes_generate", actor=user, target=user, request=request)
+            notify(user=user, key="recovery_codes_generated")
+    if refusal is not None:
+        raise ValidationError({"code": [refusal]})
     return codes
 
 
