@@ -166,6 +166,13 @@ class TestTheOwnerIsTold:
         assert outbox == []
         assert len(mail.outbox) == 1
 
+    def test_removing_the_number_is_emailed_and_texted_to_it(self, api, owner, deliver):
+        verified(owner)
+        assert deliver(lambda: api(owner).patch("/api/v1/users/me/", {"phone": ""})).status_code == 200
+        [email] = emails_to("owner@example.com")
+        assert f"the phone number {OWNERS} was removed" in email.body
+        assert [text.to for text in outbox] == [OWNERS]
+
     def test_a_password_change_is_emailed(self, api, owner, deliver):
         body = {"old_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
         assert deliver(lambda: api(owner).post(PASSWORD_CHANGE, body)).status_code == 200

@@ -397,7 +397,15 @@ def user_profile_update(*, user: User, data: dict, request=None) -> User:
         raise ValidationError(
             {"phone": [_("Text message sign-in codes go to this number; turn two-factor sign-in off first.")]}
         )
-    return _user_update(user, data, PROFILE_FIELDS, actor=user, action="user.profile_update", request=request)
+    before, before_verified = str(user.phone), user.is_phone_verified
+    user = _user_update(user, data, PROFILE_FIELDS, actor=user, action="user.profile_update", request=request)
+    if before and not str(user.phone):
+        notify(
+            user=user,
+            key="phone_change_notice",
+            context={"old_phone": before, "old_phone_verified": before_verified, "new_phone": ""},
+        )
+    return user
 
 
 @transaction.atomic
