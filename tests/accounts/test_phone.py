@@ -201,7 +201,7 @@ class TestAskingForACode:
         for number in (MOBILE, OTHER_MOBILE):
             client = api(make_user())
             with CaptureQueriesContext(connection) as captured:
-                assert client.post(PHONE, {"phone": number}).status_code == 202
+                assert client.post(PHONE, {"phone": number, "password": DEFAULT_PASSWORD}).status_code == 202
             statements.append(
                 [
                     re.sub(r'"s\d+_x\d+"', "", re.split(" WHERE | VALUES | SET ", q["sql"])[0])

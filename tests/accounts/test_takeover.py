@@ -37,7 +37,7 @@ REFUSED = {"code": ["This code is wrong or has expired; ask for a new one."]}
 
 @pytest.fixture
 def owner(make_user):
-    return make_user(email="owner@example.com", full_name="Ada Owner")
+    return make_user(email="owner@example.com", full_name="Ada Owner", email_verified_at=timezone.now())
 
 
 @pytest.fixture
