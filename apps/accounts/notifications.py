@@ -101,9 +101,10 @@ def _phone_change(notification) -> dict:
 
 def _the_account_and_the_old_number(user, context: dict, channel: str) -> str | None:
     # The account's number is the new one by now; the SMS copy is for the one it replaced, and
-    # only if that one was verified (a number nobody proved gets no text from us).
+    # only if that one was verified (a number nobody proved gets no text from us) and within its
+    # text budgets (apps/accounts/services/phone.py: phone_change_notify).
     if channel == Channel.SMS:
-        return context["old_phone"] if context.get("old_phone_verified") else None
+        return context["old_phone"] if context.get("text_old_phone") else None
     return default_address(user, context, channel)
 
 

@@ -10,6 +10,7 @@ logged once, as an error, without a number or a code.
 
 import logging
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
@@ -22,6 +23,7 @@ from apps.core.throttles import SMSGlobalBudget, SMSNumberBudget
 from apps.logs.models import AuditLog
 from apps.notifications.sms import outbox
 from config.settings.base import sms_allowed_countries
+from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -56,8 +58,10 @@ def post(api, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def owner(make_user):
-    """An account that verified MOBILE."""
-    return make_user(phone=MOBILE, phone_verified_at=timezone.now(), email_verified_at=timezone.now())
+    """An account that verified MOBILE two days ago (a reset by phone waits for the cooling-off)."""
+    return make_user(
+        phone=MOBILE, phone_verified_at=timezone.now() - timedelta(days=2), email_verified_at=timezone.now()
+    )
 
 
 def asker(make_user):
@@ -82,10 +86,16 @@ class TestPerNumber:
         self, post, make_user, three_texts_a_number
     ):
         """Ten fresh accounts a hour per address once made fifty texts to one number."""
-        statuses = [post(asker(make_user), PHONE, {"phone": MOBILE}).status_code for _ in range(4)]
+        statuses = [
+            post(asker(make_user), PHONE, {"phone": MOBILE, "password": DEFAULT_PASSWORD}).status_code
+            for _ in range(4)
+        ]
         assert statuses == [202, 202, 202, 429]
         assert len(outbox) == 3
-        assert post(asker(make_user), PHONE, {"phone": OTHER_MOBILE}).status_code == 202, "its own budget"
+        assert (
+            post(asker(make_user), PHONE, {"phone": OTHER_MOBILE, "password": DEFAULT_PASSWORD}).status_code
+            == 202
+        ), "its own budget"
 
     def test_a_spent_budget_sends_no_sign_in_code_and_says_429(self, post, owner, three_texts_a_number):
         TwoFactor.objects.create(user=owner, sms_enabled_at=timezone.now())
@@ -137,9 +147,14 @@ class TestPerNumber:
 
 class TestGlobal:
     def test_past_the_global_budget_every_number_waits(self, post, make_user, two_texts_in_all):
-        assert post(asker(make_user), PHONE, {"phone": MOBILE}).status_code == 202
-        assert post(asker(make_user), PHONE, {"phone": OTHER_MOBILE}).status_code == 202
-        response = post(asker(make_user), PHONE, {"phone": "+447400123457"})
+        assert (
+            post(asker(make_user), PHONE, {"phone": MOBILE, "password": DEFAULT_PASSWORD}).status_code == 202
+        )
+        assert (
+            post(asker(make_user), PHONE, {"phone": OTHER_MOBILE, "password": DEFAULT_PASSWORD}).status_code
+            == 202
+        )
+        response = post(asker(make_user), PHONE, {"phone": "+447400123457", "password": DEFAULT_PASSWORD})
         assert throttled(response)
         assert len(outbox) == 2
 
@@ -148,7 +163,7 @@ class TestGlobal:
     ):
         caplog.set_level(logging.INFO, logger="apps.notifications.sms_budget")
         for n in range(5):
-            post(asker(make_user), PHONE, {"phone": f"+4474001234{n:02d}"})
+            post(asker(make_user), PHONE, {"phone": f"+4474001234{n:02d}", "password": DEFAULT_PASSWORD})
         records = [r for r in caplog.records if r.name == "apps.notifications.sms_budget"]
         assert [r.levelno for r in records] == [logging.ERROR]
         message = records[0].getMessage()

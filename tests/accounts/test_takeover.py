@@ -152,6 +152,20 @@ class TestTheOwnerIsTold:
         assert text.to == OWNERS, "the number that stops receiving the codes is told too"
         assert "no longer gets its codes" in text.body
 
+    def test_the_text_to_the_old_number_keeps_to_its_budget_and_the_email_still_goes(
+        self, api, owner, deliver, monkeypatch
+    ):
+        from apps.core.throttles import SMSNumberBudget
+        from apps.notifications.sms_budget import sms_budget_take
+
+        monkeypatch.setattr(SMSNumberBudget, "rate", "1/hour", raising=False)
+        verified(owner)
+        sms_budget_take(OWNERS)  # the old number's budget is spent
+        pending(owner)
+        assert deliver(lambda: api(owner).post(VERIFY, {"code": "123456"})).status_code == 200
+        assert outbox == []
+        assert len(emails_to("owner@example.com")) == 1
+
     def test_a_first_number_is_emailed_and_texts_nobody(self, api, owner, deliver):
         pending(owner)
         deliver(lambda: api(owner).post(VERIFY, {"code": "123456"}))

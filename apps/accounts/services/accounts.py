@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
+from apps.accounts.services.phone import phone_change_notify
 from apps.accounts.services.sessions import session_start, sessions_end_all
 from apps.accounts.services.sms_codes import sms_code_issue, sms_code_locked, sms_code_refusal, sms_code_try
 from apps.accounts.tasks import send_password_reset, send_password_reset_code
@@ -400,11 +401,7 @@ def user_profile_update(*, user: User, data: dict, request=None) -> User:
     before, before_verified = str(user.phone), user.is_phone_verified
     user = _user_update(user, data, PROFILE_FIELDS, actor=user, action="user.profile_update", request=request)
     if before and not str(user.phone):
-        notify(
-            user=user,
-            key="phone_change_notice",
-            context={"old_phone": before, "old_phone_verified": before_verified, "new_phone": ""},
-        )
+        phone_change_notify(user=user, old_phone=before, old_verified=before_verified)
     return user
 
 

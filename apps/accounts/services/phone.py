@@ -43,7 +43,7 @@ from apps.accounts.tokens import phone_code_hash, phone_code_make, phone_code_ma
 from apps.core.exceptions import Conflict
 from apps.logs.services import audit
 from apps.notifications.services import notify
-from apps.notifications.sms_budget import sms_budget_take, sms_country_allowed
+from apps.notifications.sms_budget import SMSBudgetSpent, sms_budget_take, sms_country_allowed
 
 # When the right code comes back for a number another account verified meanwhile; it does not say
 # whose account has it.
@@ -235,11 +235,23 @@ def _phone_set(user: User, verification: PhoneVerification, now, *, request) -> 
         changes={"phone": [before or None, str(user.phone)]},
         request=request,
     )
-    # Whoever holds the account's access token could be the one who did this: its owner hears of
-    # it by email, and on the number that stops receiving its codes.
+    phone_change_notify(user=user, old_phone=before, old_verified=before_verified)
+    return True
+
+
+def phone_change_notify(*, user: User, old_phone: str, old_verified: bool) -> None:
+    """Tell the owner that the account's number changed (or went): whoever holds its access token
+    could be the one who did it. By email, naming both numbers, and by SMS to the number that stops
+    receiving the account's codes, if it was verified and its text budgets allow (a spent budget
+    drops the text, never the change, nor the email)."""
+    text_old = bool(old_phone) and old_verified
+    if text_old:
+        try:
+            sms_budget_take(old_phone)
+        except SMSBudgetSpent:
+            text_old = False
     notify(
         user=user,
         key="phone_change_notice",
-        context={"old_phone": before, "old_phone_verified": before_verified, "new_phone": str(user.phone)},
+        context={"old_phone": old_phone, "text_old_phone": text_old, "new_phone": str(user.phone)},
     )
-    return True
