@@ -14,9 +14,9 @@ VIEW_ALL = "bookings.view_all_bookings"
 
 
 def _active_products():
-    from apps.products.models import Product
+    from apps.products.selectors import products_on_sale
 
-    return Product.objects.filter(is_active=True, category__is_active=True).order_by("name", "id")
+    return products_on_sale().order_by("name", "id")
 
 
 def provider_list() -> QuerySet:

@@ -21,7 +21,9 @@ class PriceFilter(django_filters.NumberFilter):
 
 
 class CategoryFilter(django_filters.FilterSet):
-    is_active = boolean_filter(help_text="Staff only: the public sees active categories alone.")
+    is_active = boolean_filter(
+        help_text="With `products.change_category` only: the public sees active categories alone."
+    )
 
     class Meta:
         model = Category
@@ -37,7 +39,9 @@ class ProductFilter(django_filters.FilterSet):
     in_stock = boolean_filter(
         method="filter_in_stock", help_text="`true`: stock above zero; `false`: sold out."
     )
-    is_active = boolean_filter(help_text="Staff only: the public catalog holds active products alone.")
+    is_active = boolean_filter(
+        help_text="With `products.change_product` only: the public catalog holds active products alone."
+    )
     search = django_filters.CharFilter(
         method="filter_search",
         min_length=SEARCH_MIN_LENGTH,

@@ -5,10 +5,15 @@ from django.db.models import Q, QuerySet
 from apps.products.models import Category, Product, StockMovement
 
 
-def sees_inactive(user, permission: str) -> bool:
-    """Staff holding the view `permission` also see inactive entries; everyone else, the public
-    catalog."""
-    return bool(user is not None and user.is_authenticated and user.is_staff and user.has_perm(permission))
+def sees_inactive(user, model_name: str) -> bool:
+    """Whoever may change a `model_name` ("product", "category") also sees the inactive ones;
+    everyone else, the public catalog.
+
+    The permission alone decides, as everywhere in the API: `is_staff` only opens the admin site,
+    and no API sets it, so a manager given the role over the API must be able to find the product
+    they deactivated in order to restore it. `view_*` cannot be the rule: every customer holds it.
+    """
+    return bool(user is not None and user.is_authenticated and user.has_perm(f"products.change_{model_name}"))
 
 
 def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
@@ -16,13 +21,18 @@ def category_list(*, include_inactive: bool = False) -> QuerySet[Category]:
     return categories if include_inactive else categories.filter(is_active=True)
 
 
-def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
-    """Products with their category in the same query. The public sees a product only while it
-    and its category are both active: deactivating a category takes its products off sale."""
-    products = Product.objects.select_related("category").order_by("-created_at", "-id")
-    if include_inactive:
-        return products
+def products_on_sale(products: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """The products on sale: a product is, while it and its category are both active, so
+    deactivating a category takes its products off sale. The one statement of the rule: the
+    public catalog and what a booking may be for both ask here."""
+    products = Product.objects.all() if products is None else products
     return products.filter(is_active=True, category__is_active=True)
+
+
+def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
+    """Products with their category in the same query; the public sees those on sale."""
+    products = Product.objects.select_related("category").order_by("-created_at", "-id")
+    return products if include_inactive else products_on_sale(products)
 
 
 def product_search(products: QuerySet[Product], term: str) -> QuerySet[Product]:

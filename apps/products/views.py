@@ -24,8 +24,10 @@ from apps.products.serializers import (
 )
 
 PUBLIC_READS = (
-    "Anyone may read the active catalog, without a token. Staff with `products.view_product` also "
-    "see inactive entries. Public answers are cached and every catalog write invalidates them at once."
+    "Anyone may read the active catalog, without a token. Whoever holds the change permission "
+    "(`products.change_product`, `products.change_category`) also sees inactive entries, so what "
+    "they deactivate they can find and restore. Public answers are cached and every catalog write "
+    "invalidates them at once."
 )
 CATEGORY_IN_USE = OpenApiResponse(description="The category still has products; deactivate it instead.")
 NOT_ENOUGH_STOCK = OpenApiResponse(description="The change would take stock below zero (or above the cap).")
@@ -48,7 +50,7 @@ class CachedPublicReadsMixin:
         # Asked by the queryset, the serializer and the cache: once per request is enough.
         if not hasattr(self, "_sees_inactive"):
             model = self.permission_model._meta.model_name
-            self._sees_inactive = selectors.sees_inactive(self.request.user, f"products.view_{model}")
+            self._sees_inactive = selectors.sees_inactive(self.request.user, model)
         return self._sees_inactive
 
     def _cached(self, kind: str, render):

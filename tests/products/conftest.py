@@ -22,8 +22,8 @@ def category(make_category):
 
 @pytest.fixture
 def staff(make_user):
-    """Catalog staff: every catalog permission and `is_staff`, so inactive entries show too."""
-    return make_user(*CATALOG_PERMISSIONS, is_staff=True)
+    """Catalog staff: every catalog permission (and not `is_staff`: the permissions alone decide)."""
+    return make_user(*CATALOG_PERMISSIONS)
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from apps.logs.models import AuditLog
@@ -92,12 +94,12 @@ class TestCategories:
         assert ids(api(staff).get(CATEGORIES)) == [category.pk, retired.pk]
         assert ids(api(staff).get(CATEGORIES, {"is_active": "false"})) == [retired.pk]
 
-    def test_inactive_categories_need_the_category_view_permission(self, api, make_user, make_category):
-        # Seeing inactive products (products.view_product) says nothing about categories.
+    def test_inactive_categories_need_the_category_change_permission(self, api, make_user, make_category):
+        # Changing products says nothing about categories; `is_staff` says nothing at all.
         retired = make_category(name="Retired")
         deactivate(retired)
-        product_staff = make_user("products.view_product", is_staff=True)
-        category_staff = make_user("products.view_category", is_staff=True)
+        product_staff = make_user("products.view_product", "products.change_product", is_staff=True)
+        category_staff = make_user("products.view_category", "products.change_category")
         assert api(product_staff).get(f"{CATEGORIES}{retired.pk}/").status_code == 404
         assert api(category_staff).get(f"{CATEGORIES}{retired.pk}/").status_code == 200
 
@@ -262,7 +264,7 @@ class TestVisibility:
         deactivate(hidden_category)
         return on_sale, withdrawn, in_hidden_category
 
-    @pytest.mark.parametrize("caller", ["anonymous", "customer", "staff_without_view_product"])
+    @pytest.mark.parametrize("caller", ["anonymous", "customer", "staff_without_change_product"])
     def test_the_public_sees_active_products_in_active_categories_only(
         self, api, make_user, customer, catalog, caller
     ):
@@ -270,7 +272,7 @@ class TestVisibility:
         user = {
             "anonymous": None,
             "customer": customer,
-            "staff_without_view_product": make_user(is_staff=True),
+            "staff_without_change_product": make_user("products.view_product", is_staff=True),
         }[caller]
         client = api(user)
         assert ids(client.get(PRODUCTS)) == [on_sale.pk]
@@ -312,6 +314,28 @@ class TestVisibility:
             "created_at": body["created_at"],
             "updated_at": body["updated_at"],
         }
+
+    def test_a_manager_made_over_the_api_restores_what_they_deactivated(
+        self, api, superuser, make_user, make_product
+    ):
+        # The manager role handed out through users/{id}/roles/: no `is_staff`, which no API sets.
+        call_command("seed_permissions", stdout=StringIO())
+        manager = make_user()
+        response = api(superuser).put(f"/api/v1/users/{manager.pk}/roles/", {"roles": ["manager"]})
+        assert response.status_code == 200, response.content
+        manager.refresh_from_db()
+        assert not manager.is_staff
+        lamp = make_product(name="Lamp")
+        client = api(manager)
+        assert client.patch(f"{PRODUCTS}{lamp.pk}/", {"is_active": False}).status_code == 200
+        assert ids(client.get(PRODUCTS, {"is_active": "false"})) == [lamp.pk]
+        assert client.get(f"{PRODUCTS}{lamp.pk}/").status_code == 200
+        response = client.patch(f"{PRODUCTS}{lamp.pk}/", {"is_active": True})
+        assert response.status_code == 200, response.content
+        assert ids(api().get(PRODUCTS)) == [lamp.pk]
+        retired = lamp.category
+        assert client.patch(f"{CATEGORIES}{retired.pk}/", {"is_active": False}).status_code == 200
+        assert client.patch(f"{CATEGORIES}{retired.pk}/", {"is_active": True}).status_code == 200
 
     @pytest.mark.parametrize("path", [f"{PRODUCTS}abc/", f"{PRODUCTS}1234567890123456789012/"])
     def test_malformed_product_ids_are_404(self, api, path):

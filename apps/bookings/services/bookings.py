@@ -24,6 +24,7 @@ from apps.bookings.notifications import booking_parties_notify
 from apps.bookings.services._common import booking_state, diff, is_staff, locked_booking
 from apps.core.exceptions import Conflict
 from apps.logs.services import audit
+from apps.products.selectors import products_on_sale
 
 
 class SlotTaken(Conflict):
@@ -46,7 +47,7 @@ def _service(provider, service_id):
         return None
     profile = getattr(provider, "provider_profile", None)
     service = (
-        profile.services.filter(pk=service_id, is_active=True, category__is_active=True).first()
+        products_on_sale(profile.services.all()).filter(pk=service_id).first()
         if profile is not None
         else None
     )
