@@ -6,6 +6,7 @@ type gets a 2xx and a value it never meant, while the OpenAPI schema promises a 
 field of the API uses these instead: the wrong type is a 400 naming the field.
 """
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
@@ -13,6 +14,7 @@ from functools import cached_property
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
@@ -65,8 +67,29 @@ class IntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class DecimalField(StringOnlyMixin, serializers.DecimalField):
-    """A decimal as a JSON string ("19.99"), as the schema says, so no float rounding is involved."""
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+class DecimalField(serializers.DecimalField):
+    """A decimal as a JSON string of ASCII digits ("19.99"), as the schema says, so no float
+    rounding is involved.
+
+    DRF hands the text to `Decimal()`, which also reads "1_000", " 5 ", "1e3" and digits of other
+    scripts ("٩٩"): values a client never meant to send as a price. Those are refused with a
+    message that says what is expected, as is a JSON number.
+    """
+
+    default_error_messages = {
+        "not_a_string": _('Send the value as a string, such as "9.99".'),
+        "not_plain": _('Use digits with an optional decimal point, such as "9.99".'),
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if not _DECIMAL_TEXT.fullmatch(data):
+            self.fail("not_plain")
+        return super().to_internal_value(data)
 
 
 _DATETIME = serializers.DateTimeField()

@@ -5,6 +5,7 @@ data migration, two concurrent requests) can store a product the API would refus
 """
 
 import uuid
+from decimal import Decimal
 from pathlib import PurePath
 
 from django.db import models
@@ -16,7 +17,7 @@ from apps.core.validators import validate_visible_text
 
 # Stock lives in a 32-bit column; the cap leaves room for any single adjustment's arithmetic.
 MAX_STOCK = 1_000_000_000
-MAX_PRICE = 99_999_999  # Decimal(10, 2)
+MAX_PRICE = Decimal("99999999.99")  # the most a Decimal(10, 2) column holds
 
 
 def product_image_path(instance: "Product", filename: str) -> str:

@@ -153,7 +153,12 @@ class ProductWriteSerializer(serializers.Serializer):
     sku = fields.CharField(max_length=64, help_text="Stock keeping unit: letters, digits, `.`, `-`, `_`.")
     description = fields.CharField(max_length=10_000, required=False, allow_blank=True)
     price = fields.DecimalField(
-        max_digits=10, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_PRICE
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_PRICE,
+        error_messages={"not_a_string": _('Send the price as a string, such as "9.99".')},
+        help_text=f'A decimal string of ASCII digits, such as "9.99": 0.01 to {MAX_PRICE}.',
     )
     stock = fields.IntegerField(
         min_value=0,

@@ -54,7 +54,9 @@ class CachedPublicReadsMixin:
         return self._sees_inactive
 
     def _cached(self, kind: str, render):
-        if self.sees_inactive():  # staff answers are never cached
+        # Staff answers are never cached; nor is anything but JSON (the browsable API, where it is
+        # installed, renders the page around the data itself and must say text/html).
+        if self.sees_inactive() or not isinstance(self.request.accepted_renderer, JSONRenderer):
             return render()
         key = cache.response_key(kind, self.request)
         body = cache.cached_body(key)
@@ -64,7 +66,7 @@ class CachedPublicReadsMixin:
                 return response
             body = JSONRenderer().render(response.data)
             cache.cache_body(key, body)
-        return Response(RenderedJSON(body), content_type="application/json")
+        return Response(RenderedJSON(body))
 
     def list(self, request, *args, **kwargs):
         return self._cached(

@@ -198,6 +198,24 @@ class TestProductWrites:
         assert field in field_errors(response)
         assert not Product.objects.exists()
 
+    @pytest.mark.parametrize("price", ["99999999.99", "0.01", "5", "12.5"])
+    def test_any_price_the_column_holds_is_accepted(self, api, staff, category, price):
+        response = api(staff).post(PRODUCTS, product_payload(category, price=price))
+        assert response.status_code == 201, response.content
+        assert Product.objects.get().price == Decimal(price)
+
+    @pytest.mark.parametrize(
+        "price", ["1_000", "\u0669\u0669", " 5", "5 ", "1e3", "+5", ".5", "5.", "100000000.00"]
+    )
+    def test_a_price_is_plain_ascii_digits_within_the_column(self, api, staff, category, price):
+        errors = field_errors(api(staff).post(PRODUCTS, product_payload(category, price=price)))
+        assert list(errors) == ["price"]
+        assert not Product.objects.exists()
+
+    def test_a_price_sent_as_a_number_says_to_send_a_string(self, api, staff, category):
+        errors = field_errors(api(staff).post(PRODUCTS, product_payload(category, price=9.99)))
+        assert errors == {"price": ['Send the price as a string, such as "9.99".']}
+
     @pytest.mark.parametrize("field", ["name", "sku", "price", "category"])
     def test_a_product_needs_its_required_fields(self, api, staff, category, field):
         payload = product_payload(category)

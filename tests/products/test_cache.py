@@ -12,6 +12,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rest_framework.renderers import BrowsableAPIRenderer
+
+from apps.core.renderers import JSONRenderer
 from apps.products.cache import VERSION_KEY
 from apps.products.models import Product
 
@@ -80,6 +83,20 @@ class TestPublicReadsAreCached:
         assert names(api().get(PRODUCTS, {"ordering": "name"})) == ["Atlas", "Chess set"]
         assert names(api().get(PRODUCTS, {"ordering": "-name"})) == ["Chess set", "Atlas"]
         assert names(api().get(PRODUCTS, {"ordering": "name", "page_size": 1})) == ["Atlas"]
+
+    @pytest.mark.parametrize("path", [lambda product: PRODUCTS, detail], ids=["list", "detail"])
+    def test_the_content_type_is_the_bodys(self, api, product, path, monkeypatch):
+        # Where the browsable API is installed (development), a browser's Accept picks it.
+        from apps.products.views import ProductViewSet
+
+        monkeypatch.setattr(ProductViewSet, "renderer_classes", [JSONRenderer, BrowsableAPIRenderer])
+        for _ in range(2):  # a miss, then a hit
+            page = api().get(path(product), HTTP_ACCEPT="text/html")
+            assert page["Content-Type"].startswith("text/html")
+            assert page.content.lstrip().startswith(b"<!DOCTYPE html>")
+            data = api().get(path(product), HTTP_ACCEPT="application/json")
+            assert data["Content-Type"] == "application/json"
+            assert data.json()
 
     def test_errors_are_not_cached(self, api, product):
         behind_the_services_back(product, is_active=False)
