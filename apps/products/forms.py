@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import APIException
 
 from apps.products import images, services
-from apps.products.models import MAX_STOCK, Category, Product, StockReason
+from apps.products.models import MAX_STOCK, Category, Product, StockReason, reason_sign_problem
 
 SKU_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
 
@@ -113,3 +113,10 @@ class StockAdjustForm(forms.Form):
         if delta == 0:
             raise forms.ValidationError(_("A stock change cannot be zero."))
         return delta
+
+    def clean(self):
+        cleaned = super().clean()
+        delta, reason = cleaned.get("delta"), cleaned.get("reason")
+        if delta is not None and reason and (problem := reason_sign_problem(reason, delta)) is not None:
+            self.add_error("delta", problem)
+        return cleaned

@@ -11,6 +11,7 @@ from pathlib import PurePath
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import TimeStampedModel
 from apps.core.validators import validate_visible_text
@@ -106,6 +107,21 @@ class StockReason(models.TextChoices):
     CORRECTION = "correction", "Inventory correction"
 
 
+# Which way each reason moves stock; a correction may go either way.
+ADDING_REASONS = (StockReason.INITIAL, StockReason.RESTOCK, StockReason.RETURN)
+REMOVING_REASONS = (StockReason.SALE, StockReason.DAMAGE)
+
+
+def reason_sign_problem(reason: str, delta: int) -> str | None:
+    """Why `delta` does not fit `reason` ("a sale removes stock"), or None when it does."""
+    label = {"reason": StockReason(reason).label} if reason in StockReason.values else {}
+    if reason in ADDING_REASONS and delta < 0:
+        return _("“%(reason)s” adds stock: the change must be positive.") % label
+    if reason in REMOVING_REASONS and delta > 0:
+        return _("“%(reason)s” removes stock: the change must be negative.") % label
+    return None
+
+
 class StockMovement(models.Model):
     """One change of a product's stock: the ledger is append-only, and its last row's
     `resulting_stock` is the product's stock."""
@@ -129,6 +145,12 @@ class StockMovement(models.Model):
             models.CheckConstraint(
                 condition=Q(reason__in=StockReason.values),
                 name="products_movement_reason_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=ADDING_REASONS, delta__gt=0)
+                | Q(reason__in=REMOVING_REASONS, delta__lt=0)
+                | Q(reason=StockReason.CORRECTION),
+                name="products_movement_reason_sign",
             ),
         ]
         indexes = [models.Index(fields=["product", "-created_at", "-id"], name="products_movement_idx")]

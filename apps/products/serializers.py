@@ -8,7 +8,15 @@ from rest_framework import serializers
 
 from apps.core import fields
 from apps.core.validators import validate_visible_text
-from apps.products.models import MAX_PRICE, MAX_STOCK, Category, Product, StockMovement, StockReason
+from apps.products.models import (
+    MAX_PRICE,
+    MAX_STOCK,
+    Category,
+    Product,
+    StockMovement,
+    StockReason,
+    reason_sign_problem,
+)
 
 _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
 
@@ -196,7 +204,12 @@ class ProductWriteSerializer(serializers.Serializer):
 
 class StockAdjustSerializer(serializers.Serializer):
     delta = fields.IntegerField(
-        min_value=-MAX_STOCK, max_value=MAX_STOCK, help_text="Units to add; negative to remove; not zero."
+        min_value=-MAX_STOCK,
+        max_value=MAX_STOCK,
+        help_text=(
+            "Units to add; negative to remove; not zero. Its sign must fit the reason: `restock` and "
+            "`return` add, `sale` and `damage` remove, `correction` goes either way."
+        ),
     )
     reason = serializers.ChoiceField(
         choices=[choice for choice in StockReason.choices if choice[0] != StockReason.INITIAL]
@@ -210,6 +223,11 @@ class StockAdjustSerializer(serializers.Serializer):
         if value == 0:
             raise serializers.ValidationError(_("A stock change cannot be zero."))
         return value
+
+    def validate(self, attrs):
+        if (problem := reason_sign_problem(attrs["reason"], attrs["delta"])) is not None:
+            raise serializers.ValidationError({"delta": [problem]})
+        return attrs
 
 
 class ProductImageUploadSerializer(serializers.Serializer):

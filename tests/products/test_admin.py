@@ -379,9 +379,13 @@ def test_taking_stock_below_zero_is_a_form_error_and_changes_nothing(admin_clien
 
 @pytest.mark.parametrize(
     ("data", "field"),
-    [({"delta": 0, "reason": "sale"}, "delta"), ({"delta": 1, "reason": "initial"}, "reason")],
+    [
+        ({"delta": 0, "reason": "sale"}, "delta"),
+        ({"delta": 1, "reason": "initial"}, "reason"),
+        ({"delta": 1, "reason": "sale"}, "delta"),
+    ],
 )
-def test_a_zero_change_or_the_initial_reason_is_a_form_error(admin_client, lamp, data, field):
+def test_a_zero_change_the_initial_reason_or_a_wrong_sign_is_a_form_error(admin_client, lamp, data, field):
     response = admin_client.post(adjust_url(lamp), data)
 
     assert response.status_code == 200

@@ -11,7 +11,6 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-
 from rest_framework.renderers import BrowsableAPIRenderer
 
 from apps.core.renderers import JSONRenderer

@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
+from rest_framework.exceptions import ValidationError
 
 from apps.logs.models import AuditLog
 from apps.products import services
@@ -100,6 +101,35 @@ class TestAdjustments:
         assert field in response.json()["field_errors"]
         assert stock_of(product) == 4
         assert StockMovement.objects.filter(product=product).count() == 1
+
+    @pytest.mark.parametrize(
+        ("delta", "reason"), [(5, "sale"), (2, "damage"), (-1, "restock"), (-1, "return")]
+    )
+    def test_a_change_against_its_reasons_direction_is_refused(self, api, clerk, make_product, delta, reason):
+        product = make_product(stock=4)
+        response = api(clerk).post(stock_url(product), {"delta": delta, "reason": reason})
+        assert response.status_code == 400
+        assert list(response.json()["field_errors"]) == ["delta"]
+        assert stock_of(product) == 4
+        assert StockMovement.objects.filter(product=product).count() == 1
+
+    @pytest.mark.parametrize("delta", [3, -3])
+    def test_a_correction_goes_either_way(self, api, clerk, make_product, delta):
+        product = make_product(stock=4)
+        response = api(clerk).post(stock_url(product), {"delta": delta, "reason": "correction"})
+        assert response.status_code == 200
+
+    def test_the_service_refuses_a_change_against_its_reason_too(self, make_product):
+        product = make_product(stock=4)
+        with pytest.raises(ValidationError):
+            services.stock_adjust(product=product, delta=5, reason="sale", actor=None)
+        assert stock_of(product) == 4
+
+    @pytest.mark.parametrize(("delta", "reason"), [(5, "sale"), (-1, "restock"), (-1, "initial")])
+    def test_the_ledger_cannot_hold_a_change_against_its_reason(self, make_product, delta, reason):
+        product = make_product(stock=4)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            StockMovement.objects.create(product=product, delta=delta, reason=reason, resulting_stock=9)
 
     def test_an_inactive_product_is_404_to_a_caller_who_cannot_see_it(self, api, clerk, make_product):
         product = make_product(stock=4)

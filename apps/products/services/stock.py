@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from apps.core.exceptions import Conflict
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
-from apps.products.models import MAX_STOCK, Product, StockMovement
+from apps.products.models import MAX_STOCK, Product, StockMovement, reason_sign_problem
 from apps.products.notifications import low_stock_notify
 
 
@@ -33,6 +33,8 @@ def stock_adjust(
     """
     if delta == 0:
         raise ValidationError({"delta": [_("A stock change cannot be zero.")]})
+    if (problem := reason_sign_problem(reason, delta)) is not None:
+        raise ValidationError({"delta": [problem]})
     updated = Product.objects.filter(pk=product.pk, stock__gte=-delta, stock__lte=MAX_STOCK - delta).update(
         stock=F("stock") + delta, updated_at=timezone.now()
     )
