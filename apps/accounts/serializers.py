@@ -238,7 +238,7 @@ class TwoFactorMethodsField(serializers.ListField):
 
 
 class MFARequiredSerializer(serializers.Serializer):
-    mfa_required = serializers.BooleanField(help_text="Always true: the sign-in needs a second factor.")
+    mfa_required = fields.BooleanField(help_text="Always true: the sign-in needs a second factor.")
     mfa_token = fields.CharField(help_text="Send it with a code to `auth/login/verify/`. " + MFA_TOKEN_HELP)
     methods = TwoFactorMethodsField(help_text="What the code may be: " + METHODS_HELP)
 
@@ -320,7 +320,7 @@ class TOTPSetupSerializer(serializers.Serializer):
 
 
 class TwoFactorStatusSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(help_text="Whether sign-in asks for a second factor.")
+    enabled = fields.BooleanField(help_text="Whether sign-in asks for a second factor.")
     methods = TwoFactorMethodsField(help_text="What a sign-in can be finished with now: " + METHODS_HELP)
     totp_enabled_at = serializers.DateTimeField(allow_null=True)
     sms_enabled_at = serializers.DateTimeField(
@@ -329,7 +329,7 @@ class TwoFactorStatusSerializer(serializers.Serializer):
     recovery_codes_left = serializers.IntegerField(min_value=0, max_value=10)
     last_used_at = serializers.DateTimeField(allow_null=True)
     last_used_method = serializers.ChoiceField(choices=TwoFactorMethod.choices, allow_null=True)
-    required = serializers.BooleanField(
+    required = fields.BooleanField(
         help_text="Staff accounts must have it on to sign in (`REQUIRE_2FA_FOR_STAFF`)."
     )
 

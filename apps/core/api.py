@@ -1,17 +1,58 @@
 """Small building blocks for ViewSets."""
 
-from rest_framework import viewsets
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 
 from apps.core.throttles import FixedWindowRateThrottle
 
 
 def validated(serializer_class, request, **kwargs) -> dict:
-    """The request body validated by `serializer_class`; a 400 with field errors otherwise."""
+    """The request body validated by `serializer_class`; a 400 with field errors otherwise.
+
+    Every API write reads its body here, so this is where a field the serializer does not take is
+    refused (see `unexpected_fields`).
+    """
     serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
+    unexpected = unexpected_fields(serializer, request.data)
+    if not serializer.is_valid() or unexpected:
+        # Both at once: a misspelt name is the unknown field and the missing one.
+        raise ValidationError({**serializer.errors, **unexpected})
     return serializer.validated_data
+
+
+def unexpected_fields(serializer, data, prefix: str = "") -> dict[str, list[str]]:
+    """The body's fields that `serializer` does not write, as field errors keyed by dotted path.
+
+    DRF drops unknown and read-only fields without a word, so `{"is_staff": true}` or a misspelt
+    `{"is_actve": false}` answered 200 and changed nothing: the client believes a change that
+    never happened. Nested serializers (and lists of them) are walked too.
+    """
+    if not isinstance(data, Mapping):
+        return {}
+    fields = serializer.fields
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        path = f"{prefix}{name}"
+        field = fields.get(name)
+        if field is None:
+            errors[path] = [_("Unknown field. Allowed: %(names)s.") % {"names": _writable_names(fields)}]
+        elif field.read_only:
+            errors[path] = [_("This field is read-only.")]
+        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+            for index, item in enumerate(value):
+                errors.update(unexpected_fields(field.child, item, f"{path}.{index}."))
+        elif isinstance(field, serializers.BaseSerializer):
+            errors.update(unexpected_fields(field, value, f"{path}."))
+    return errors
+
+
+def _writable_names(fields) -> str:
+    return ", ".join(sorted(name for name, field in fields.items() if not field.read_only)) or "none"
 
 
 def public_action(**kwargs):

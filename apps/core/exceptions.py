@@ -29,7 +29,11 @@ logger = logging.getLogger(__name__)
 # Every `code` the API answers with: code -> (HTTP status, meaning). One registry, so that the
 # schema, the README and the tests cannot drift from what the server says.
 ERROR_CODES: dict[str, tuple[int, str]] = {
-    "validation_error": (400, "The input is invalid; `field_errors` says where and why."),
+    "validation_error": (
+        400,
+        "The input is invalid; `field_errors` says where and why. A body field the endpoint does not "
+        "take (unknown or read-only) is an error on that field, never silently ignored.",
+    ),
     "parse_error": (400, "The body is not valid JSON, or is nested too deeply."),
     "bad_request": (400, "The request could not be processed (outside the API views)."),
     "not_authenticated": (401, "No credentials were sent."),

@@ -38,17 +38,6 @@ class SlugField(StringOnlyMixin, serializers.SlugField):
     pass
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    """DRF's ModelSerializer, with the model's text fields mapped to the string-only fields."""
-
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: CharField,
-        models.TextField: CharField,
-        models.EmailField: EmailField,
-    }
-
-
 class BooleanField(serializers.BooleanField):
     """JSON `true` or `false` only: DRF also takes 1, 0, "yes", "on" and friends."""
 
@@ -56,6 +45,18 @@ class BooleanField(serializers.BooleanField):
         if not isinstance(data, bool):
             self.fail("invalid", input=data)
         return data
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """DRF's ModelSerializer, with the model's text and boolean fields mapped to the strict ones."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: CharField,
+        models.TextField: CharField,
+        models.EmailField: EmailField,
+        models.BooleanField: BooleanField,
+    }
 
 
 class IntegerField(serializers.IntegerField):

@@ -3,7 +3,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from apps.core.api import GenericViewSet
+from apps.core.api import GenericViewSet, validated
 from apps.roles import selectors, services
 from apps.roles.filters import PermissionFilter
 from apps.roles.serializers import PermissionSerializer, RoleSerializer, RoleWriteSerializer
@@ -58,17 +58,13 @@ class RoleViewSet(
         return selectors.role_list()
 
     def create(self, request, *args, **kwargs):
-        data = RoleWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        role = services.role_create(**data.validated_data, actor=request.user, request=request)
+        data = validated(RoleWriteSerializer, request)
+        role = services.role_create(**data, actor=request.user, request=request)
         return _role_response(role, status_code=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        data = RoleWriteSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        role = services.role_update(
-            role=self.get_object(), data=data.validated_data, actor=request.user, request=request
-        )
+        data = validated(RoleWriteSerializer, request, partial=True)
+        role = services.role_update(role=self.get_object(), data=data, actor=request.user, request=request)
         return _role_response(role)
 
     def perform_destroy(self, instance):

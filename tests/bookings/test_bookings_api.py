@@ -366,6 +366,15 @@ class TestReschedule:
         assert AuditLog.objects.filter(action="booking.reschedule").exists()
         assert Notification.objects.filter(key="booking_rescheduled").count() == 4
 
+    def test_the_status_is_not_changed_through_patch(self, api, booking, customer, day):
+        # Transitions have their own endpoints; a status in the body is named, not silently dropped.
+        body = {"status": "confirmed", "start": local(day, "14:00").isoformat()}
+        response = api(customer).patch(f"{BOOKINGS}{booking.pk}/", body)
+        assert response.status_code == 400
+        assert list(response.json()["field_errors"]) == ["status"]
+        booking.refresh_from_db()
+        assert (booking.status, booking.start) == ("pending", local(day, "10:00"))
+
     def test_moving_twice_tells_twice(self, api, booking, customer, day):
         for clock in ("14:00", "15:00"):
             assert (

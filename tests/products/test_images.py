@@ -182,10 +182,17 @@ def test_a_json_body_is_415(api, editor, product):
 
 
 def test_a_missing_image_is_a_400_keyed_image(api, editor, product):
-    response = api(editor).post(url(product), {"picture": upload(image_bytes())}, format="multipart")
+    response = api(editor).post(url(product), {}, format="multipart")
 
     assert response.status_code == 400
     assert set(response.json()["field_errors"]) == {"image"}
+
+
+def test_a_file_under_another_name_is_a_400_naming_both(api, editor, product):
+    response = api(editor).post(url(product), {"picture": upload(image_bytes())}, format="multipart")
+
+    assert response.status_code == 400
+    assert set(response.json()["field_errors"]) == {"image", "picture"}
 
 
 def test_an_image_sent_as_text_rather_than_a_file_is_a_400_keyed_image(api, editor, product):
@@ -378,10 +385,18 @@ def test_callers_without_change_product_get_403(api, make_user, product, media_r
     assert stored_files(media_root) == []
 
 
-def test_a_product_the_caller_cannot_see_is_404(post_image, make_product):
-    hidden = make_product(is_active=False)  # inactive: only staff with view_product see it
+def test_a_product_that_is_gone_is_404(post_image, make_product):
+    gone = make_product()
+    Product.objects.filter(pk=gone.pk).delete()
 
-    assert post_image(hidden, image_bytes()).status_code == 404
+    assert post_image(gone, image_bytes()).status_code == 404
+
+
+def test_an_inactive_product_takes_an_image_from_whoever_may_change_it(post_image, make_product):
+    # Who may change a product sees it while inactive, to prepare it before it goes back on sale.
+    withdrawn = make_product(is_active=False)
+
+    assert post_image(withdrawn, image_bytes()).status_code == 200
 
 
 def a_product(make_user, **kwargs) -> Product:
