@@ -65,6 +65,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     ),
     "throttled": (429, "Too many requests; retry after `Retry-After` seconds."),
     "server_error": (500, "Something failed on our side; the request id finds it in the logs."),
+    "query_timeout": (
+        503,
+        "The query took longer than the server allows and was stopped; narrow it down, or try again later.",
+    ),
 }
 
 

@@ -44,9 +44,14 @@ def catalog_changed(using: str = "default") -> None:
     transaction.on_commit(_bump, using=using)
 
 
-def response_key(kind: str, request) -> str:
-    """One key per catalog version, kind and URL (scheme, host, path and the sorted query)."""
-    query = sorted(request.GET.lists())
+def response_key(kind: str, request, parameters: frozenset[str] = frozenset()) -> str:
+    """One key per catalog version, kind and URL (scheme, host, path and the sorted query).
+
+    Only the query `parameters` that change the answer count: a parameter nothing reads (`?_=1`,
+    `?utm_source=`) answers what the URL without it answers, and must not make a new entry, or
+    anyone could miss the cache at will and send every read to the database.
+    """
+    query = sorted((name, values) for name, values in request.GET.lists() if name in parameters)
     url = f"{request.scheme}://{request.get_host()}{request.path}?{query!r}"
     digest = hashlib.sha256(url.encode()).hexdigest()
     return f"catalog:{catalog_version()}:{kind}:{digest}"

@@ -1,13 +1,37 @@
+import re
+
 import django_filters
 from django import forms
 from django.core.validators import MinValueValidator
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.filters import boolean_filter
 from apps.products.models import MAX_PRICE, Category, Product
 from apps.products.selectors import product_search
 
 SEARCH_MIN_LENGTH = 3  # shorter terms have no trigram to look up: every row would be read
+# pg_trgm looks a pattern up by the trigrams of its words (runs of letters and digits). Punctuation,
+# spaces, `%` and `_` give none (`%%%`, `___`), and one-letter words give only the blank-padded
+# trigram of every word starting with that letter (`a_b`): the index then returns (nearly) every
+# row. Three letters or digits, two of them side by side ("zx-9", "oak"), always give a selective one.
+_ALPHANUMERIC = re.compile(r"[^\W_]")
+_PAIR = re.compile(r"[^\W_]{2}")
+
+
+def validate_searchable(term: str) -> None:
+    """A search term the trigram indexes can narrow, or a 400 keyed `search`.
+
+    Django already escapes `%` and `_` (they match themselves, never any text), so the risk is not a
+    wildcard but a term the indexes cannot use: PostgreSQL then reads every product, for anyone
+    who asks, without a token.
+    """
+    if len(_ALPHANUMERIC.findall(term)) < SEARCH_MIN_LENGTH or not _PAIR.search(term):
+        raise forms.ValidationError(
+            _("Search for at least %(count)d letters or digits, two of them side by side (such as “zx-9”).")
+            % {"count": SEARCH_MIN_LENGTH},
+            code="unsearchable",
+        )
 
 
 class PriceField(forms.DecimalField):
@@ -46,9 +70,11 @@ class ProductFilter(django_filters.FilterSet):
         method="filter_search",
         min_length=SEARCH_MIN_LENGTH,
         max_length=100,
+        validators=[validate_searchable],
         help_text=(
-            f"Case-insensitive substring of the name, SKU or description; at least {SEARCH_MIN_LENGTH} "
-            "characters."
+            f"Case-insensitive substring of the name, SKU or description, with at least {SEARCH_MIN_LENGTH} "
+            "letters or digits, two of them side by side (`zx-9`, `oak`); `%%%`, `___` or `a_b` are a 400. "
+            "`%` and `_` match themselves, never any text."
         ),
     )
 

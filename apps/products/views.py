@@ -1,10 +1,13 @@
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from apps.core.api import GenericViewSet, validated
 from apps.core.pagination import CursorPagination
+from apps.core.query_timeout import statement_timeout
 from apps.core.renderers import JSONRenderer, RenderedJSON
 from apps.products import cache, selectors, services
 from apps.products.filters import CategoryFilter, ProductFilter
@@ -53,15 +56,27 @@ class CachedPublicReadsMixin:
             self._sees_inactive = selectors.sees_inactive(self.request.user, model)
         return self._sees_inactive
 
+    def cache_parameters(self) -> frozenset[str]:
+        """The query parameters that change a public answer: a list's filters, ordering and page."""
+        if self.action != "list":
+            return frozenset()
+        names = {*self.filterset_class.base_filters, api_settings.ORDERING_PARAM}
+        paginator = self.paginator
+        names |= {getattr(paginator, "page_query_param", None)}
+        names |= {getattr(paginator, "page_size_query_param", None)}
+        return frozenset(name for name in names if name)
+
     def _cached(self, kind: str, render):
         # Staff answers are never cached; nor is anything but JSON (the browsable API, where it is
         # installed, renders the page around the data itself and must say text/html).
         if self.sees_inactive() or not isinstance(self.request.accepted_renderer, JSONRenderer):
             return render()
-        key = cache.response_key(kind, self.request)
+        key = cache.response_key(kind, self.request, self.cache_parameters())
         body = cache.cached_body(key)
         if body is None:
-            response = render()
+            # Anyone may ask, without a token: the database's work for one miss is bounded.
+            with statement_timeout(settings.CATALOG_STATEMENT_TIMEOUT_MS):
+                response = render()
             if response.status_code != status.HTTP_200_OK:
                 return response
             body = JSONRenderer().render(response.data)

@@ -285,6 +285,10 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 # A product list counts its matches up to this number; past it, `count` is this number and
 # `count_capped` is true, and pages end there (narrow the search to reach the rest).
 CATALOG_COUNT_CAP = env.int("CATALOG_COUNT_CAP", default=10_000)
+# A public catalog read that misses the cache may keep PostgreSQL busy this long at most (a
+# `statement_timeout`); past it the answer is a 503 `query_timeout`. Anyone may send these reads
+# without a token, so no query string may buy a full scan of the catalog; 0 turns the limit off.
+CATALOG_STATEMENT_TIMEOUT_MS = env.int("CATALOG_STATEMENT_TIMEOUT_MS", default=1000)
 
 # --- Bookings -------------------------------------------------------------------------------------------
 # Bookings start on this grid of the provider's clock and last a multiple of it (15 minutes to 8 hours).

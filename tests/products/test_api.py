@@ -424,6 +424,20 @@ class TestFilters:
     def test_a_search_term_needs_three_characters(self, api):
         assert "search" in field_errors(api().get(PRODUCTS, {"search": "ab"}))
 
+    @pytest.mark.parametrize("term", ["%%%", "___", "a_b", "- - -", "a-b-c", "...", "%a%b%"])
+    def test_a_term_no_index_can_narrow_is_refused(self, api, make_product, term):
+        # Each would have the trigram indexes return every product: a full scan for anyone.
+        make_product(name="a_b-c ... %%% ___")
+        assert list(field_errors(api().get(PRODUCTS, {"search": term}))) == ["search"]
+
+    def test_wildcards_in_a_term_match_themselves(self, api, make_product):
+        percent = make_product(name="Sale 100% wool")
+        make_product(name="Sale 1000 wool")
+        underscore = make_product(name="Wool_mix scarf")
+        make_product(name="Wool-mix scarf")
+        assert ids(api().get(PRODUCTS, {"search": "100%"})) == [percent.pk]
+        assert ids(api().get(PRODUCTS, {"search": "ol_mix"})) == [underscore.pk]
+
 
 class TestOrdering:
     @pytest.fixture

@@ -97,6 +97,17 @@ class TestPublicReadsAreCached:
             assert data["Content-Type"] == "application/json"
             assert data.json()
 
+    def test_a_parameter_nothing_reads_shares_the_entry_of_the_url_without_it(self, api, product):
+        assert names(api().get(PRODUCTS, {"ordering": "name"})) == ["Chess set"]
+        api().get(detail(product))
+        behind_the_services_back(product, name="Renamed quietly")
+        with CaptureQueriesContext(connection) as queries:
+            listed = api().get(PRODUCTS, {"ordering": "name", "_": "1", "utm_source": "x"})
+            shown = api().get(detail(product), {"_": "2"})
+        assert names(listed) == ["Chess set"]
+        assert shown.json()["name"] == "Chess set"
+        assert len(queries) == 0
+
     def test_errors_are_not_cached(self, api, product):
         behind_the_services_back(product, is_active=False)
         assert api().get(detail(product)).status_code == 404
