@@ -58,6 +58,7 @@ _DESCRIPTIONS = {
     "413": "The body is too large.",
     "415": "The body is not JSON.",
     "429": "Too many requests; retry after the number of seconds in `Retry-After`.",
+    "503": "`query_timeout`: the query ran past the server's time limit; narrow it down or retry.",
 }
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -92,6 +93,8 @@ class AutoSchema(openapi.AutoSchema):
             codes += ["413", "415"]
         if self.view.get_throttles():
             codes.append("429")
+        if getattr(self.view, "action", None) in getattr(self.view, "timeout_actions", ()):
+            codes.append("503")  # run under apps.core.query_timeout.statement_timeout
         return codes
 
     def _get_filter_parameters(self):

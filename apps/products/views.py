@@ -29,8 +29,14 @@ from apps.products.serializers import (
 PUBLIC_READS = (
     "Anyone may read the active catalog, without a token. Whoever holds the change permission "
     "(`products.change_product`, `products.change_category`) also sees inactive entries, so what "
-    "they deactivate they can find and restore. Public answers are cached and every catalog write "
-    "invalidates them at once."
+    "they deactivate they can find and restore. Public answers are cached (keyed on the parameters "
+    "that change them: others are ignored) and every catalog write invalidates them at once. A "
+    "public read that misses the cache may run `CATALOG_STATEMENT_TIMEOUT_MS` in the database at "
+    "most; past it the answer is a 503 `query_timeout`."
+)
+WRITE_BODY = (
+    " A field the endpoint does not take (unknown or read-only) is a 400 naming it; booleans are JSON "
+    '`true`/`false` only; `price` is a string of ASCII digits such as `"9.99"`, up to `"99999999.99"`.'
 )
 CATEGORY_IN_USE = OpenApiResponse(description="The category still has products; deactivate it instead.")
 NOT_ENOUGH_STOCK = OpenApiResponse(description="The change would take stock below zero (or above the cap).")
@@ -55,6 +61,9 @@ class CachedPublicReadsMixin:
             model = self.permission_model._meta.model_name
             self._sees_inactive = selectors.sees_inactive(self.request.user, model)
         return self._sees_inactive
+
+    # Public reads run under a statement timeout: the schema declares their 503 `query_timeout`.
+    timeout_actions = ("list", "retrieve")
 
     def cache_parameters(self) -> frozenset[str]:
         """The query parameters that change a public answer: a list's filters, ordering and page."""
@@ -157,7 +166,8 @@ class CategoryViewSet(
         summary="Create a product",
         request=ProductWriteSerializer,
         responses={201: StaffProductSerializer},
-        description="Needs `products.add_product`. `stock` is the opening stock, the first stock movement.",
+        description="Needs `products.add_product`. `stock` is the opening stock, the first stock movement."
+        + WRITE_BODY,
     ),
     partial_update=extend_schema(
         summary="Change a product",
@@ -165,6 +175,7 @@ class CategoryViewSet(
         responses={200: StaffProductSerializer},
         description=(
             "Needs `products.change_product`. `stock` is refused here (400): POST products/{id}/stock/."
+            + WRITE_BODY
         ),
     ),
     destroy=extend_schema(
@@ -234,7 +245,9 @@ class ProductViewSet(
         description=(
             "Needs `products.adjust_stock`. Adds `delta` (negative to remove) in one atomic, conditional "
             "update: concurrent adjustments never oversell, and one that does not fit is a 409 that "
-            "changes nothing. Falling to or below the threshold emails the managers, once per crossing."
+            "changes nothing. The sign must fit the reason (`restock` and `return` add, `sale` and `damage` "
+            "remove, `correction` either way): otherwise a 400 on `delta`. Falling to or below the "
+            "threshold emails the managers, once per crossing."
         ),
     )
     @action(detail=True, methods=["post"])

@@ -57,10 +57,12 @@ BENCH_THROTTLES = {"THROTTLE_ANON_RATE": "1000000/second", "THROTTLE_USER_RATE":
 PRODUCTION_THROTTLES = "anon 120/minute, user 1200/minute"
 
 API, FLOOR = "/api/v1/products/", "/__floor__/products/"
-# The parameter that makes a cold request's URL unique. The API keys its cache on the whole query
-# string and no filter, ordering or pagination reads `_`, so the request does exactly what the same
-# URL without it does, and misses. (jQuery's `cache: false` appends the same parameter.)
+# The parameter that makes a cold request's URL unique. The API keys its cache on the parameters
+# that change an answer only, so production serves `?_=1` from the entry of the URL without it; the
+# benchmark's server keys products/ on `_` too (benchmarks/server/urls.py), and no filter, ordering
+# or pagination reads it, so the request does exactly what the same URL without it does, and misses.
 BUSTER = "_"
+HOSTILE_REQUESTS = 10  # requests per hostile term and side, one at a time
 DETAIL_ID_STEP = 7919  # prime: the detail ids are visited in a scattered order
 
 TYPES = {
@@ -360,6 +362,8 @@ def measure_size(args: argparse.Namespace, stack: Stack, cache: CatalogCache, st
     try:
         check_floor(server, streams)
         log(f"the floor answers the same rows and fields as the API for: {', '.join(streams)}")
+        log(f"hostile search terms: {', '.join(catalog_data.HOSTILE_SEARCH_TERMS)}, beside a word")
+        hostile = probe_hostile_searches(server)
         generator = LoadGenerator(server.port, args.timeout)
         meter = CpuMeter(server.pid, stack.prefix)
 
@@ -421,7 +425,34 @@ def measure_size(args: argparse.Namespace, stack: Stack, cache: CatalogCache, st
         cache.clear()
     finally:
         server.stop()
-    return summarize_size(results)
+    return {**summarize_size(results), "hostile_search": hostile}
+
+
+def probe_hostile_searches(server: Gunicorn) -> list[dict]:
+    """Each hostile term and the baseline word, one request at a time, every one a cache miss: the
+    API's status and latency beside the floor's, which runs the unguarded query."""
+    rows = []
+    for term in (*catalog_data.HOSTILE_SEARCH_TERMS, catalog_data.HOSTILE_BASELINE_TERM):
+        for side in ("ours", "floor"):
+            base = API if side == "ours" else FLOOR
+            statuses, latencies = [], []
+            for n in range(HOSTILE_REQUESTS):
+                path = f"{base}?{urlencode({'search': term, BUSTER: f'hostile-{secrets.token_hex(4)}-{n}'})}"
+                began = time.perf_counter()
+                status, _body = http_call(server.port, "GET", path, timeout=30.0)
+                latencies.append((time.perf_counter() - began) * 1000)
+                statuses.append(status)
+            latencies.sort()
+            rows.append(
+                {
+                    "term": term,
+                    "side": side,
+                    "statuses": sorted(set(statuses)),
+                    "p50_ms": round(latencies[len(latencies) // 2], 1),
+                    "max_ms": round(latencies[-1], 1),
+                }
+            )
+    return rows
 
 
 def store_warm_set(generator: LoadGenerator, stream: Stream, clients: int, server: Gunicorn) -> None:
@@ -708,6 +739,16 @@ def print_size(args: argparse.Namespace, size: str, data: dict) -> None:
         print("\n".join(f"    {line}" for line in plan["plan"].splitlines()))
     if "types" not in data:
         return
+    if data.get("hostile_search"):
+        print(
+            f"\nHostile search terms ({HOSTILE_REQUESTS} requests each, one at a time, cache cold): "
+            "the API refuses them; the floor runs the unguarded query"
+        )
+        rows = [
+            [row["term"], row["side"], ",".join(map(str, row["statuses"])), row["p50_ms"], row["max_ms"]]
+            for row in data["hostile_search"]
+        ]
+        print(table(["term", "side", "status", "p50 ms", "max ms"], rows))
     headers = ["", "closed req/s", "per round", "closed p50 / p95 / p99 ms"]
     for rate in args.rates:
         headers += [f"@{rate:g}/s req/s", f"@{rate:g}/s p50 / p95 / p99 ms"]
