@@ -49,11 +49,15 @@ def statement_timeout(milliseconds: int, *, using: str = "default") -> Iterator[
 
 
 def _set_timeout(connection, value: str, *, read_previous: bool) -> str | None:
+    # set_config(..., true) is SET LOCAL, with the value as a bound parameter. The setting before
+    # it comes back in the same round trip: the MATERIALIZED CTE is read before set_config runs.
     with connection.cursor() as cursor:
-        previous = None
-        if read_previous:
-            cursor.execute("SELECT current_setting('statement_timeout')")
-            previous = cursor.fetchone()[0]
-        # set_config(..., true) is SET LOCAL, with the value as a bound parameter.
-        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [value])
-    return previous
+        if not read_previous:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [value])
+            return None
+        cursor.execute(
+            "WITH previous AS MATERIALIZED (SELECT current_setting('statement_timeout') AS value) "
+            "SELECT value, set_config('statement_timeout', %s, true) FROM previous",
+            [value],
+        )
+        return cursor.fetchone()[0]
