@@ -1,10 +1,12 @@
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from apps.core.fields import QueryIdField
+
 
 class LoginStatsQuerySerializer(serializers.Serializer):
     days = serializers.IntegerField(min_value=1, max_value=366, default=30)
-    user = serializers.IntegerField(min_value=1, required=False, help_text="Only this user's attempts.")
+    user = QueryIdField(required=False, help_text="Only this user's attempts (a user id).")
 
 
 class LoginDaySerializer(serializers.Serializer):

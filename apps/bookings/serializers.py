@@ -22,7 +22,6 @@ from apps.bookings.services.schedule import MAX_INTERVALS
 from apps.core import fields
 
 _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
-MAX_ID = 2**63 - 1
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -254,10 +253,8 @@ def _duration_field(**kwargs):
 
 
 class BookingCreateSerializer(serializers.Serializer):
-    provider = fields.IntegerField(min_value=1, max_value=MAX_ID, help_text="The provider's user id.")
-    service = fields.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, allow_null=True, help_text="A product they offer."
-    )
+    provider = fields.IdField(help_text="The provider's user id.")
+    service = fields.IdField(required=False, allow_null=True, help_text="A product they offer.")
     start = AwareDateTimeField(help_text="ISO 8601 with its UTC offset; on the provider's slot grid.")
     duration_minutes = _duration_field()
     notes = fields.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True)

@@ -68,6 +68,29 @@ class IntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# The largest bigint: every primary key (DEFAULT_AUTO_FIELD) and PostgreSQL's bigint column.
+MAX_ID = 2**63 - 1
+
+
+class IdField(IntegerField):
+    """A row's id in a request body: a JSON integer from 1 to 2**63 - 1. A larger one, passed on
+    to the database, fails there (a 500) instead of being a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class QueryIdField(serializers.IntegerField):
+    """A row's id in a query string (text, `?user=7`): 1 to 2**63 - 1, else a 400 naming it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 

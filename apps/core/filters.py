@@ -1,36 +1,89 @@
 from datetime import UTC
 
 from django import forms
+from django.utils.dateparse import parse_datetime
 from django_filters import IsoDateTimeFilter, NumberFilter, TypedChoiceFilter
 from django_filters import rest_framework as rest_framework_filters
 from django_filters.fields import IsoDateTimeField
 from rest_framework import filters as drf_filters
 from rest_framework.exceptions import ValidationError
 
+from apps.core.fields import MAX_ID
+
+MIN_ID = 1
+BIGINT_MIN = -(2**63)
+
 
 class BoundedIsoDateTimeField(IsoDateTimeField):
-    """Rejects datetimes that cannot be expressed in UTC (year 1 with a positive offset, say),
-    which would otherwise fail deep inside the database driver."""
+    """An ISO 8601 date and time, handed on as the same instant in UTC; the one field of every
+    datetime filter (`DateTimeFilter`).
+
+    Python takes UTC offsets up to ±23:59 and PostgreSQL only up to ±15:59, so `+16:00` passed on
+    as it came failed inside the database driver (a 500). In UTC every instant Python can hold fits
+    PostgreSQL; one that UTC cannot hold (year 1 with a positive offset, 9999-12-31 with a negative
+    one) is a 400, as is a year outside 1..9999, which the parser refuses. With `require_offset`,
+    a time without its offset is a 400 as well: without one, whose midnight would it be?
+    """
+
+    def __init__(self, *args, require_offset: bool = False, **kwargs):
+        self.require_offset = require_offset
+        super().__init__(*args, **kwargs)
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if value is not None:
-            try:
-                value.astimezone(UTC)
-            except OverflowError as exc:
-                raise forms.ValidationError("This date and time is out of range.", code="invalid") from exc
-        return value
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        if self.require_offset and isinstance(value, str) and not _has_offset(value):
+            raise forms.ValidationError("Give the time with its UTC offset (Z or +01:00).", code="invalid")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("This date and time is out of range.", code="invalid") from exc
 
 
-class BoundedIsoDateTimeFilter(IsoDateTimeFilter):
+def _has_offset(text: str) -> bool:
+    try:
+        parsed = parse_datetime(text.strip())
+    except ValueError:
+        return False
+    return parsed is not None and parsed.tzinfo is not None
+
+
+class DateTimeFilter(IsoDateTimeFilter):
+    """Every datetime filter of the API: `BoundedIsoDateTimeField` (any offset, compared in UTC;
+    out of range a 400). `require_offset=True` refuses a time given without its offset."""
+
     field_class = BoundedIsoDateTimeField
 
 
-class IntegerFilter(NumberFilter):
-    """A whole number: django-filter's NumberFilter takes decimals, so `?actor=0.5` would be a
-    valid query that silently matches nothing."""
+# The name it had before it was the only one.
+BoundedIsoDateTimeFilter = DateTimeFilter
 
-    field_class = forms.IntegerField
+
+class BoundedIntegerField(forms.IntegerField):
+    """A whole number within PostgreSQL's bigint unless the filter narrows it: a larger one passed
+    on to the database (`?user=18446744073709551616`) failed there, a 500."""
+
+    def __init__(self, *args, min_value=None, max_value=None, **kwargs):
+        min_value = BIGINT_MIN if min_value is None else max(min_value, BIGINT_MIN)
+        max_value = MAX_ID if max_value is None else min(max_value, MAX_ID)
+        super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+
+
+class IntegerFilter(NumberFilter):
+    """A whole number within bigint's range: django-filter's NumberFilter takes decimals, so
+    `?actor=0.5` would be a valid query that silently matches nothing, and any size."""
+
+    field_class = BoundedIntegerField
+
+
+class IdFilter(IntegerFilter):
+    """A row's id (bigint keys): 1 to 2**63 - 1, anything else a 400 naming the parameter."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", MIN_ID)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class DjangoFilterBackend(rest_framework_filters.DjangoFilterBackend):
