@@ -51,7 +51,6 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
     serializer_class = ProviderSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProviderFilter
-    lookup_value_regex = r"[0-9]{1,18}"
     http_method_names = ["get", "put", "head", "options"]
     public_actions = ("list", "retrieve", "availability")
     action_permissions = {
@@ -220,7 +219,6 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
     filterset_class = BookingFilter
     ordering_fields = ["start", "created_at"]
     ordering = ["-start", "-id"]
-    lookup_value_regex = r"[0-9]{1,18}"
     http_method_names = ["get", "post", "patch", "head", "options"]
     # The rules of each change (who, when, from which status) are the services'.
     action_permissions = {"cancel": [], "confirm": [], "complete": [], "no_show": []}

@@ -5,10 +5,14 @@ from collections.abc import Mapping
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 
+from apps.core.fields import MAX_ID
 from apps.core.throttles import FixedWindowRateThrottle
+
+# The path id of every detail route: digits only, at most as many as the largest bigint has.
+ID_PATTERN = r"[0-9]{1,19}"
 
 
 def validated(serializer_class, request, **kwargs) -> dict:
@@ -75,7 +79,26 @@ class GenericViewSet(viewsets.GenericViewSet):
     get_object() runs the filter backends too, so every retrieve, update and custom detail
     action built a django-filter form and parsed search and ordering parameters that cannot apply
     to one object.
+
+    Path ids: every detail route takes digits only (`lookup_value_regex`), and a number outside
+    1..2**63 - 1 (a bigint key) is a 404 before authentication, as a path the router does not
+    know is: no such row can exist, and the database must not be asked (PostgreSQL would fail on
+    it, a 500). A 404, not a 400: the path names no resource, which is what 404 says everywhere
+    else in this API.
     """
+
+    lookup_value_regex = ID_PATTERN
+
+    def initial(self, request, *args, **kwargs):
+        self._check_path_id(kwargs)
+        super().initial(request, *args, **kwargs)
+
+    def _check_path_id(self, kwargs) -> None:
+        value = kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        if value is None or self.lookup_value_regex != ID_PATTERN:
+            return
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_ID):
+            raise NotFound()
 
     def check_permissions(self, request):
         self._check_throttles(request, general=True)

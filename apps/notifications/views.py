@@ -25,7 +25,6 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Gene
     pagination_class = InboxPagination
     filter_backends = [DjangoFilterBackend]
     filterset_class = NotificationFilter
-    lookup_value_regex = r"[0-9]{1,18}"
     action_permissions = {"list": [], "retrieve": [], "read": [], "read_all": [], "preferences": []}
 
     def get_queryset(self):

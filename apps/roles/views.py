@@ -46,7 +46,6 @@ class RoleViewSet(
     GenericViewSet,
 ):
     serializer_class = RoleSerializer
-    lookup_value_regex = r"[0-9]{1,18}"  # anything else is no role: 404 before the database
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     search_fields = ["group__name", "description"]
     ordering_fields = ["group__name", "created_at"]
