@@ -42,6 +42,16 @@ def _side_databases_available() -> Iterator[None]:
     fail_soft.reset()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_log_budgets() -> Iterator[None]:
+    # The database log handler's per-cause budget must not carry records over between tests.
+    from apps.logs.handlers import limiter
+
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

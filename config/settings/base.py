@@ -537,6 +537,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Logs -----------------------------------------------------------------------------------------------
 APPLICATION_LOG_RETENTION_DAYS = env.int("APPLICATION_LOG_RETENTION_DAYS", default=30)
+# One cause (logger, message, exception type and place) writes at most this many ApplicationLog
+# rows per window, per process: a request a client can make fail at will must not become a row
+# with a traceback per request. The rest are counted and summed up in one row after the window.
+APPLICATION_LOG_MAX_PER_CAUSE = env.int("APPLICATION_LOG_MAX_PER_CAUSE", default=10)
+APPLICATION_LOG_CAUSE_WINDOW_SECONDS = env.int("APPLICATION_LOG_CAUSE_WINDOW_SECONDS", default=60)
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env("LOG_FORMAT", default="text")  # "text" or "json"
 
