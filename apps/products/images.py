@@ -13,16 +13,25 @@ An upload is judged by decoding it, never by its file name or the Content-Type t
    it is not a usable JPEG, PNG or WebP image.
 
 The file is stored under a random name with the suffix of the format Pillow found, so a PNG sent
-as `photo.txt` becomes `….png` and a script sent as `photo.png` never gets stored at all.
+as `photo.txt` becomes `….png` and a script sent as `photo.png` never gets stored at all. A JPEG
+with an MPF segment (most phone cameras add one, for a depth map or a preview), which Pillow calls
+MPO, is a JPEG: its first image is what every browser shows.
+
+Metadata: with PRODUCT_IMAGE_STRIP_METADATA (the default), an image that carries EXIF, XMP or
+comments (a phone photo's GPS position, the camera's make and serial number) is stored re-encoded
+without them, its EXIF orientation applied to the pixels so that it still shows the right way up;
+its colour profile is kept. `image_check` leaves the upload holding those bytes. An image without
+metadata is stored exactly as it came.
 """
 
+import io
 import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 
 from apps.core.exceptions import PayloadTooLarge
@@ -30,6 +39,10 @@ from apps.core.uploads import SizeLimitedMultiPartParser
 
 # Pillow format name -> the suffix the stored file gets.
 FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+# Formats Pillow reports for files that are one of FORMATS: a JPEG with an MPF segment is "MPO".
+ALIASES = {"MPO": "JPEG"}
+# `image.info` keys of metadata a stored image must not carry.
+METADATA_KEYS = ("exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop")
 # 25 megapixels (6000x4000 from a camera fits). The decoded image is held in memory while it is
 # checked, up to 4 bytes a pixel: this bounds one check at about 100 MB.
 MAX_PIXELS = 25_000_000
@@ -79,7 +92,10 @@ def image_check(file) -> CheckedImage:
         # 3.14), which is harmless: our own MAX_PIXELS check refuses every such image anyway.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return _decode(file)
+            checked = _decode(file)
+            if settings.PRODUCT_IMAGE_STRIP_METADATA:
+                checked = _strip_metadata(file, checked)
+            return checked
     except (_TooManyPixels, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         message = TOO_MANY_PIXELS % {"max": MAX_PIXELS // 1_000_000}
         raise ValidationError({"image": [message]}) from exc
@@ -120,7 +136,54 @@ def _decode(file) -> CheckedImage:
     with Image.open(file, formats=formats) as image:
         _check_pixels(*image.size)
         image.load()
-        return CheckedImage(format=image.format, width=image.width, height=image.height)
+        return CheckedImage(
+            format=ALIASES.get(image.format, image.format), width=image.width, height=image.height
+        )
+
+
+def _has_metadata(image) -> bool:
+    return (
+        any(key in image.info for key in METADATA_KEYS)
+        or bool(image.getexif())
+        or bool(getattr(image, "text", None))  # PNG text chunks
+        or image.format in ALIASES  # an MPO's further images carry metadata of their own
+    )
+
+
+def _strip_metadata(file, checked: CheckedImage) -> CheckedImage:
+    """Replace the upload's bytes with the image re-encoded without metadata, if it has any; what
+    the stored image is then (turned upright, its width and height may have swapped)."""
+    file.seek(0)
+    with Image.open(file, formats=tuple(FORMATS)) as image:
+        if not _has_metadata(image):
+            return checked
+        options = {"icc_profile": image.info.get("icc_profile")}
+        if getattr(image, "is_animated", False) and checked.format == "WEBP":
+            # Every frame kept; an animation has no orientation to apply.
+            options.update(save_all=True, quality=90)
+            upright = image
+        else:
+            turned = image.getexif().get(ExifTags.Base.Orientation, 1) not in (None, 1)
+            upright = ImageOps.exif_transpose(image) if turned else image
+            if checked.format == "JPEG":
+                # Pillow copies the comment over unless told otherwise. Pixels that did not move in
+                # a plain JPEG keep its quantisation, so nothing is lost a second time.
+                keep = upright is image and image.format == "JPEG"
+                options.update(
+                    comment=b"", **({"quality": "keep", "subsampling": "keep"} if keep else {"quality": 95})
+                )
+            elif checked.format == "WEBP":
+                options.update(quality=90)
+            elif "transparency" in image.info:
+                options["transparency"] = image.info["transparency"]
+        buffer = io.BytesIO()
+        upright.save(buffer, checked.format, **{k: v for k, v in options.items() if v is not None})
+    data = buffer.getvalue()
+    file.seek(0)
+    file.truncate()
+    file.write(data)
+    file.size = len(data)
+    return CheckedImage(format=checked.format, width=upright.width, height=upright.height)
 
 
 def _webp_canvas_size(header: bytes) -> tuple[int, int] | None:

@@ -280,6 +280,9 @@ if AWS_STORAGE_BUCKET_NAME:
 
 # --- Catalog --------------------------------------------------------------------------------------------
 PRODUCT_IMAGE_MAX_BYTES = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+# Phone photos carry EXIF: where they were taken (GPS), the camera and its serial number. Stored
+# images are re-encoded without it (the orientation applied to the pixels) unless this is off.
+PRODUCT_IMAGE_STRIP_METADATA = env.bool("PRODUCT_IMAGE_STRIP_METADATA", default=True)
 # Anonymous catalog reads are cached this long at most; every catalog write invalidates them at once.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=300)
 # A product list counts its matches up to this number; past it, `count` is this number and

@@ -14,7 +14,7 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import StopUpload
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
-from PIL import Image
+from PIL import ExifTags, Image
 
 from apps.core.uploads import FileSizeLimitHandler, SizeLimitedMultiPartParser
 from apps.logs.models import AuditLog
@@ -112,6 +112,100 @@ def test_a_jpeg_png_or_webp_is_stored_and_shown_as_an_absolute_url(
     product.refresh_from_db()
     assert product.image.storage.exists(product.image.name)
     assert stored_files(media_root) == [product.image.name.rsplit("/", 1)[1]]
+
+
+def camera_exif(orientation: int = 1) -> bytes:
+    """EXIF as a phone camera writes it: where (GPS), with what, and which way up."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Canon"
+    exif[ExifTags.Base.Model] = "EOS 5D"
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (51.0, 30.0, 0.0),
+    }
+    return exif.tobytes()
+
+
+def phone_jpeg() -> bytes:
+    """A JPEG with an MPF segment and a second image, as most phone cameras save them (Pillow: MPO)."""
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (8, 8), (0, 128, 128)), Image.new("RGB", (4, 4), (0, 0, 0))
+    first.save(buffer, "MPO", save_all=True, append_images=[second], exif=camera_exif())
+    return buffer.getvalue()
+
+
+def stored_image(product) -> Image.Image:
+    product.refresh_from_db()
+    with product.image.open("rb") as file:
+        image = Image.open(io.BytesIO(file.read()))
+        image.load()
+    return image
+
+
+def test_a_phone_jpeg_with_an_mpf_segment_is_stored_as_a_jpeg(post_image, product):
+    assert Image.open(io.BytesIO(phone_jpeg())).format == "MPO"  # what made it a KeyError before
+
+    response = post_image(product, phone_jpeg(), name="IMG_0001.jpg", content_type="image/jpeg")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["image"].endswith(".jpg")
+    assert stored_image(product).format == "JPEG"
+
+
+def test_a_phone_jpeg_is_stored_as_it_came_when_metadata_is_kept(settings, post_image, product):
+    settings.PRODUCT_IMAGE_STRIP_METADATA = False
+
+    assert post_image(product, phone_jpeg(), name="IMG_0001.jpg").status_code == 200
+
+    product.refresh_from_db()
+    with product.image.open("rb") as file:
+        assert file.read() == phone_jpeg()
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_gps_and_camera_metadata_are_not_stored(post_image, product, image_format):
+    content = image_bytes(
+        image_format, exif=camera_exif(), **({"comment": b"me"} if image_format == "JPEG" else {})
+    )
+    assert Image.open(io.BytesIO(content)).getexif()  # the upload carries it
+
+    assert post_image(product, content, name="photo").status_code == 200
+
+    stored = stored_image(product)
+    assert stored.format == image_format
+    assert not stored.getexif()
+    assert not {"exif", "xmp", "comment"} & set(stored.info)
+
+
+def test_the_exif_orientation_is_applied_to_the_stored_pixels(post_image, product):
+    # 16 wide and 8 high, to be shown turned a quarter (orientation 6): 8 wide and 16 high.
+    content = image_bytes("JPEG", size=(16, 8), exif=camera_exif(orientation=6))
+
+    assert post_image(product, content, name="photo.jpg").status_code == 200
+
+    stored = stored_image(product)
+    assert stored.size == (8, 16)
+    assert ExifTags.Base.Orientation not in stored.getexif()
+
+
+def test_metadata_stays_when_stripping_is_turned_off(settings, post_image, product):
+    settings.PRODUCT_IMAGE_STRIP_METADATA = False
+    content = image_bytes("JPEG", exif=camera_exif())
+
+    assert post_image(product, content, name="photo.jpg").status_code == 200
+
+    assert stored_image(product).getexif()[ExifTags.Base.Make] == "Canon"
+
+
+def test_an_image_without_metadata_is_stored_byte_for_byte(post_image, product):
+    content = image_bytes("PNG")
+
+    assert post_image(product, content, name="photo.png").status_code == 200
+
+    product.refresh_from_db()
+    with product.image.open("rb") as file:
+        assert file.read() == content
 
 
 def test_the_stored_name_is_random_not_the_clients(post_image, product):
