@@ -29,17 +29,72 @@ MIN_DURATION_MINUTES = 15
 MAX_DURATION_MINUTES = 8 * 60
 
 
+# The geographic areas of the IANA names (`Area/Location`). Left out: `Etc/` (whose `GMT+5` is
+# five hours *behind*), and the old country folders (`US/Eastern`, `Canada/Pacific`).
+TIME_ZONE_AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+
 @cache
 def time_zone_names() -> frozenset[str]:
+    """The time zones a provider may choose: canonical IANA names and `UTC`.
+
+    zoneinfo also knows names that are not places: `localtime` and `posixrules` (whatever the
+    server is set to), `Factory`, POSIX rules (`EST5EDT`), `Etc/GMT+5`, and aliases kept only so
+    that old data still loads (`US/Eastern`, `Asia/Calcutta`, `Europe/Kiev`, `Australia/NSW`).
+    A name must have the `Area/Location` form, and, where the time zone database ships its
+    `zone.tab` (the table of zones by country that time zone pickers show), be listed there; the
+    aliases are not. Without a `zone.tab` only the form is checked.
+    """
     import zoneinfo
 
-    return frozenset(zoneinfo.available_timezones())
+    known = zoneinfo.available_timezones()
+    names = {name for name in known if "/" in name and name.split("/", 1)[0] in TIME_ZONE_AREAS}
+    listed = _zone_tab_names()
+    if listed:
+        names &= listed
+    return frozenset(names | ({"UTC"} & known))
+
+
+def _zone_tab_names() -> frozenset[str]:
+    import contextlib
+    import zoneinfo
+    from importlib import resources
+    from pathlib import Path
+
+    # Where zoneinfo itself looks: the system's TZPATH first, then the tzdata package.
+    candidates = [Path(directory) / "zone.tab" for directory in zoneinfo.TZPATH]
+    with contextlib.suppress(ModuleNotFoundError):
+        candidates.append(resources.files("tzdata.zoneinfo") / "zone.tab")
+    for candidate in candidates:
+        try:
+            text = candidate.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        return frozenset(
+            line.split("\t")[2].strip() for line in text.splitlines() if line and not line.startswith("#")
+        )
+    return frozenset()
 
 
 def validate_time_zone(value: str) -> None:
     if value not in time_zone_names():
         raise ValidationError(
-            "Not a known IANA time zone (such as Europe/London or America/New_York).", code="invalid"
+            "Not a canonical IANA time zone: give one such as Europe/London, America/New_York or UTC "
+            "(old aliases such as US/Eastern or Asia/Calcutta are refused: use the current name).",
+            code="invalid",
         )
 
 

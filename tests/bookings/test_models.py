@@ -7,7 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from apps.bookings.models import Booking, ProviderProfile, WorkingHours, validate_time_zone
+from apps.bookings.models import (
+    Booking,
+    ProviderProfile,
+    WorkingHours,
+    _zone_tab_names,
+    time_zone_names,
+    validate_time_zone,
+)
 from tests.bookings.factories import new_booking, new_customer, new_provider
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -60,10 +67,47 @@ def test_working_hours_start_before_end(pair):
         WorkingHours.objects.create(provider_id=provider.pk, weekday=1, start=time(12), end=time(9))
 
 
-def test_time_zones_are_iana_names():
-    validate_time_zone("Europe/London")
+@pytest.mark.parametrize(
+    "name", ["Europe/London", "America/New_York", "Asia/Kolkata", "America/Argentina/Buenos_Aires", "UTC"]
+)
+def test_canonical_iana_names_are_time_zones(name):
+    validate_time_zone(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mars/Olympus",
+        "localtime",  # whatever the server is set to
+        "posixrules",
+        "Factory",
+        "EST5EDT",  # POSIX rules, not a place
+        "EST",
+        "Etc/GMT+5",  # five hours behind UTC, despite the plus
+        "GMT",
+        "US/Eastern",  # the old country folders
+        "Canada/Pacific",
+        "europe/london",
+        "",
+    ],
+)
+def test_names_that_are_not_canonical_iana_zones_are_refused(name):
+    with pytest.raises(ValidationError, match="canonical IANA"):
+        validate_time_zone(name)
+
+
+@pytest.mark.skipif(not _zone_tab_names(), reason="this time zone database ships no zone.tab")
+@pytest.mark.parametrize("name", ["Asia/Calcutta", "Europe/Kiev", "Australia/NSW", "America/Buenos_Aires"])
+def test_old_aliases_of_a_zone_are_refused_for_its_current_name(name):
     with pytest.raises(ValidationError):
-        validate_time_zone("Mars/Olympus")
+        validate_time_zone(name)
+
+
+def test_every_name_offered_loads():
+    from zoneinfo import ZoneInfo
+
+    for name in time_zone_names():
+        ZoneInfo(name)
 
 
 def test_a_profile_shares_the_users_id(pair):

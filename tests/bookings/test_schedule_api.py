@@ -95,7 +95,10 @@ def test_bad_intervals_are_field_errors(api, provider, interval, field):
     assert field in field_errors(api(provider).put(URL, {"intervals": [interval]}))
 
 
-@pytest.mark.parametrize("zone", ["Mars/Olympus", "", "europe/london", 5])
+@pytest.mark.parametrize(
+    "zone",
+    ["Mars/Olympus", "", "europe/london", 5, "localtime", "Factory", "EST5EDT", "US/Eastern", "Etc/GMT+5"],
+)
 def test_an_unknown_time_zone_is_refused(api, provider, zone):
     assert "time_zone" in field_errors(api(provider).put(URL, {"time_zone": zone, "intervals": []}))
 
