@@ -5,6 +5,12 @@ the customer gets a reminder the day before a confirmed booking (email, in-app a
 number, SMS). The stored context is the booking's id; the text is made at send time from the
 booking as it is then, with its times in the provider's zone (where the appointment happens).
 
+A booking made and cancelled in quick succession sends the provider nothing: their "booking made"
+message waits BOOKING_CREATED_MESSAGE_DELAY_SECONDS before it goes out, and a cancellation in the
+meantime withdraws it; a party whose "booking made" never went out is not sent the cancellation
+either. The delivery itself checks again: a "booking made" message finds the booking cancelled
+at send time and is dropped (`NotNeeded`), whatever the queue did with the countdown.
+
 Template variables, for every kind: `booking_id`, `service`, `provider`, `customer`, `start`,
 `end`, `time_zone`, `duration`, `status`, `is_provider` (the recipient is the provider),
 `other` (the other party's name), `reason` and `cancelled_by` (cancellations), `link`; the
@@ -16,7 +22,8 @@ from django.utils import timezone
 
 from apps.notifications.kinds import Kind, NotNeeded, register
 from apps.notifications.models import Category, Channel
-from apps.notifications.services import notify
+from apps.notifications.selectors import any_gone_out
+from apps.notifications.services import notifications_withdraw, notify
 
 
 def when(instant, tz) -> str:
@@ -72,6 +79,13 @@ def _any_context(notification) -> dict:
     return booking_context(_booking(notification), notification.recipient)
 
 
+def _created_context(notification) -> dict:
+    booking = _booking(notification)
+    if booking.status == booking.Status.CANCELLED:
+        raise NotNeeded("the booking was cancelled before this went out")
+    return booking_context(booking, notification.recipient)
+
+
 def _confirmed_context(notification) -> dict:
     booking = _booking(notification)
     if booking.status != booking.Status.CONFIRMED:
@@ -94,8 +108,11 @@ BOOKING_CREATED = register(
         "booking_created",
         Category.BOOKINGS,
         channels=_EVERYWHERE,
-        description="A booking was made (to the customer and the provider).",
-        send_context=_any_context,
+        description=(
+            "A booking was made (to the customer and, after BOOKING_CREATED_MESSAGE_DELAY_SECONDS, the "
+            "provider); not sent once the booking is cancelled."
+        ),
+        send_context=_created_context,
     )
 )
 BOOKING_CONFIRMED = register(
@@ -112,7 +129,9 @@ BOOKING_CANCELLED = register(
         "booking_cancelled",
         Category.BOOKINGS,
         channels=_EVERYWHERE,
-        description="A booking was cancelled, with the reason (to both).",
+        description=(
+            "A booking was cancelled, with the reason (to each party whose booking-made message went out)."
+        ),
         send_context=_any_context,
     )
 )
@@ -147,20 +166,51 @@ _KINDS = {
 }
 
 
+def _event_key(booking, event_key: str, user) -> str:
+    return f"booking:{booking.pk}:{event_key}:user:{user.pk}"
+
+
 def booking_parties_notify(booking, event: str, *, version=None) -> None:
     """Queue the `event` message to the customer and the provider, in the caller's transaction.
 
     Keyed `booking:<id>:<event>:user:<uid>`, so one event messages each party once; a booking moves
-    more than once, so a move's key also names the moment it moved (`version`).
+    more than once, so a move's key also names the moment it moved (`version`). The provider's
+    "booking made" message waits BOOKING_CREATED_MESSAGE_DELAY_SECONDS; a cancellation goes only
+    to the parties who heard of the booking (`booking_cancelled_notify`).
     """
+    if event == "cancelled":
+        booking_cancelled_notify(booking)
+        return
     kind = _KINDS[event]
     event_key = f"{event}:{version.timestamp():.6f}" if version is not None else event
-    for user in (booking.customer, booking.provider):
+    provider_delay = settings.BOOKING_CREATED_MESSAGE_DELAY_SECONDS if event == "created" else 0
+    for user, delay in ((booking.customer, 0), (booking.provider, provider_delay)):
         notify(
             user=user,
             key=kind.key,
             context={"booking_id": booking.pk},
-            idempotency_key=f"booking:{booking.pk}:{event_key}:user:{user.pk}",
+            idempotency_key=_event_key(booking, event_key, user),
+            delay_seconds=delay,
+        )
+
+
+def booking_cancelled_notify(booking) -> None:
+    """Withdraw the "booking made" messages that have not gone out, and tell each party who did
+    hear of the booking that it is cancelled; in the cancelling transaction, the booking locked.
+
+    One customer booking and cancelling in a loop would otherwise send the provider two messages a
+    round, each with the customer's text in it; now a round inside the delay sends nothing.
+    """
+    for user in (booking.customer, booking.provider):
+        created = [f"{_event_key(booking, 'created', user)}:{channel}" for channel in Channel.values]
+        notifications_withdraw(idempotency_keys=created, reason="the booking was cancelled first")
+        if not any_gone_out(idempotency_keys=created):
+            continue  # never told of the booking: nothing to take back
+        notify(
+            user=user,
+            key=BOOKING_CANCELLED.key,
+            context={"booking_id": booking.pk},
+            idempotency_key=_event_key(booking, "cancelled", user),
         )
 
 

@@ -22,6 +22,7 @@ from apps.bookings.serializers import (
     WorkingHoursWriteSerializer,
     working_hours_representation,
 )
+from apps.bookings.throttles import BookingChangePerProviderThrottle, BookingChangeThrottle
 from apps.core.api import GenericViewSet, public_action, validated
 from apps.core.filters import DjangoFilterBackend, OrderingFilter
 
@@ -35,6 +36,11 @@ OVERLAP = OpenApiResponse(
 )
 FINISH = f"The provider or staff (403 otherwise); confirmed bookings that have started (409 otherwise). {OWN}"
 NOT_A_PROVIDER = "Only providers (users in the provider role) have working hours."
+CHANGES_LIMITED = (
+    "Bookings made, and cancelled as their customer, are rate-limited per customer "
+    "(`THROTTLE_BOOKING_CHANGES_RATE`) and per customer and provider "
+    "(`THROTTLE_BOOKING_CHANGES_PER_PROVIDER_RATE`): 429 past either."
+)
 
 
 @extend_schema_view(
@@ -166,7 +172,10 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
         description=(
             f"Needs `bookings.change_workinghours`. {NOT_A_PROVIDER} The whole week at once: intervals of "
             "wall-clock time in `time_zone` (`HH:MM`, end after start on the same day), several a day "
-            "allowed, never overlapping (touching is fine). Existing bookings stay as they are."
+            "allowed, never overlapping (touching is fine). Existing bookings stay as they are. "
+            "`time_zone` is a canonical IANA name (`Area/Location`, e.g. `Europe/London`) or `UTC`: "
+            "`localtime`, `Factory`, POSIX rules (`EST5EDT`), `Etc/…` and old aliases (`US/Eastern`, "
+            "`Asia/Calcutta`) are a 400."
         ),
     )
     @working_hours.mapping.put
@@ -185,7 +194,13 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List bookings", description=f"Newest start first. {OWN}"),
+    list=extend_schema(
+        summary="List bookings",
+        description=(
+            f"Newest start first. {OWN} `start_after` and `start_before` take any UTC offset and compare "
+            "the instant; a time outside years 1-9999 in UTC is a 400. Ids out of 1..2^63-1 are a 400."
+        ),
+    ),
     retrieve=extend_schema(summary="Read a booking", description=OWN),
     create=extend_schema(
         summary="Book a provider",
@@ -196,7 +211,9 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
             "provider's slot grid, at least `BOOKING_LEAD_MINUTES` ahead, inside their working hours; "
             "`duration_minutes` 15 to 480 in steps of the slot size. The price is the service's at this "
             "moment. A broken rule is a 400 naming the field; an overlap with an active booking of the "
-            "provider or of yours a 409."
+            "provider or of yours a 409. The customer is told at once, the provider after "
+            "`BOOKING_CREATED_MESSAGE_DELAY_SECONDS` (not at all if the booking is cancelled by then). "
+            f"{CHANGES_LIMITED}"
         ),
     ),
     partial_update=extend_schema(
@@ -228,6 +245,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
             return Booking.objects.none()
         return selectors.booking_list(user=self.request.user)
 
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action in ("create", "cancel"):  # each messages the provider
+            throttles += [BookingChangeThrottle(), BookingChangePerProviderThrottle()]
+        return throttles
+
     def _answer(self, booking, status_code=status.HTTP_200_OK) -> Response:
         return Response(BookingSerializer(booking).data, status=status_code)
 
@@ -258,7 +281,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
             "The customer until `BOOKING_CANCEL_CUTOFF_HOURS` (24) before the start, the provider and "
             "staff (`bookings.view_all_bookings`) at any time; pending and confirmed bookings only (409 "
             "otherwise). "
-            f"Both parties are told, with the reason. {OWN}"
+            "Each party who was told of the booking is told, with the reason; one whose booking-made "
+            f"message had not gone out yet hears of neither. {CHANGES_LIMITED} {OWN}"
         ),
     )
     @action(detail=True, methods=["post"])

@@ -27,3 +27,11 @@ def inbox(*, user) -> QuerySet[Notification]:
 
 def unread_count(*, user) -> int:
     return inbox(user=user).filter(read_at__isnull=True).count()
+
+
+def any_gone_out(*, idempotency_keys: list[str]) -> bool:
+    """Whether a message with one of these keys has been sent or is being sent."""
+    return Notification.objects.filter(
+        idempotency_key__in=idempotency_keys,
+        status__in=[Notification.Status.SENDING, Notification.Status.SENT],
+    ).exists()

@@ -31,12 +31,17 @@ logger = logging.getLogger(__name__)
 Status = Notification.Status
 
 
-def _queue_delivery(notification_id: int) -> None:
+def _queue_delivery(notification_id: int, *, countdown: int = 0) -> None:
     from apps.notifications.tasks import deliver  # the task calls back into this module
 
     # robust: the change that caused the message has committed; a broker outage must not make
     # it a 500. The row stays queued and the sweep sends it later.
-    transaction.on_commit(lambda: deliver.delay(notification_id), robust=True)
+    if countdown:
+        transaction.on_commit(
+            lambda: deliver.apply_async((notification_id,), countdown=countdown), robust=True
+        )
+    else:
+        transaction.on_commit(lambda: deliver.delay(notification_id), robust=True)
 
 
 def notify(
@@ -46,11 +51,16 @@ def notify(
     context: dict | None = None,
     channels: list[str] | tuple[str, ...] | None = None,
     idempotency_key: str | None = None,
+    delay_seconds: int = 0,
 ) -> list[Notification]:
     """Queue the message `key` to `user` on `channels` (the kind's own by default), minus the
     channels the user turned off for its category unless the kind is transactional, minus those
     with no address (no verified phone). With `idempotency_key`, each channel's copy is queued
-    once ever: asking again returns nothing new. `context` must be JSON: ids and plain values."""
+    once ever: asking again returns nothing new. `context` must be JSON: ids and plain values.
+
+    With `delay_seconds`, delivery waits that long (a Celery countdown; the row is due then), so
+    the sender can still withdraw it (`notifications_withdraw`) or its kind's `send_context` find
+    it no longer needed. Tasks that run in-process (no broker) do not wait."""
     kind = kinds.get(key)
     context = dict(context or {})
     wanted = list(dict.fromkeys(channels or kind.channels))
@@ -72,7 +82,7 @@ def notify(
             address=address,
             context=context,
             idempotency_key=f"{idempotency_key}:{channel}" if idempotency_key else None,
-            next_attempt_at=timezone.now(),
+            next_attempt_at=timezone.now() + timedelta(seconds=delay_seconds),
         )
         try:
             with transaction.atomic():
@@ -84,9 +94,19 @@ def notify(
             ):
                 continue  # queued by an earlier call for the same event
             raise
-        _queue_delivery(notification.pk)
+        _queue_delivery(notification.pk, countdown=delay_seconds)
         created.append(notification)
     return created
+
+
+def notifications_withdraw(*, idempotency_keys: list[str], reason: str) -> int:
+    """Make sure the messages with these keys that have not gone out never will; how many were
+    withdrawn. A row still queued ends `failed` ("withdrawn: <reason>"); one a delivery task has
+    claimed (`sending`) or sent is left alone. The update waits for a claim in progress, which
+    holds the row's lock, so each row is either withdrawn here or delivered there, never both."""
+    return Notification.objects.filter(idempotency_key__in=idempotency_keys, status=Status.QUEUED).update(
+        status=Status.FAILED, last_error=f"withdrawn: {reason}"[:2000]
+    )
 
 
 # --- Delivery (the task's half) --------------------------------------------------------------------

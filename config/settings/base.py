@@ -305,6 +305,9 @@ BOOKING_LEAD_MINUTES = env.int("BOOKING_LEAD_MINUTES", default=60)
 BOOKING_MAX_DAYS_AHEAD = env.int("BOOKING_MAX_DAYS_AHEAD", default=365)
 # Customers cancel or move a booking until this many hours before it starts; providers and staff any time.
 BOOKING_CANCEL_CUTOFF_HOURS = env.int("BOOKING_CANCEL_CUTOFF_HOURS", default=24)
+# The provider hears of a new booking this long after it is made: a booking cancelled within it
+# sends the provider nothing at all, so booking and cancelling in a loop cannot flood their inbox.
+BOOKING_CREATED_MESSAGE_DELAY_SECONDS = env.int("BOOKING_CREATED_MESSAGE_DELAY_SECONDS", default=120)
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -446,6 +449,9 @@ REST_FRAMEWORK = {
         "sms_number": env("THROTTLE_SMS_NUMBER_RATE", default="10/hour"),
         "sms_global": env("THROTTLE_SMS_GLOBAL_RATE", default="1000/hour"),
         "password_reset_code_failures": env("THROTTLE_PASSWORD_RESET_CODE_FAILURES_RATE", default="10/hour"),
+        # Bookings made and cancelled by a customer: each sends messages to the provider.
+        "booking_changes": env("THROTTLE_BOOKING_CHANGES_RATE", default="30/hour"),
+        "booking_changes_per_provider": env("THROTTLE_BOOKING_CHANGES_PER_PROVIDER_RATE", default="10/hour"),
     },
     "DEFAULT_METADATA_CLASS": "apps.core.metadata.EndpointMetadata",
     "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
