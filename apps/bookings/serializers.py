@@ -202,7 +202,11 @@ class IntervalSerializer(serializers.Serializer):
 
 class WorkingHoursSerializer(serializers.Serializer):
     time_zone = fields.CharField(
-        max_length=64, help_text="IANA time zone, e.g. Europe/London; left out: unchanged (UTC at first)."
+        max_length=64,
+        help_text=(
+            "Canonical IANA time zone (Area/Location, e.g. Europe/London) or UTC; left out: unchanged "
+            "(UTC at first)."
+        ),
     )
     intervals = IntervalSerializer(many=True, max_length=MAX_INTERVALS, allow_empty=True)
 
@@ -223,7 +227,10 @@ class WorkingHoursWriteSerializer(WorkingHoursSerializer):
     time_zone = fields.CharField(
         max_length=64,
         required=False,
-        help_text="IANA time zone, e.g. Europe/London; left out: unchanged (UTC at first).",
+        help_text=(
+            "Canonical IANA time zone (Area/Location, e.g. Europe/London) or UTC; left out: unchanged "
+            "(UTC at first)."
+        ),
     )
 
     class Meta:

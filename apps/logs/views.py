@@ -10,7 +10,14 @@ from apps.logs.serializers import AuditLogSerializer
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The audit trail, newest first", description="Needs `logs.view_auditlog`."),
+    list=extend_schema(
+        summary="The audit trail, newest first",
+        description=(
+            "Needs `logs.view_auditlog`. `created_after` and `created_before` take any UTC offset and "
+            "compare the instant; a time outside years 1-9999 in UTC is a 400, as is an `actor` outside "
+            "1..2^63-1."
+        ),
+    ),
     retrieve=extend_schema(summary="One audit entry", description="Needs `logs.view_auditlog`."),
 )
 @extend_schema(tags=["audit"])
