@@ -47,7 +47,9 @@ def _messages_queued_not_sent(monkeypatch):
     # each task; twenty threads doing that at once can leave it set, and every later .get() in
     # this process then fails. The messages' rows are still written: only their delivery, which
     # this test is not about, is skipped.
-    monkeypatch.setattr("apps.notifications.services._queue_delivery", lambda notification_id: None)
+    monkeypatch.setattr(
+        "apps.notifications.services._queue_delivery", lambda notification_id, **options: None
+    )
 
 
 @pytest.fixture
