@@ -47,3 +47,25 @@ def celery_worker(*, env: dict[str, str] | None = None) -> Iterator[Worker]:
         app.conf.task_always_eager = was_eager
         process.terminate()
         worker.output, _ = process.communicate(timeout=30)
+
+
+@contextmanager
+def routed_to(worker: Worker, *task_names: str) -> Iterator[None]:
+    """Send the tasks `task_names` to `worker`'s queue while inside.
+
+    Celery makes its router once per process, from the routes of that moment: a second worker test
+    in one run would otherwise send its tasks to the first one's queue, where nobody listens.
+    """
+    saved = app.conf.task_routes
+    app.conf.task_routes = {name: {"queue": worker.queue} for name in task_names}
+    _rebuild_router()
+    try:
+        yield
+    finally:
+        app.conf.task_routes = saved
+        _rebuild_router()
+
+
+def _rebuild_router() -> None:
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)  # a cached property: made again on its next use

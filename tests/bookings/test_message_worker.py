@@ -10,9 +10,8 @@ from django.db import connections
 from apps.bookings import services
 from apps.notifications.models import Notification
 from apps.notifications.services import notify
-from config.celery import app
 from tests.bookings import factories
-from tests.celery_worker import celery_worker
+from tests.celery_worker import celery_worker, routed_to
 from tests.notifications.test_worker import _url
 
 pytestmark = [
@@ -44,19 +43,14 @@ def test_a_booking_cancelled_within_the_countdown_sends_the_provider_nothing(set
     provider = factories.new_provider(email="provider-worker@example.com")
     customer = factories.new_customer(email="customer-worker@example.com")
     start = factories.local(factories.days_ahead(3), "10:00")
-    routes = app.conf.task_routes
-    with celery_worker(env=databases) as worker:
-        app.conf.task_routes = {"notifications.deliver": {"queue": worker.queue}}
-        try:
-            booking = services.booking_create(
-                customer=customer, provider_id=provider.pk, start=start, duration_minutes=60
-            )
-            services.booking_cancel(booking=booking, actor=customer, reason="changed my mind")
-            # Due a second after the provider's: once it is sent, the worker has run theirs.
-            (marker,) = notify(user=customer, key="welcome", channels=["email"], delay_seconds=6)
-            wait_until_sent(marker)
-        finally:
-            app.conf.task_routes = routes
+    with celery_worker(env=databases) as worker, routed_to(worker, "notifications.deliver"):
+        booking = services.booking_create(
+            customer=customer, provider_id=provider.pk, start=start, duration_minutes=60
+        )
+        services.booking_cancel(booking=booking, actor=customer, reason="changed my mind")
+        # Due a second after the provider's: once it is sent, the worker has run theirs.
+        (marker,) = notify(user=customer, key="welcome", channels=["email"], delay_seconds=6)
+        wait_until_sent(marker)
     assert marker.status == Notification.Status.SENT, marker.last_error
     to_provider = Notification.objects.filter(recipient=provider)
     assert set(to_provider.values_list("key", "status", "attempts")) == {("booking_created", "failed", 0)}

@@ -8,8 +8,7 @@ from django.db import connections
 
 from apps.notifications.models import Notification
 from apps.notifications.services import notify
-from config.celery import app
-from tests.celery_worker import celery_worker
+from tests.celery_worker import celery_worker, routed_to
 
 pytestmark = [
     pytest.mark.skipif(
@@ -36,20 +35,15 @@ def test_a_real_worker_delivers_a_queued_message(make_user):
         "LOGS_DATABASE_URL": _url("logs"),
         "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
     }
-    routes = app.conf.task_routes
-    with celery_worker(env=databases) as worker:
-        app.conf.task_routes = {"notifications.deliver": {"queue": worker.queue}}
-        try:
-            user = make_user(email="worker-test@example.com")
-            (notification,) = notify(user=user, key="welcome")  # autocommit: queued at once
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                notification.refresh_from_db()
-                if notification.status == Notification.Status.SENT:
-                    break
-                time.sleep(0.2)
-        finally:
-            app.conf.task_routes = routes
+    with celery_worker(env=databases) as worker, routed_to(worker, "notifications.deliver"):
+        user = make_user(email="worker-test@example.com")
+        (notification,) = notify(user=user, key="welcome")  # autocommit: queued at once
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            notification.refresh_from_db()
+            if notification.status == Notification.Status.SENT:
+                break
+            time.sleep(0.2)
     assert notification.status == Notification.Status.SENT, notification.last_error
     assert notification.attempts == 1
     assert "To: worker-test@example.com" in worker.output
