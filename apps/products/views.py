@@ -134,7 +134,6 @@ class CategoryViewSet(
 ):
     serializer_class = CategorySerializer
     filterset_class = CategoryFilter
-    lookup_value_regex = r"[0-9]{1,18}"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     ordering_fields = ["name", "created_at"]
     ordering = ["name", "id"]
@@ -197,7 +196,6 @@ class ProductViewSet(
 ):
     filterset_class = ProductFilter
     pagination_class = CatalogPagination
-    lookup_value_regex = r"[0-9]{1,18}"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     ordering_fields = ["price", "name", "created_at"]
     ordering = ["-created_at", "-id"]
