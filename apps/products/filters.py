@@ -58,6 +58,10 @@ class ProductFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(
         method="filter_category", max_length=120, help_text="A category's id or slug."
     )
+    # Messages link to the front end's /products/{slug} page; this is how that page finds its product.
+    slug = django_filters.CharFilter(
+        max_length=220, help_text="A product's slug (exact): the product a `/products/{slug}` page shows."
+    )
     min_price = PriceFilter(field_name="price", lookup_expr="gte", help_text="Price at least this.")
     max_price = PriceFilter(field_name="price", lookup_expr="lte", help_text="Price at most this.")
     in_stock = boolean_filter(

@@ -382,6 +382,11 @@ class TestFilters:
         assert year.slug == "2024"
         assert ids(api().get(PRODUCTS, {"category": "2024"})) == [novel.pk]
 
+    def test_by_slug_finds_the_product_a_front_end_page_names(self, api, make_product):
+        novel, _ = make_product(), make_product()
+        assert ids(api().get(PRODUCTS, {"slug": novel.slug})) == [novel.pk]
+        assert ids(api().get(PRODUCTS, {"slug": "no-such-product"})) == []
+
     def test_by_price_range(self, api, make_product):
         cheap, middle, dear = (make_product(price=Decimal(price)) for price in ("5.00", "20.00", "80.00"))
         assert ids(api().get(PRODUCTS, {"min_price": "20"})) == [dear.pk, middle.pk]
