@@ -3,6 +3,7 @@
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from phonenumber_field import serializerfields
 from rest_framework import serializers
 
@@ -20,6 +21,7 @@ class PhoneNumberField(fields.StringOnlyMixin, serializerfields.PhoneNumberField
     PHONE_DEFAULT_REGION; validated with libphonenumber, answered as a PhoneNumber."""
 
 
+@extend_schema_serializer(description="An account, as its owner and staff see it.")
 class UserSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     """An account as its owner and staff see it. Read-only, and a plain Serializer on purpose:
     a ModelSerializer introspects the model to build its fields on every request, which cost
@@ -86,6 +88,7 @@ class UniqueUsernameMixin:
 USERNAME_VALIDATORS = [UnicodeUsernameValidator(), validate_visible_text]
 
 
+@extend_schema_serializer(description="A new account: `full_name` may be left out.")
 class RegisterSerializer(UniqueUsernameMixin, fields.ModelSerializer):
     password = fields.CharField(write_only=True, style={"input_type": "password"}, max_length=128)
 
@@ -156,6 +159,9 @@ class TokenPairSerializer(serializers.Serializer):
 class RefreshSerializer(serializers.Serializer):
     refresh = fields.CharField(max_length=TOKEN_MAX_LENGTH)
 
+    class Meta:
+        ref_name = "TokenRefresh"
+
 
 class PasswordChangeSerializer(serializers.Serializer):
     old_password = fields.CharField(max_length=128, trim_whitespace=False)
@@ -165,11 +171,17 @@ class PasswordChangeSerializer(serializers.Serializer):
 class PasswordResetSerializer(serializers.Serializer):
     email = fields.EmailField(max_length=EMAIL_MAX_LENGTH)
 
+    class Meta:
+        ref_name = "PasswordResetByEmail"
+
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
     uid = fields.CharField(max_length=64)
     token = fields.CharField(max_length=128)
     new_password = fields.CharField(max_length=128, trim_whitespace=False)
+
+    class Meta:
+        ref_name = "PasswordResetByLink"
 
 
 class EmailVerifySerializer(serializers.Serializer):
@@ -231,6 +243,20 @@ class PhoneVerifySerializer(serializers.Serializer):
 # --- Two-factor sign-in ---------------------------------------------------------------------------------
 METHODS_HELP = "`totp` (authenticator app), `sms` (a texted code), `recovery` (a recovery code)."
 MFA_TOKEN_HELP = "From `auth/login/`; good for 5 minutes and 5 codes, and for nothing else."  # noqa: S105
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^[a-z2-9]{5}-[a-z2-9]{5}$", "example": "k7m2p-xq9ha"},
+        "minItems": 10,
+        "maxItems": 10,
+    }
+)
+class RecoveryCodesField(serializers.ListField):
+    """Ten codes of two groups of five (`recovery_code_make`): the schema says so to clients."""
+
+    child = fields.CharField()
 
 
 class TwoFactorMethodsField(serializers.ListField):
@@ -342,8 +368,7 @@ RECOVERY_CODES_HELP = "Ten single-use codes, shown this once: each finishes one 
 
 class TwoFactorEnabledSerializer(serializers.Serializer):
     status = TwoFactorStatusSerializer()
-    recovery_codes = serializers.ListField(
-        child=fields.CharField(),
+    recovery_codes = RecoveryCodesField(
         required=False,
         help_text=RECOVERY_CODES_HELP + " Present when the account had none.",
     )
@@ -352,7 +377,7 @@ class TwoFactorEnabledSerializer(serializers.Serializer):
 
 
 class RecoveryCodesSerializer(serializers.Serializer):
-    recovery_codes = serializers.ListField(child=fields.CharField(), help_text=RECOVERY_CODES_HELP)
+    recovery_codes = RecoveryCodesField(help_text=RECOVERY_CODES_HELP)
 
 
 class TwoFactorDisableSerializer(serializers.Serializer):

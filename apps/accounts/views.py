@@ -1,4 +1,5 @@
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -71,12 +72,12 @@ SIGN_IN_RESULT = PolymorphicProxySerializer(
     resource_type_field_name=None,
 )
 PASSWORD_RESET_REQUEST = PolymorphicProxySerializer(
-    component_name="PasswordResetRequest",
+    component_name="PasswordReset",
     serializers=[PasswordResetSerializer, PasswordResetByPhoneSerializer],
     resource_type_field_name=None,
 )
 PASSWORD_RESET_CONFIRM = PolymorphicProxySerializer(
-    component_name="PasswordResetConfirmRequest",
+    component_name="PasswordResetConfirm",
     serializers=[PasswordResetConfirmSerializer, PasswordResetByCodeSerializer],
     resource_type_field_name=None,
 )
@@ -109,7 +110,26 @@ class AuthViewSet(GenericViewSet):
         # (wrong password, dead refresh token) into 403s.
         return JWTAuthentication().authenticate_header(request)
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer}, summary="Create an account")
+    @extend_schema(
+        request=RegisterSerializer,
+        responses={201: UserSerializer},
+        summary="Create an account",
+        description="Answers the new account; a link to confirm the email address is on its way. An "
+        "address or username already taken (ignoring case) is a 400 on that field. Sign in at "
+        "`auth/login/`.",
+        examples=[
+            OpenApiExample(
+                "A new account",
+                value={
+                    "email": "ada@example.com",
+                    "username": "ada",
+                    "password": "correct horse battery staple",
+                    "full_name": "Ada Lovelace",
+                },
+                request_only=True,
+            )
+        ],
+    )
     @public_action(detail=False, methods=["post"], throttle_classes=[RegisterThrottle])
     def register(self, request):
         data = validated(RegisterSerializer, request)
@@ -124,6 +144,13 @@ class AuthViewSet(GenericViewSet):
         "sign-in on, `{mfa_required, mfa_token, methods}`: finish at `auth/login/verify/`. A staff "
         "account without it while `REQUIRE_2FA_FOR_STAFF` holds is a 403 `mfa_enrolment_required` "
         "whose `mfa_token` opens the enrolment endpoints.",
+        examples=[
+            OpenApiExample(
+                "Email and password",
+                value={"email": "ada@example.com", "password": "correct horse battery staple"},
+                request_only=True,
+            )
+        ],
     )
     @public_action(detail=False, methods=["post"], throttle_classes=[LoginThrottle, LoginFailureThrottle])
     def login(self, request):
@@ -172,6 +199,7 @@ class AuthViewSet(GenericViewSet):
     @extend_schema(
         responses={200: TwoFactorStatusSerializer},
         summary="Your two-factor sign-in",
+        tags=["two-factor"],
         description="Whether it is on, with which methods, and how many recovery codes are left.",
     )
     @action(detail=False, methods=["get"], url_path="2fa")
@@ -289,7 +317,10 @@ class AuthViewSet(GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request=EmailVerifySerializer, responses={204: NO_CONTENT}, summary="Confirm an email address"
+        request=EmailVerifySerializer,
+        responses={204: NO_CONTENT},
+        summary="Confirm an email address",
+        description="With the `uid` and `token` of the emailed link. A wrong or expired link is a 400.",
     )
     @public_action(detail=False, methods=["post"], url_path="email/verify")
     def email_verify(self, request):
@@ -298,7 +329,10 @@ class AuthViewSet(GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request=None, responses={202: ACCEPTED, 409: OpenApiResponse(description="Already verified.")}
+        request=None,
+        responses={202: ACCEPTED, 409: OpenApiResponse(description="Already verified.")},
+        summary="Send the confirmation email again",
+        description="A new link to confirm your email address; a verified address is a 409.",
     )
     @action(
         detail=False,
@@ -327,6 +361,8 @@ class AuthViewSet(GenericViewSet):
         request=EmailChangeConfirmSerializer,
         responses={204: NO_CONTENT, 409: OpenApiResponse(description="The address was taken meanwhile.")},
         summary="Confirm a new email address",
+        description="With the `token` of the link sent to the new address; the account's address "
+        "changes now. A wrong or expired token is a 400.",
     )
     @public_action(detail=False, methods=["post"], url_path="email/change/confirm")
     def email_change_confirm(self, request):
@@ -335,7 +371,7 @@ class AuthViewSet(GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(tags=["auth"])
+@extend_schema(tags=["two-factor"])
 class TwoFactorViewSet(GenericViewSet):
     """Turning two-factor sign-in on and off (`auth/2fa/...`); its state is `GET auth/2fa/`."""
 
@@ -519,7 +555,12 @@ class UserViewSet(
             raise ValidationError({"non_field_errors": ["Use DELETE users/me/ to close your own account."]})
         services.user_deactivate(user=instance, actor=self.request.user, request=self.request)
 
-    @extend_schema(methods=["GET"], summary="Your account", responses={200: UserSerializer})
+    @extend_schema(
+        methods=["GET"],
+        summary="Your account",
+        description="The account the token belongs to.",
+        responses={200: UserSerializer},
+    )
     @extend_schema(
         methods=["PATCH"],
         summary="Edit your profile",
@@ -587,7 +628,12 @@ class UserViewSet(
         user = services.phone_verify(user=request.user, code=data["code"], request=request)
         return Response(UserSerializer(user).data)
 
-    @extend_schema(methods=["GET"], summary="A user's roles", responses={200: UserRolesSerializer})
+    @extend_schema(
+        methods=["GET"],
+        summary="A user's roles",
+        description="Needs `accounts.manage_roles`. The names of the roles the user holds.",
+        responses={200: UserRolesSerializer},
+    )
     @extend_schema(
         methods=["PUT"],
         summary="Replace a user's roles",

@@ -14,7 +14,11 @@ class LoginStatsViewSet(viewsets.ViewSet):
     permission_model = LoginEvent
 
     @extend_schema(
-        parameters=[LoginStatsQuerySerializer], responses=LoginStatsSerializer, summary="Login statistics"
+        parameters=[LoginStatsQuerySerializer],
+        responses=LoginStatsSerializer,
+        summary="Login statistics",
+        description="Successful and failed sign-ins per day over the last `days`, for everyone or one "
+        "`user`. Needs `analytics.view_loginevent`.",
     )
     def list(self, request):
         # A plain dict: given a QueryDict, DRF reads `?days=` like an empty form field, as "not

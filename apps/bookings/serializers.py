@@ -6,6 +6,7 @@ from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.bookings.models import (
@@ -85,6 +86,9 @@ def _party(user) -> dict:
     return {"id": user.pk, "name": user.get_full_name()}
 
 
+@extend_schema_serializer(
+    description="A booking: who, with whom, when (in UTC and in the provider's zone), and its status."
+)
 class BookingSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     customer = PartySerializer(read_only=True)
@@ -234,7 +238,7 @@ class WorkingHoursWriteSerializer(WorkingHoursSerializer):
     )
 
     class Meta:
-        ref_name = "WorkingHoursWrite"
+        ref_name = "WorkingHours"  # only ever a request: `WorkingHoursRequest`
 
 
 def working_hours_representation(profile, rows) -> dict:

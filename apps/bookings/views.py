@@ -1,7 +1,13 @@
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -9,7 +15,7 @@ from rest_framework.response import Response
 
 from apps.bookings import rules, selectors, services
 from apps.bookings.filters import BookingFilter, ProviderFilter
-from apps.bookings.models import Booking
+from apps.bookings.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Booking
 from apps.bookings.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
@@ -75,7 +81,13 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
             ),
             OpenApiParameter(
                 "duration",
-                OpenApiTypes.INT,
+                {
+                    "type": "integer",
+                    "minimum": max(MIN_DURATION_MINUTES, rules.slot_minutes()),
+                    "maximum": MAX_DURATION_MINUTES,
+                    "multipleOf": rules.slot_minutes(),
+                    "default": 60,
+                },
                 description="Minutes: 15 to 480, a multiple of the slot size (15); 60 when left out.",
             ),
         ],
@@ -215,6 +227,19 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
             "`BOOKING_CREATED_MESSAGE_DELAY_SECONDS` (not at all if the booking is cancelled by then). "
             f"{CHANGES_LIMITED}"
         ),
+        examples=[
+            OpenApiExample(
+                "An hour with a provider",
+                value={
+                    "provider": 42,
+                    "service": 7,
+                    "start": "2030-01-31T09:00:00+01:00",
+                    "duration_minutes": 60,
+                    "notes": "First visit.",
+                },
+                request_only=True,
+            )
+        ],
     ),
     partial_update=extend_schema(
         summary="Move a booking or change its notes",

@@ -13,13 +13,35 @@ Filter parameters are documented with `allowEmptyValue`: like django-filter, an 
 means "not filtered". Every other parameter, when given, must be valid.
 
 A 4xx/5xx a view declares itself (409 "already verified", say) gets the `Error` body too.
+
+The schema is read by client generators and by strict OpenAPI 3.0 validators, so it says what the
+server actually takes and sends:
+
+- `security: []` where no authenticator runs at all (sign-in, refresh), `{}` first where a token is
+  optional (the public catalog reads);
+- path ids are integers (a `lookup_value_regex` of digits included), from 1 to the largest the
+  regex or a bigint holds;
+- filters are typed from their form fields (integers with their bounds, decimals as decimal
+  strings), `ordering` lists its values;
+- a clock time rendered `HH:MM` is a pattern, not `format: time` (which wants seconds);
+- a nullable object or enum is a `oneOf` with a null branch: `allOf` + `nullable` lets no null
+  through a strict validator, since `nullable` does not reach into the referenced schema;
+- no docstring becomes a description (DISABLE_DOCSTRING_DESCRIPTIONS: they are written for
+  developers); what clients read is given by `extend_schema` and `extend_schema_serializer`.
 """
 
+import copy
+import re
+
+from django import forms
+from django.core import validators
 from drf_spectacular import openapi
-from drf_spectacular.plumbing import build_media_type_object, get_class
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.plumbing import build_media_type_object, force_instance, get_class
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import pagination, serializers
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny
+from rest_framework.settings import api_settings
 
 from apps.core.exceptions import ERROR_CODES
 
@@ -61,6 +83,12 @@ _DESCRIPTIONS = {
     "503": "`query_timeout`: the query ran past the server's time limit; narrow it down or retry.",
 }
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# A database id: a bigint. A `lookup_value_regex` of digits caps it further, e.g. `[0-9]{1,18}`.
+BIGINT_MAX = 2**63 - 1
+_DIGITS_REGEX = re.compile(r"^\^?\[0-9\]\{1,(\d+)\}\$?$")
+# What the server sends for a `HH:MM` clock time; `format: time` would want `09:00:00`.
+CLOCK_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+NULL = {"nullable": True, "enum": [None]}
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -68,6 +96,11 @@ class AutoSchema(openapi.AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        if not self.view.get_authenticators():
+            operation["security"] = []  # no authenticator runs: a token is never read here
+        for parameter in operation.get("parameters", ()):
+            if parameter["in"] == "path":
+                parameter["schema"] = _path_id_schema(parameter["schema"])
         responses = operation["responses"]
         for code in self._error_codes(operation):
             responses.setdefault(code, {"description": _DESCRIPTIONS[code]})
@@ -99,15 +132,59 @@ class AutoSchema(openapi.AutoSchema):
 
     def _get_filter_parameters(self):
         parameters = super()._get_filter_parameters()
+        filters = getattr(getattr(self.view, "filterset_class", None), "base_filters", {})
         for parameter in parameters:
             # Filters read the query string like an HTML form: `?is_active=` means "no filter".
             parameter["allowEmptyValue"] = True
+            if parameter["name"] in filters:
+                field = copy.deepcopy(filters[parameter["name"]]).field
+                parameter["schema"] = _form_field_schema(field, parameter["schema"])
+                if limits := _decimal_limits(field):
+                    parameter["description"] = f"{parameter.get('description', '')} {limits}".strip()
+            elif parameter["name"] == api_settings.ORDERING_PARAM:
+                self._document_ordering(parameter)
             schema = parameter.get("schema", {})
             if schema.get("type") == "boolean":
                 # A choice filter on a boolean field comes out as `enum: ["false", "true"]`, strings
                 # no boolean can equal: a contract nothing satisfies. The type says it all.
                 schema.pop("enum", None)
         return parameters
+
+    def _document_ordering(self, parameter: dict) -> None:
+        backend = next(
+            (backend() for backend in self.view.filter_backends if issubclass(backend, OrderingFilter)), None
+        )
+        if backend is None:
+            return
+        context = {"request": self.view.request}
+        fields = [
+            name for name, _label in backend.get_valid_fields(self.view.get_queryset(), self.view, context)
+        ]
+        # `?ordering=price,-name`: a comma-separated list, each a field or `-field` (descending).
+        values = [term for field in fields for term in (field, f"-{field}")]
+        parameter["schema"] = {"type": "array", "items": {"type": "string", "enum": values}}
+        parameter["style"], parameter["explode"] = "form", False
+        parameter["description"] = (
+            "Sort by these fields, comma-separated, in order of precedence; `-` before a field sorts "
+            "it descending. Anything else is a 400."
+        )
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.TimeField) and getattr(field, "format", None) == "%H:%M":
+            schema = {key: value for key, value in schema.items() if key != "format"}
+            schema["pattern"] = CLOCK_TIME_PATTERN
+        return schema
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if isinstance(serializer, PolymorphicProxySerializer):
+            # drf-spectacular cannot tell: required when every alternative has a required field.
+            required = all(
+                any(field.required for field in force_instance(alternative).fields.values())
+                for alternative in serializer.serializers
+            )
+        return schema, required
 
     def _is_page_numbered_list(self) -> bool:
         return (
@@ -122,9 +199,10 @@ class AutoSchema(openapi.AutoSchema):
         return all(isinstance(permission, AllowAny) for permission in self.view.get_permissions())
 
     def get_auth(self):
-        auth = super().get_auth()
-        if self._is_public() and {} not in auth:
-            auth.append({})  # a token is optional here
+        auth = [requirement for requirement in super().get_auth() if requirement != {}]
+        if self._is_public():
+            # A token is optional here; first, so that a client generator does not demand one.
+            auth.insert(0, {})
         return auth
 
     def _get_request_body(self, direction="request"):
@@ -146,3 +224,74 @@ class AutoSchema(openapi.AutoSchema):
         if not content:
             return None
         return {"content": content, "required": True} if required else {"content": content}
+
+
+def _path_id_schema(schema: dict) -> dict:
+    if schema.get("type") == "integer":
+        maximum = BIGINT_MAX
+    elif schema.get("type") == "string" and (digits := _DIGITS_REGEX.match(schema.get("pattern", ""))):
+        maximum = min(BIGINT_MAX, 10 ** int(digits[1]) - 1)
+    else:
+        return schema
+    return {"type": "integer", "minimum": 1, "maximum": maximum}
+
+
+def _form_field_schema(field: forms.Field, schema: dict) -> dict:
+    """The schema of a filter's form field, where drf-spectacular's guess (from the model field or
+    `number`) says less than what the form takes."""
+    if isinstance(field, forms.DecimalField):  # before IntegerField: a DecimalField is one
+        if field.max_digits is None or field.decimal_places is None:
+            return schema
+        low, _high = _bounds(field)
+        sign = "" if low is not None and low >= 0 else "-?"
+        whole = field.max_digits - field.decimal_places
+        return {
+            "type": "string",
+            "format": "decimal",
+            "pattern": rf"^{sign}[0-9]{{1,{whole}}}(\.[0-9]{{1,{field.decimal_places}}})?$",
+        }
+    if isinstance(field, forms.IntegerField):
+        schema = {"type": "integer"}
+        low, high = _bounds(field)
+        if low is not None:
+            schema["minimum"] = low
+        if high is not None:
+            schema["maximum"] = high
+    return schema
+
+
+def _decimal_limits(field: forms.Field) -> str:
+    if not isinstance(field, forms.DecimalField) or field.decimal_places is None:
+        return ""
+    low, high = _bounds(field)
+    low = "any" if low is None else f"{low}"
+    high = "any" if high is None else f"{high}"
+    return f"A decimal string from {low} to {high}, with at most {field.decimal_places} decimal places."
+
+
+def _bounds(field: forms.Field) -> tuple:
+    """The tightest minimum and maximum among a form field's validators (min_value and max_value
+    are validators too)."""
+    lows = [v.limit_value for v in field.validators if isinstance(v, validators.MinValueValidator)]
+    highs = [v.limit_value for v in field.validators if isinstance(v, validators.MaxValueValidator)]
+    return max(lows, default=None), min(highs, default=None)
+
+
+def postprocess_nullable_references(result, generator, request, public):
+    """`allOf: [$ref]` + `nullable: true` (how drf-spectacular writes a nullable nested object or
+    enum) becomes `oneOf: [$ref, null]`: OpenAPI 3.0's `nullable` does not reach into a referenced
+    schema, so a strict validator refuses the null the server sends."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("nullable") and len(node.get("allOf", ())) == 1:
+                node["oneOf"] = [node.pop("allOf")[0], dict(NULL)]
+                del node["nullable"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result

@@ -1,11 +1,13 @@
 """Explicit fields only: a client reads its in-app messages and sets its preferences, nothing else."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.core import fields
 from apps.notifications.models import Category, Channel, Notification
 
 
+@extend_schema_serializer(description="An in-app message.")
 class NotificationSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     """An in-app message as its recipient reads it."""
 
@@ -35,6 +37,9 @@ class NotificationSerializer(fields.DatetimeTextMixin, serializers.Serializer):
 class ReadAllSerializer(serializers.Serializer):
     marked = serializers.IntegerField(read_only=True, help_text="How many messages were unread.")
 
+    class Meta:
+        ref_name = "ReadAllResult"
+
 
 class ChannelPreferencesSerializer(serializers.Serializer):
     email = fields.BooleanField(required=False)
@@ -42,6 +47,10 @@ class ChannelPreferencesSerializer(serializers.Serializer):
     in_app = fields.BooleanField(required=False)
 
 
+@extend_schema_serializer(
+    description="For each category of message, whether it goes out by each channel. Sign-in codes, reset "
+    "links and address confirmations are sent whatever these say."
+)
 class PreferencesSerializer(serializers.Serializer):
     """{category: {channel: enabled}}. A PATCH names only what changes; an unknown name is a 400.
 
@@ -65,3 +74,6 @@ class PreferencesSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({name: ["Unknown category or channel."] for name in unknown})
         return attrs
+
+    class Meta:
+        ref_name = "NotificationPreferences"

@@ -30,18 +30,34 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Gene
     def get_queryset(self):
         return selectors.inbox(user=self.request.user)
 
-    @extend_schema(request=None, responses={200: NotificationSerializer}, summary="Mark a message read")
+    @extend_schema(
+        request=None,
+        responses={200: NotificationSerializer},
+        summary="Mark a message read",
+        description=f"Answers the message with its `read_at`; marking it again changes nothing. {OWN}",
+    )
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         notification = services.notification_mark_read(notification=self.get_object())
         return Response(NotificationSerializer(notification).data)
 
-    @extend_schema(request=None, responses={200: ReadAllSerializer}, summary="Mark every message read")
+    @extend_schema(
+        request=None,
+        responses={200: ReadAllSerializer},
+        summary="Mark every message read",
+        description="Marks every unread message of yours read and says how many there were.",
+    )
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"marked": services.notifications_mark_all_read(user=request.user)})
 
-    @extend_schema(methods=["GET"], responses={200: PreferencesSerializer}, summary="Your preferences")
+    @extend_schema(
+        methods=["GET"],
+        responses={200: PreferencesSerializer},
+        summary="Your preferences",
+        description="For each category of message, whether it reaches you by email, text message and "
+        "in-app message.",
+    )
     @extend_schema(
         methods=["PATCH"],
         request=PreferencesSerializer,

@@ -4,6 +4,7 @@ the most-read lists); writes validate the input and hand it to the services."""
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.core import fields
@@ -22,6 +23,7 @@ _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
 # --- Reads ----------------------------------------------------------------------------------------------
+@extend_schema_serializer(description="A category of the catalog.")
 class CategorySerializer(fields.DatetimeTextMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = fields.CharField(read_only=True)
@@ -55,6 +57,7 @@ class CategorySummarySerializer(serializers.Serializer):
         ref_name = "CategorySummary"
 
 
+@extend_schema_serializer(description="A product as the public catalog shows it.")
 class ProductSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     """A product as the public catalog shows it."""
 
@@ -101,6 +104,7 @@ class ProductSerializer(fields.DatetimeTextMixin, serializers.Serializer):
         return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
 
 
+@extend_schema_serializer(description="A product as staff see it: with its low-stock alert threshold.")
 class StaffProductSerializer(ProductSerializer):
     """What staff see besides: the alert threshold."""
 
@@ -113,6 +117,7 @@ class StaffProductSerializer(ProductSerializer):
         return {**super().to_representation(product), "low_stock_threshold": product.low_stock_threshold}
 
 
+@extend_schema_serializer(description="One change of a product's stock, with the stock it left.")
 class StockMovementSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     product = serializers.IntegerField(source="product_id", read_only=True)
@@ -152,7 +157,7 @@ class CategoryWriteSerializer(serializers.Serializer):
     is_active = fields.BooleanField(required=False)
 
     class Meta:
-        ref_name = "CategoryWrite"
+        ref_name = "Category"  # only ever a request: `CategoryRequest`
 
 
 class ProductWriteSerializer(serializers.Serializer):
@@ -179,7 +184,7 @@ class ProductWriteSerializer(serializers.Serializer):
     category = fields.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The category's id.")
 
     class Meta:
-        ref_name = "ProductWrite"
+        ref_name = "Product"  # only ever a request: `ProductRequest`
 
     def validate_sku(self, value: str) -> str:
         value = value.strip().upper()

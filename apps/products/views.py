@@ -1,5 +1,5 @@
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -167,6 +167,21 @@ class CategoryViewSet(
         responses={201: StaffProductSerializer},
         description="Needs `products.add_product`. `stock` is the opening stock, the first stock movement."
         + WRITE_BODY,
+        examples=[
+            OpenApiExample(
+                "A product in stock",
+                value={
+                    "name": "Espresso cup",
+                    "sku": "CUP-ESP-01",
+                    "description": "Porcelain, 90 ml.",
+                    "price": "12.50",
+                    "stock": 40,
+                    "low_stock_threshold": 5,
+                    "category": 3,
+                },
+                request_only=True,
+            )
+        ],
     ),
     partial_update=extend_schema(
         summary="Change a product",

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import Permission
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.core import fields
@@ -7,6 +8,7 @@ from apps.roles.models import Role
 from apps.roles.selectors import permission_name
 
 
+@extend_schema_serializer(description="A permission a role can grant.")
 class PermissionSerializer(fields.ModelSerializer):
     name = serializers.SerializerMethodField(help_text="`app_label.codename`, the name roles use.")
     app_label = fields.CharField(source="content_type.app_label")
@@ -22,6 +24,9 @@ class PermissionSerializer(fields.ModelSerializer):
         return permission_name(permission)
 
 
+@extend_schema_serializer(
+    description="A named set of permissions; system roles cannot be renamed or deleted."
+)
 class RoleSerializer(fields.ModelSerializer):
     id = serializers.IntegerField(source="pk", read_only=True)
     name = fields.CharField(source="group.name")
@@ -47,6 +52,9 @@ class RoleSerializer(fields.ModelSerializer):
 
 
 class RoleWriteSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Role"  # only ever a request: `RoleRequest`
+
     name = fields.CharField(max_length=150, validators=[validate_visible_text])
     description = fields.CharField(
         required=False,

@@ -481,15 +481,56 @@ if env("JWT_SIGNING_KEY", default=""):
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backend API",
     "DESCRIPTION": (
-        "REST API of the backend: accounts and authentication, roles and permissions, login "
-        "statistics and the audit trail. Authenticate with a JWT access token in "
-        "`Authorization: Bearer <token>`. Every error has the `Error` shape."
+        "REST API of the backend, by area:\n\n"
+        "- **Accounts and authentication** (`auth`): registration, sign-in with JWT tokens, token "
+        "rotation, sign-out, password change and reset (by email link or texted code), email "
+        "verification and change.\n"
+        "- **Two-factor sign-in** (`two-factor`): authenticator app, text message codes, recovery codes.\n"
+        "- **Users** (`users`): your own account and phone number; staff manage accounts.\n"
+        "- **Roles and permissions** (`roles`): named roles, the permissions they grant, who holds them.\n"
+        "- **Products and categories** (`catalog`): the public catalog, stock and product images.\n"
+        "- **Bookings and providers** (`bookings`): providers, their free slots and working hours; "
+        "booking, moving, cancelling, confirming and finishing appointments.\n"
+        "- **Notifications** (`notifications`): in-app messages and message preferences.\n"
+        "- **Analytics** (`analytics`): sign-in statistics.\n"
+        "- **Audit logs** (`audit`): who changed what, and when.\n\n"
+        "Authenticate with a JWT access token in `Authorization: Bearer <token>` (from `auth/login/`); "
+        "operations whose `security` allows `{}` need none. Every error has the `Error` shape, with a "
+        "stable `code`."
     ),
     "VERSION": "1.0.0",
+    "TAGS": [
+        {"name": "auth", "description": "Accounts and authentication: sign-in, tokens, passwords, email."},
+        {
+            "name": "two-factor",
+            "description": "Two-factor sign-in: authenticator app, texted codes, recovery codes.",
+        },
+        {"name": "users", "description": "Your account and phone number; accounts as staff manage them."},
+        {"name": "roles", "description": "Roles, the permissions they grant, and who holds them."},
+        {"name": "catalog", "description": "Products and categories: the public catalog, stock and images."},
+        {"name": "bookings", "description": "Providers, their free slots and working hours, and bookings."},
+        {"name": "notifications", "description": "Your in-app messages and which messages you receive."},
+        {"name": "analytics", "description": "Sign-in statistics."},
+        {"name": "audit", "description": "The audit trail: who changed what, and when."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"TwoFactorMethodEnum": "apps.accounts.models.TwoFactorMethod"},
+    # Docstrings are written for the developers; clients read what extend_schema gives them.
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
+    # Names a client generator turns into types: not `CodeEnum`, `StatusEnum`, `NullEnum`.
+    "ENUM_NAME_OVERRIDES": {
+        "TwoFactorMethodEnum": "apps.accounts.models.TwoFactorMethod",
+        "ErrorCodeEnum": "apps.core.exceptions.ERROR_CODES",
+        "BookingStatusEnum": "apps.bookings.models.BookingStatus",
+        "NotificationCategoryEnum": "apps.notifications.models.Category",
+    },
+    # A nullable enum is a `oneOf` with a null branch (apps/core/schema.py), not a `NullEnum`.
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.schema.postprocess_nullable_references",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
