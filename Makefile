@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test lint format lock worker beat bench check-deploy clean
+.PHONY: help install run migrate seed test fuzz lint format lock worker beat bench check-deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-13s %s\n", $$1, $$2}'
@@ -49,6 +49,11 @@ run: seed ## Install, migrate, seed, create a dev admin, serve on HOST:PORT (mak
 
 test: install ## Run the whole test suite (set DATABASE_URL & co. to run it on PostgreSQL/Redis)
 	$(BIN)/pytest
+
+# The nightly size: 1000 cases an operation and longer stateful chains, a new seed each run (printed
+# with any failure; SCHEMATHESIS_SEED=<seed> replays it). Takes tens of minutes.
+fuzz: install ## Fuzz the OpenAPI contract at the nightly size (SCHEMATHESIS_SEED=<seed> replays a run)
+	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-1000} $(BIN)/pytest tests/core/test_contract.py -p no:cacheprovider
 
 lint: install ## Ruff lint and format check, and no missing migrations
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ server actually takes and sends:
 - path ids are integers (a `lookup_value_regex` of digits included), from 1 to the largest the
   regex or a bigint holds;
 - filters are typed from their form fields (integers with their bounds, decimals as decimal
-  strings), `ordering` lists its values;
+  strings with their limits), `ordering` lists its values;
 - a clock time rendered `HH:MM` is a pattern, not `format: time` (which wants seconds);
 - a nullable object or enum is a `oneOf` with a null branch: `allOf` + `nullable` lets no null
   through a strict validator, since `nullable` does not reach into the referenced schema;
@@ -30,7 +30,6 @@ server actually takes and sends:
   developers); what clients read is given by `extend_schema` and `extend_schema_serializer`.
 """
 
-import copy
 import re
 
 from django import forms
@@ -137,7 +136,10 @@ class AutoSchema(openapi.AutoSchema):
             # Filters read the query string like an HTML form: `?is_active=` means "no filter".
             parameter["allowEmptyValue"] = True
             if parameter["name"] in filters:
-                field = copy.deepcopy(filters[parameter["name"]]).field
+                # The form field as the filter declares it, without django-filter's 1e50 cap on
+                # numbers (a float: it lets 10**50 + 1 through).
+                declared = filters[parameter["name"]]
+                field = declared.field_class(**declared.extra)
                 parameter["schema"] = _form_field_schema(field, parameter["schema"])
                 if limits := _decimal_limits(field):
                     parameter["description"] = f"{parameter.get('description', '')} {limits}".strip()
@@ -240,16 +242,10 @@ def _form_field_schema(field: forms.Field, schema: dict) -> dict:
     """The schema of a filter's form field, where drf-spectacular's guess (from the model field or
     `number`) says less than what the form takes."""
     if isinstance(field, forms.DecimalField):  # before IntegerField: a DecimalField is one
-        if field.max_digits is None or field.decimal_places is None:
-            return schema
-        low, _high = _bounds(field)
-        sign = "" if low is not None and low >= 0 else "-?"
-        whole = field.max_digits - field.decimal_places
-        return {
-            "type": "string",
-            "format": "decimal",
-            "pattern": rf"^{sign}[0-9]{{1,{whole}}}(\.[0-9]{{1,{field.decimal_places}}})?$",
-        }
+        # A string, as a client must send it to keep every digit; no pattern, since the form
+        # takes all that Python's Decimal reads (`+5`, `5.`, `1e2`, `007`), and the limits are in
+        # the description.
+        return {"type": "string", "format": "decimal"}
     if isinstance(field, forms.IntegerField):
         schema = {"type": "integer"}
         low, high = _bounds(field)

@@ -194,6 +194,12 @@ def test_every_path_id_is_a_positive_integer(schema):
         assert id_schema["maximum"] <= 2**63 - 1, path
 
 
+def test_a_number_filter_is_not_capped_at_a_float(schema):
+    # django-filter's own 1e50 cap is a float that lets 10**50 + 1 through: not a documented bound.
+    parameters = {p["name"]: p for p in operation(schema, "GET", "audit-logs/")["parameters"]}
+    assert parameters["actor"]["schema"] == {"type": "integer"}
+
+
 def test_id_filters_are_positive_integers(schema):
     parameters = {p["name"]: p for p in operation(schema, "GET", "bookings/")["parameters"]}
     for name in ("provider", "customer", "service"):
@@ -205,12 +211,8 @@ def test_id_filters_are_positive_integers(schema):
 def test_price_filters_are_decimal_strings_with_their_limits(schema):
     parameters = {p["name"]: p for p in operation(schema, "GET", "products/")["parameters"]}
     for name in ("min_price", "max_price"):
-        assert parameters[name]["schema"] == {
-            "type": "string",
-            "format": "decimal",
-            "pattern": r"^[0-9]{1,8}(\.[0-9]{1,2})?$",
-        }
-        assert "from 0 to 99999999" in parameters[name]["description"]
+        assert parameters[name]["schema"] == {"type": "string", "format": "decimal"}
+        assert "from 0 to 99999999, with at most 2 decimal places" in parameters[name]["description"]
 
 
 def test_ordering_lists_the_fields_it_takes(schema):
