@@ -50,7 +50,7 @@ run: seed ## Install, migrate, seed, create a dev admin, serve on HOST:PORT (mak
 test: install ## Run the whole test suite (set DATABASE_URL & co. to run it on PostgreSQL/Redis)
 	$(BIN)/pytest
 
-# The nightly size: 1000 cases an operation and longer stateful chains, a new seed each run (printed
+# The nightly size: 1000 cases an operation and 200 stateful scenarios, a new seed each run (printed
 # with any failure; SCHEMATHESIS_SEED=<seed> replays it). Takes tens of minutes.
 fuzz: install ## Fuzz the OpenAPI contract at the nightly size (SCHEMATHESIS_SEED=<seed> replays a run)
 	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-1000} $(BIN)/pytest tests/core/test_contract.py -p no:cacheprovider
