@@ -1,7 +1,7 @@
 """The OpenAPI schema is a contract: schemathesis fuzzes every operation it declares, in-process.
 
 Every answer must be documented, and every check schemathesis has runs (the few that cannot hold
-for a correct server are switched off in CONFIG, each with its reason): no 5xx, only declared
+for a correct server are switched off in CHECKS, each with its reason): no 5xx, only declared
 status codes, content types and headers, bodies that match their schema (an error `code` outside
 the `Error` enum fails here), input that breaks the schema refused, and a token the server ignored
 where one is required. The whole schema is run three times: anonymously, with whatever
@@ -10,7 +10,7 @@ two signed-in callers carry tokens minted the way a sign-in mints them, with a s
 the cached sign-in path (session lookup, permission set) is what gets fuzzed. A stateful run then
 chains the operations (list, then read, change or delete what was listed) as the superuser.
 
-The seed changes from run to run, so each run explores new cases; a failure names it ("replay with
+The seed changes from run to run, so each run explores new cases; a failure names it ("Replay this run with
 SCHEMATHESIS_SEED=…"), and `SCHEMATHESIS_SEED=<seed>` replays that run. `make fuzz` runs the same
 tests with SCHEMATHESIS_MAX_EXAMPLES=1000 (the nightly size); the default, 50 cases an operation,
 keeps CI bounded. A failure prints the request as a curl command.
