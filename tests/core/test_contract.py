@@ -10,10 +10,10 @@ two signed-in callers carry tokens minted the way a sign-in mints them, with a s
 the cached sign-in path (session lookup, permission set) is what gets fuzzed. A stateful run then
 chains the operations (list, then read, change or delete what was listed) as the superuser.
 
-The seed changes from run to run, so each run explores new cases; a failure names it ("Replay this run with
-SCHEMATHESIS_SEED=…"), and `SCHEMATHESIS_SEED=<seed>` replays that run. `make fuzz` runs the same
-tests with SCHEMATHESIS_MAX_EXAMPLES=1000 (the nightly size); the default, 50 cases an operation,
-keeps CI bounded. A failure prints the request as a curl command.
+The seed changes from run to run, so each run explores new cases; a failure names it ("Replay
+this run with SCHEMATHESIS_SEED=…"), and `SCHEMATHESIS_SEED=<seed>` replays that run. `make fuzz`
+runs the same tests with SCHEMATHESIS_MAX_EXAMPLES=1000 (the nightly size); the default, 50 cases
+an operation, keeps CI bounded. A failure prints the request as a curl command.
 """
 
 import os
