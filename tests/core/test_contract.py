@@ -19,6 +19,7 @@ an operation, keeps CI bounded. A failure prints the request as a curl command.
 import os
 import re
 import secrets
+import warnings
 from io import StringIO
 
 import pytest
@@ -125,7 +126,11 @@ def _as_int(value) -> int | None:
 
 
 def filter_failure(context, failure, case, response) -> bool:
-    return known_defect(failure, case, response) is None
+    reason = known_defect(failure, case, response)
+    if reason is not None:
+        # In the warnings summary: what the exclusions still hide, until their fixes are merged.
+        warnings.warn(f"known defect, failure dropped ({case.method} {case.path}): {reason}", stacklevel=1)
+    return reason is None
 
 
 for _schema in (anonymous_schema, signed_in_schema):
