@@ -389,7 +389,7 @@ class TwoFactorDisableSerializer(serializers.Serializer):
     )
 
 
-class RecoveryCodesRequestSerializer(TwoFactorDisableSerializer):
+class NewRecoveryCodesSerializer(TwoFactorDisableSerializer):
     """New recovery codes are a way past the second step: the same proof as turning it off."""
 
 

@@ -23,6 +23,7 @@ from apps.accounts.serializers import (
     MFARequiredSerializer,
     MFATokenSerializer,
     MFAVerifySerializer,
+    NewRecoveryCodesSerializer,
     PasswordChangeSerializer,
     PasswordConfirmSerializer,
     PasswordResetByCodeSerializer,
@@ -33,7 +34,6 @@ from apps.accounts.serializers import (
     PhoneChangeSerializer,
     PhoneVerifySerializer,
     ProfileUpdateSerializer,
-    RecoveryCodesRequestSerializer,
     RecoveryCodesSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -470,7 +470,7 @@ class TwoFactorViewSet(GenericViewSet):
         return Response(TwoFactorEnabledSerializer(result).data)
 
     @extend_schema(
-        request=RecoveryCodesRequestSerializer,
+        request=NewRecoveryCodesSerializer,
         responses={200: RecoveryCodesSerializer, 409: OpenApiResponse(description="2FA is off.")},
         summary="Make new recovery codes",
         description="Ten new single-use codes, shown this once; every earlier one stops working. "
@@ -482,7 +482,7 @@ class TwoFactorViewSet(GenericViewSet):
         detail=False, methods=["post"], url_path="recovery-codes", throttle_classes=[PasswordCheckThrottle]
     )
     def recovery_codes(self, request):
-        data = validated(RecoveryCodesRequestSerializer, request)
+        data = validated(NewRecoveryCodesSerializer, request)
         codes = services.recovery_codes_generate(user=request.user, **data, request=request)
         return Response({"recovery_codes": codes})
 

@@ -17,9 +17,7 @@ an operation, keeps CI bounded. A failure prints the request as a curl command.
 """
 
 import os
-import re
 import secrets
-import warnings
 from io import StringIO
 
 import pytest
@@ -29,7 +27,6 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, seed, settings
 from model_bakery import baker
 from rest_framework.throttling import SimpleRateThrottle
-from schemathesis.core.failures import AcceptedNegativeData, ServerError
 
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -78,63 +75,6 @@ anonymous_schema = schemathesis.openapi.from_wsgi(
 signed_in_schema = schemathesis.openapi.from_wsgi(
     "/api/schema/", app, config=config(with_security_parameters=False)
 )
-
-# --- Known server defects, fixed in other branches -------------------------------------------------
-# Each entry drops only the failure that defect causes, on the inputs that cause it; every other
-# failure of the same case still fails the test. Remove an entry once its fix is merged.
-BIGINT_MAX = 2**63 - 1
-# Python accepts offsets up to ±23:59, PostgreSQL only up to ±15:59.
-FAR_OFFSET = re.compile(r"[+-](1[6-9]|2[0-3]):?[0-5][0-9]$")
-CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _values(case):
-    for container in (case.path_parameters, case.query, case.body if isinstance(case.body, dict) else None):
-        for value in (container or {}).values():
-            yield from value if isinstance(value, list) else [value]
-
-
-def known_defect(failure, case, response) -> str | None:
-    values = list(_values(case))
-    # A 500 fails several checks at once (server error, undocumented status, response schema).
-    if isinstance(failure, ServerError) or response.status_code >= 500:
-        if any(isinstance(value, str) and FAR_OFFSET.search(value.strip()) for value in values):
-            return "a datetime offset beyond ±15:59 is a 500 on PostgreSQL instead of a 400"
-        if any(_as_int(value) is not None and _as_int(value) > BIGINT_MAX for value in values):
-            return "an integer id beyond a bigint is a 500 instead of a 400"
-        if any(isinstance(value, str) and CONTROL_CHARACTER.search(value) for value in values):
-            return "control characters in a name are a 500 instead of a 400"
-    if (
-        isinstance(failure, AcceptedNegativeData)
-        and case.method == "PATCH"
-        and case.path == "/api/v1/users/{id}/"
-        and isinstance(case.body, dict)
-        and type(case.body.get("is_active")) in (int, float)
-    ):
-        return "`is_active: 0` (a number for a boolean) is accepted instead of a 400"
-    return None
-
-
-def _as_int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
-def filter_failure(context, failure, case, response) -> bool:
-    reason = known_defect(failure, case, response)
-    if reason is not None:
-        # In the warnings summary: what the exclusions still hide, until their fixes are merged.
-        warnings.warn(f"known defect, failure dropped ({case.method} {case.path}): {reason}", stacklevel=1)
-    return reason is None
-
-
-for _schema in (anonymous_schema, signed_in_schema):
-    _schema.hook(filter_failure)
 
 # The database, its seed data and the callers live for one operation's whole run, not per example:
 # what the fuzzer creates along the way is part of what it explores.
@@ -249,25 +189,3 @@ def test_chained_calls_of_a_superuser_get_only_documented_answers(superuser):
             )
         )
     )
-
-
-def test_only_the_known_defects_are_dropped():
-    from types import SimpleNamespace
-
-    def case(method="GET", path="/api/v1/audit-logs/", query=None, body=None):
-        return SimpleNamespace(method=method, path=path, path_parameters={}, query=query or {}, body=body)
-
-    error, ok = SimpleNamespace(status_code=500), SimpleNamespace(status_code=200)
-    server_error = ServerError(operation="GET /", status_code=500)
-    accepted = AcceptedNegativeData(
-        operation="PATCH /", message="", status_code=200, expected_statuses=["400"]
-    )
-    far_offset = case(query={"created_after": "2030-01-01T00:00:00+23:00"})
-    assert known_defect(server_error, far_offset, error)
-    assert known_defect(server_error, case(query={"actor": str(2**63)}), error)
-    assert known_defect(accepted, case("PATCH", "/api/v1/users/{id}/", body={"is_active": 0}), ok)
-    # The same failures on other input, or other failures on that input, still fail.
-    assert not known_defect(server_error, case(query={"created_after": "2030-01-01T00:00:00+01:00"}), error)
-    assert not known_defect(server_error, case(query={"actor": str(2**63 - 1)}), error)
-    assert not known_defect(accepted, case("PATCH", "/api/v1/users/{id}/", body={"is_active": "yes"}), ok)
-    assert not known_defect(accepted, far_offset, ok)
