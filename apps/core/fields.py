@@ -91,7 +91,9 @@ class QueryIdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# ASCII digits with an optional fraction: what a client means by a decimal. Python's Decimal()
+# also reads "1_000", " 5 ", "+5", "1e3" and digits of other scripts ("٩٩").
+DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class DecimalField(serializers.DecimalField):
@@ -111,7 +113,7 @@ class DecimalField(serializers.DecimalField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_a_string")
-        if not _DECIMAL_TEXT.fullmatch(data):
+        if not DECIMAL_TEXT.fullmatch(data):
             self.fail("not_plain")
         return super().to_internal_value(data)
 

@@ -43,6 +43,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.settings import api_settings
 
 from apps.core.exceptions import ERROR_CODES
+from apps.core.fields import DECIMAL_TEXT
+from apps.core.filters import DecimalTextField
 
 _CODE_DESCRIPTION = "Stable machine-readable error code:\n\n" + "\n".join(
     f"- `{code}` ({status}): {meaning}" for code, (status, meaning) in ERROR_CODES.items()
@@ -242,10 +244,13 @@ def _form_field_schema(field: forms.Field, schema: dict) -> dict:
     """The schema of a filter's form field, where drf-spectacular's guess (from the model field or
     `number`) says less than what the form takes."""
     if isinstance(field, forms.DecimalField):  # before IntegerField: a DecimalField is one
-        # A string, as a client must send it to keep every digit; no pattern, since the form
-        # takes all that Python's Decimal reads (`+5`, `5.`, `1e2`, `007`), and the limits are in
-        # the description.
-        return {"type": "string", "format": "decimal"}
+        # A string, as a client must send it to keep every digit; the limits are in the
+        # description. A pattern only where the field holds to it: a plain DecimalField takes all
+        # that Python's Decimal reads (`+5`, `1e2`).
+        schema = {"type": "string", "format": "decimal"}
+        if isinstance(field, DecimalTextField):
+            schema["pattern"] = f"^{DECIMAL_TEXT.pattern}$"
+        return schema
     if isinstance(field, forms.IntegerField):
         schema = {"type": "integer"}
         low, high = _bounds(field)

@@ -6,7 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.filters import boolean_filter
+from apps.core.filters import DecimalTextField, boolean_filter
 from apps.products.models import MAX_PRICE, Category, Product
 from apps.products.selectors import product_search
 
@@ -34,7 +34,7 @@ def validate_searchable(term: str) -> None:
         )
 
 
-class PriceField(forms.DecimalField):
+class PriceField(DecimalTextField):
     def __init__(self, *args, **kwargs):
         kwargs.update(max_digits=10, decimal_places=2, max_value=MAX_PRICE, validators=[MinValueValidator(0)])
         super().__init__(*args, **kwargs)

@@ -211,7 +211,11 @@ def test_id_filters_are_positive_integers(schema):
 def test_price_filters_are_decimal_strings_with_their_limits(schema):
     parameters = {p["name"]: p for p in operation(schema, "GET", "products/")["parameters"]}
     for name in ("min_price", "max_price"):
-        assert parameters[name]["schema"] == {"type": "string", "format": "decimal"}
+        assert parameters[name]["schema"] == {
+            "type": "string",
+            "format": "decimal",
+            "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+        }
         assert "from 0 to 99999999.99, with at most 2 decimal places" in parameters[name]["description"]
 
 
