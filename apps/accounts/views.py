@@ -47,8 +47,7 @@ from apps.accounts.serializers import (
     TwoFactorStatusSerializer,
     UserSerializer,
 )
-from apps.core.api import GenericViewSet, public_action, validated
-from apps.core.throttles import (
+from apps.accounts.throttles import (
     EmailVerificationResendThrottle,
     LoginFailureThrottle,
     LoginThrottle,
@@ -60,6 +59,7 @@ from apps.core.throttles import (
     RegisterThrottle,
     TwoFactorSMSThrottle,
 )
+from apps.core.api import GenericViewSet, public_action, validated
 from apps.roles import services as role_services
 from apps.roles.serializers import UserRolesSerializer
 

@@ -24,7 +24,7 @@ from phonenumber_field.phonenumber import to_python
 from phonenumbers import region_code_for_number
 from rest_framework.exceptions import Throttled
 
-from apps.core.throttles import SMSGlobalBudget, SMSNumberBudget
+from apps.notifications.throttles import SMSGlobalBudget, SMSNumberBudget
 
 logger = logging.getLogger(__name__)
 

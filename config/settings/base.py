@@ -45,7 +45,7 @@ USE_I18N = True
 USE_TZ = True
 
 DJANGO_APPS = [
-    "apps.core.admin_site.AdminConfig",  # django.contrib.admin with a throttled login
+    "apps.accounts.admin_apps.AdminConfig",  # django.contrib.admin with a throttled, two-factor login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from apps.accounts.models import MFAChallenge, RecoveryCode, TwoFactor, User
 from apps.accounts.services import totp_confirm, totp_setup
+from apps.accounts.throttles import LoginThrottle
 from apps.analytics.models import LoginEvent
-from apps.core.throttles import LoginThrottle
 from apps.logs.models import AuditLog
 from apps.notifications import sms
 from tests.conftest import DEFAULT_PASSWORD, grant

@@ -19,8 +19,8 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
+from apps.accounts.throttles import PasswordResetCodeFailureBudget
 from apps.accounts.tokens import sms_code_hash
-from apps.core.throttles import PasswordResetCodeFailureBudget
 from apps.logs.models import AuditLog
 from apps.notifications.models import Notification
 from apps.notifications.rendering import MASK

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from apps.accounts.models import MFAChallenge, SMSCode, TwoFactor
 from apps.accounts.services.two_factor import mfa_challenge_start
-from apps.core.throttles import SMSGlobalBudget, SMSNumberBudget
 from apps.logs.models import AuditLog
 from apps.notifications.sms import outbox
+from apps.notifications.throttles import SMSGlobalBudget, SMSNumberBudget
 from config.settings.base import sms_allowed_countries
 from tests.conftest import DEFAULT_PASSWORD
 

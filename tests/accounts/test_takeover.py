@@ -155,8 +155,8 @@ class TestTheOwnerIsTold:
     def test_the_text_to_the_old_number_keeps_to_its_budget_and_the_email_still_goes(
         self, api, owner, deliver, monkeypatch
     ):
-        from apps.core.throttles import SMSNumberBudget
         from apps.notifications.sms_budget import sms_budget_take
+        from apps.notifications.throttles import SMSNumberBudget
 
         monkeypatch.setattr(SMSNumberBudget, "rate", "1/hour", raising=False)
         verified(owner)

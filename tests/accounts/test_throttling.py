@@ -4,7 +4,7 @@ when Redis is down."""
 import pytest
 from django.core.cache import caches
 
-from apps.core.throttles import LoginThrottle
+from apps.accounts.throttles import LoginThrottle
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")

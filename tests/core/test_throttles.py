@@ -133,7 +133,7 @@ def test_a_caller_over_the_general_limit_is_throttled_before_the_permission_chec
 
 
 def test_security_limits_counted_per_user_still_wait_for_a_signed_in_caller(api, monkeypatch):
-    from apps.core.throttles import PasswordCheckThrottle
+    from apps.accounts.throttles import PasswordCheckThrottle
 
     monkeypatch.setattr(PasswordCheckThrottle, "rate", "1/hour", raising=False)
     body = {"current_password": "x", "new_password": "y"}

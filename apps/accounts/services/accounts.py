@@ -21,6 +21,7 @@ from apps.accounts.services.phone import phone_change_notify
 from apps.accounts.services.sessions import session_start, sessions_end_all
 from apps.accounts.services.sms_codes import sms_code_issue, sms_code_locked, sms_code_refusal, sms_code_try
 from apps.accounts.tasks import send_password_reset, send_password_reset_code
+from apps.accounts.throttles import PasswordResetCodeFailureBudget
 from apps.accounts.tokens import (
     email_change_token_matches,
     email_change_token_read,
@@ -32,7 +33,6 @@ from apps.core.client_address import client_ip
 from apps.core.exceptions import Conflict
 from apps.core.normalization import canonical_email
 from apps.core.request_context import current_request_id
-from apps.core.throttles import PasswordResetCodeFailureBudget
 from apps.logs.services import audit
 from apps.notifications.services import notify
 from apps.notifications.sms_budget import SMSBudgetSpent

@@ -12,22 +12,22 @@ REQUIRE_2FA_FOR_STAFF is also checked on every admin request (`has_permission`),
 a browser signed in before the setting, before a promotion to staff or before its user turned 2FA
 off no longer opens the admin; the login page signs it out, and the password leads to enrolment.
 
-The two_factor services are imported where they are used: this module is loaded with the app
-registry (AdminConfig), before any model can be.
+This module is imported when `admin.site` is first used (apps/accounts/admin_apps.py names it),
+once every model is loaded.
 """
 
-import functools
 import math
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -42,11 +42,23 @@ from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework.exceptions import Throttled
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
-from apps.core.throttles import LoginFailureThrottle, LoginThrottle
+from apps.accounts.jwt import two_factor_missing
+from apps.accounts.models import MFAChallenge
+from apps.accounts.receivers import admin_login_recorded, admin_password_step_record
+from apps.accounts.services.two_factor import (
+    MFATokenInvalid,
+    mfa_challenge_of,
+    mfa_sms_send,
+    mfa_verify,
+    sign_in_second_step,
+    totp_confirm,
+    totp_setup,
+)
+from apps.accounts.throttles import LoginFailureThrottle, LoginThrottle
+from apps.core.exceptions import Conflict
 
 # The half-signed-in state between the password and the code: the mfa_token and where to go next.
 SECOND_STEP_SESSION_KEY = "admin_second_step"
-SIGN_IN, ENROL = "sign_in", "enrol"  # MFAChallenge.Purpose, which cannot be imported here yet
 _TWO_FACTOR_MISSING = "_admin_two_factor_missing"  # the answer, kept on the request
 
 CODE_HINTS = {
@@ -108,19 +120,14 @@ def _code_step(view):
     return view
 
 
-@functools.cache
-def _login_view():
+class AdminLoginView(LoginView):
     """Django's LoginView, stopping after the password when a second factor is due."""
-    from django.contrib.auth.views import LoginView  # imports the User model
 
-    class AdminLoginView(LoginView):
-        site = None
+    site = None
 
-        def form_valid(self, form):
-            second_step = self.site.second_step_start(self.request, form.get_user(), self.get_redirect_url())
-            return second_step or super().form_valid(form)
-
-    return AdminLoginView
+    def form_valid(self, form):
+        second_step = self.site.second_step_start(self.request, form.get_user(), self.get_redirect_url())
+        return second_step or super().form_valid(form)
 
 
 class AdminSite(admin.AdminSite):
@@ -147,8 +154,6 @@ class AdminSite(admin.AdminSite):
         """Whether REQUIRE_2FA_FOR_STAFF shuts this signed-in staff member out until they turn 2FA
         on; asked once per request (a page asks has_permission several times)."""
         if not hasattr(request, _TWO_FACTOR_MISSING):
-            from apps.accounts.jwt import two_factor_missing
-
             user = request.user
             setattr(request, _TWO_FACTOR_MISSING, user.is_authenticated and two_factor_missing(user))
         return getattr(request, _TWO_FACTOR_MISSING)
@@ -182,8 +187,6 @@ class AdminSite(admin.AdminSite):
         # Django's AdminSite.login, with a LoginView that can stop after the password.
         if request.method == "GET" and self.has_permission(request):
             return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
-        from django.contrib.admin.forms import AdminAuthenticationForm
-
         context = {
             **self.each_context(request),
             "title": _("Log in"),
@@ -195,7 +198,7 @@ class AdminSite(admin.AdminSite):
             context[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=self.name)
         context.update(extra_context or {})
         request.current_app = self.name
-        return _login_view().as_view(
+        return AdminLoginView.as_view(
             extra_context=context,
             authentication_form=self.login_form or AdminAuthenticationForm,
             template_name=self.login_template or "admin/login.html",
@@ -204,14 +207,15 @@ class AdminSite(admin.AdminSite):
 
     def second_step_start(self, request, user, next_url: str) -> HttpResponseRedirect | None:
         """After a right password: None to sign in now, else the way to the second step."""
-        from apps.accounts.receivers import admin_password_step_record
-        from apps.accounts.services.two_factor import sign_in_second_step
-
         second_step = sign_in_second_step(user, request)
         if second_step is None:
             return None
         admin_password_step_record(user=user, request=request)
-        purpose = ENROL if second_step.get("mfa_enrolment_required") else SIGN_IN
+        purpose = (
+            MFAChallenge.Purpose.ENROL
+            if second_step.get("mfa_enrolment_required")
+            else MFAChallenge.Purpose.SIGN_IN
+        )
         # A session key of its own for the half-signed-in state, as login() gives the signed-in one.
         request.session.cycle_key()
         request.session[SECOND_STEP_SESSION_KEY] = {
@@ -221,22 +225,15 @@ class AdminSite(admin.AdminSite):
             "backend": user.backend,
             "next": next_url,
         }
-        step = "admin:login_enrol" if purpose == ENROL else "admin:login_verify"
+        step = "admin:login_enrol" if purpose == MFAChallenge.Purpose.ENROL else "admin:login_verify"
         return HttpResponseRedirect(reverse(step, current_app=self.name))
 
     # --- The code -------------------------------------------------------------------------------------
     @_code_step
     def login_verify(self, request):
         """The second step of a sign-in: a code of the app, a texted one, or a recovery code."""
-        from apps.accounts.services.two_factor import (
-            MFATokenInvalid,
-            mfa_challenge_of,
-            mfa_sms_send,
-            mfa_verify,
-        )
-
         state = request.session.get(SECOND_STEP_SESSION_KEY)
-        if state is None or state["purpose"] != SIGN_IN:
+        if state is None or state["purpose"] != MFAChallenge.Purpose.SIGN_IN:
             return self._step_of(state)
         token = state["mfa_token"]
         form = SecondFactorForm(request.POST or None)
@@ -265,14 +262,15 @@ class AdminSite(admin.AdminSite):
                     return self._too_many(request, exc.wait or 1)
                 except (DjangoValidationError, DRFValidationError) as exc:
                     refusal = _messages_of(exc)
-                    if mfa_challenge_of(token, purpose=SIGN_IN) is None:  # that was its last try
+                    # None: that was its last try.
+                    if mfa_challenge_of(token, purpose=MFAChallenge.Purpose.SIGN_IN) is None:
                         return self._start_again(request, state, " ".join(refusal))
                     for message in refusal:
                         form.add_error("code", message)
                 else:
                     self._sign_in(request, user, state)
                     return HttpResponseRedirect(self._next_url(request, state))
-        elif mfa_challenge_of(token, purpose=SIGN_IN) is None:
+        elif mfa_challenge_of(token, purpose=MFAChallenge.Purpose.SIGN_IN) is None:
             return self._start_again(request, state, _("This sign-in has expired; sign in again."))
         hints = [CODE_HINTS[method] for method in state["methods"] if method in CODE_HINTS]
         return self._step_page(
@@ -288,18 +286,10 @@ class AdminSite(admin.AdminSite):
     @_code_step
     def login_enrol(self, request):
         """Turning on an authenticator app, which REQUIRE_2FA_FOR_STAFF asks before staff get in."""
-        from apps.accounts.services.two_factor import (
-            MFATokenInvalid,
-            mfa_challenge_of,
-            totp_confirm,
-            totp_setup,
-        )
-        from apps.core.exceptions import Conflict
-
         state = request.session.get(SECOND_STEP_SESSION_KEY)
-        if state is None or state["purpose"] != ENROL:
+        if state is None or state["purpose"] != MFAChallenge.Purpose.ENROL:
             return self._step_of(state)
-        challenge = mfa_challenge_of(state["mfa_token"], purpose=ENROL)
+        challenge = mfa_challenge_of(state["mfa_token"], purpose=MFAChallenge.Purpose.ENROL)
         if challenge is None:
             return self._start_again(request, state, _("This sign-in has expired; sign in again."))
         refused = self._throttled(request, [LoginThrottle()])  # a GET writes too: a new secret
@@ -321,7 +311,7 @@ class AdminSite(admin.AdminSite):
                     return self._start_again(request, state, _("This sign-in has expired; sign in again."))
                 except (DjangoValidationError, DRFValidationError) as exc:
                     refusal = _messages_of(exc)
-                    if mfa_challenge_of(state["mfa_token"], purpose=ENROL) is None:
+                    if mfa_challenge_of(state["mfa_token"], purpose=MFAChallenge.Purpose.ENROL) is None:
                         return self._start_again(request, state, " ".join(refusal))
                     for message in refusal:
                         form.add_error("code", message)
@@ -360,8 +350,6 @@ class AdminSite(admin.AdminSite):
 
     # --- Pieces ---------------------------------------------------------------------------------------
     def _sign_in(self, request, user, state: dict) -> None:
-        from apps.accounts.receivers import admin_login_recorded
-
         del request.session[SECOND_STEP_SESSION_KEY]
         admin_login_recorded(request)  # the code's own event is the sign-in's record
         auth_login(request, user, backend=state["backend"])
@@ -390,7 +378,7 @@ class AdminSite(admin.AdminSite):
         """Where a browser that asked for the wrong step belongs: its own step, or the password."""
         if state is None:
             return HttpResponseRedirect(reverse("admin:login", current_app=self.name))
-        step = "admin:login_enrol" if state["purpose"] == ENROL else "admin:login_verify"
+        step = "admin:login_enrol" if state["purpose"] == MFAChallenge.Purpose.ENROL else "admin:login_verify"
         return HttpResponseRedirect(reverse(step, current_app=self.name))
 
     def _step_page(self, request, template: str, *, title: str, state: dict, **context) -> TemplateResponse:
@@ -432,9 +420,3 @@ def _joined(parts: list) -> str:
     if len(parts) == 1:
         return str(parts[0])
     return _("{first} or {last}").format(first=", ".join(str(part) for part in parts[:-1]), last=parts[-1])
-
-
-class AdminConfig(DjangoAdminConfig):
-    """django.contrib.admin, with this AdminSite as `admin.site` (see INSTALLED_APPS)."""
-
-    default_site = "apps.core.admin_site.AdminSite"
