@@ -55,9 +55,10 @@ test: install ## Run the whole test suite (set DATABASE_URL & co. to run it on P
 fuzz: install ## Fuzz the OpenAPI contract at the nightly size (SCHEMATHESIS_SEED=<seed> replays a run)
 	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-1000} $(BIN)/pytest tests/core/test_contract.py -p no:cacheprovider
 
-lint: install ## Ruff lint and format check, and no missing migrations
+lint: install ## Ruff lint and format check, import contracts (pyproject.toml), no missing migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run
 
 format: install ## Apply ruff's fixes and formatting
