@@ -47,8 +47,10 @@ run: seed ## Install, migrate, seed, create a dev admin, serve on HOST:PORT (mak
 	$(MANAGE) ensure_dev_admin
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: install ## Run the whole test suite (set DATABASE_URL & co. to run it on PostgreSQL/Redis)
-	$(BIN)/pytest
+# One process per core (pytest-xdist); `make test ARGS="-n 0"` runs serially, and ARGS takes any
+# other pytest options too: make test ARGS="tests/accounts -x".
+test: install ## Run the whole test suite in parallel (make test ARGS="-n 0" runs it serially)
+	$(BIN)/pytest -n auto $(ARGS)
 
 # The nightly size: 1000 cases an operation and 200 stateful scenarios, a new seed each run (printed
 # with any failure; SCHEMATHESIS_SEED=<seed> replays it). Takes tens of minutes.

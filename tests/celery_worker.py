@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
+
 from config.celery import app
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -31,10 +33,12 @@ def celery_worker(*, env: dict[str, str] | None = None) -> Iterator[Worker]:
         *("-Q", worker.queue, "-n", f"{worker.queue}@%h", "--loglevel=WARNING"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
     ]
+    # The worker's cache keys under this process's prefix (config/settings/test.py), as its own are.
+    prefix = {"CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]} if settings.REDIS_URL else {}
     process = subprocess.Popen(
         command,
         cwd=REPO_ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **(env or {})},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", **prefix, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
