@@ -35,7 +35,11 @@ from tests.conftest import DEFAULT_PASSWORD
 # databases, so what one operation's fuzzing did (a deactivated superuser, say) stays with it.
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
-SEED = int(os.environ.get("SCHEMATHESIS_SEED") or secrets.randbelow(2**32))
+# Under pytest-xdist every process takes its seed from the run's id, so that a run has one seed.
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+SEED = int(
+    os.environ.get("SCHEMATHESIS_SEED") or (int(_RUN_ID[:8], 16) if _RUN_ID else secrets.randbelow(2**32))
+)
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", 50))
 # A stateful scenario is a chain of up to `max-steps` calls: fewer of them cover as much.
 STATEFUL_EXAMPLES = max(10, MAX_EXAMPLES // 5)
