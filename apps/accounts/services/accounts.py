@@ -246,31 +246,27 @@ def password_reset_code_send(*, phone: str, ip: str | None = None, request_id: s
     if user is None:
         lately = User.objects.filter(phone=phone, phone_verified_at__isnull=False, is_active=True).first()
         if lately is not None:  # verified within the cooling-off: refused, and on the record
-            audit(
-                action="user.password_reset_request",
-                target=lately,
-                changes={"channel": [None, "sms"], "refused": [None, "number verified lately"]},
-                ip=ip,
-                request_id=request_id,
-            )
+            _sms_reset_request_audit(lately, "number verified lately", ip=ip, request_id=request_id)
         return False
     two_factor = TwoFactor.objects.filter(user=user).first()
     if two_factor is not None and two_factor.sms_enabled_at is not None:
-        audit(
-            action="user.password_reset_request",
-            target=user,
-            changes={"channel": [None, "sms"], "refused": [None, "sms is the second factor"]},
-            ip=ip,
-            request_id=request_id,
-        )
+        _sms_reset_request_audit(user, "sms is the second factor", ip=ip, request_id=request_id)
         return False
-    changes = {"channel": [None, "sms"]}
+    refused = None
     try:
         sms_code_issue(user=user, purpose=SMSCode.Purpose.PASSWORD_RESET)
     except SMSBudgetSpent:  # the request was answered 202 long ago: dropped, but on record
-        changes["refused"] = [None, "text message budget spent"]
+        refused = "text message budget spent"
+    _sms_reset_request_audit(user, refused, ip=ip, request_id=request_id)
+    return refused is None
+
+
+def _sms_reset_request_audit(user: User, refused: str | None, *, ip, request_id) -> None:
+    """The audit entry of a reset request by SMS, with why no code went out when none did."""
+    changes = {"channel": [None, "sms"]}
+    if refused is not None:
+        changes["refused"] = [None, refused]
     audit(action="user.password_reset_request", target=user, changes=changes, ip=ip, request_id=request_id)
-    return "refused" not in changes
 
 
 # One answer for every refusal: a number without an account must not read differently from a
