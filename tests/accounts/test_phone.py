@@ -28,6 +28,7 @@ from apps.notifications import kinds
 from apps.notifications.models import Notification
 from apps.notifications.rendering import MASK
 from apps.notifications.sms import outbox
+from tests.accounts.factories import phone_verification_with_code
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -82,13 +83,7 @@ def verified(user, phone=MOBILE) -> User:
 
 def verification_with_code(user, code="000000", phone=MOBILE) -> PhoneVerification:
     """A live verification of `user` whose code is `code`, as if its SMS had just gone out."""
-    now = timezone.now()
-    verification = PhoneVerification.objects.create(
-        user=user, phone=phone, expires_at=now + timedelta(minutes=10), code_sent_at=now
-    )
-    verification.code_hash = phone_code_hash(verification, code)
-    verification.save(update_fields=["code_hash"])
-    return verification
+    return phone_verification_with_code(user, phone=phone, code=code)
 
 
 class TestAskingForACode:

@@ -16,9 +16,10 @@ from django.core import mail
 from django.utils import timezone
 
 from apps.accounts.models import PhoneVerification, SMSCode, User
-from apps.accounts.tokens import phone_code_hash, sms_code_hash
+from apps.accounts.tokens import sms_code_hash
 from apps.logs.models import AuditLog
 from apps.notifications.sms import outbox
+from tests.accounts.factories import phone_verification_with_code
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -40,17 +41,6 @@ def owner(make_user):
     return make_user(email="owner@example.com", full_name="Ada Owner", email_verified_at=timezone.now())
 
 
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    """`deliver(call)`: make the call and let its transaction's messages (and tasks) run."""
-
-    def deliver(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return deliver
-
-
 def verified(user, phone=OWNERS, *, hours_ago=48) -> User:
     user.phone, user.phone_verified_at = phone, timezone.now() - timedelta(hours=hours_ago)
     user.save(update_fields=["phone", "phone_verified_at"])
@@ -59,13 +49,7 @@ def verified(user, phone=OWNERS, *, hours_ago=48) -> User:
 
 def pending(user, phone=THIEFS, code="123456") -> PhoneVerification:
     """A live verification of `phone` for `user` whose texted code is `code`."""
-    now = timezone.now()
-    verification = PhoneVerification.objects.create(
-        user=user, phone=phone, expires_at=now + timedelta(minutes=10), code_sent_at=now
-    )
-    verification.code_hash = phone_code_hash(verification, code)
-    verification.save(update_fields=["code_hash"])
-    return verification
+    return phone_verification_with_code(user, phone=phone, code=code)
 
 
 def reset_code(user, code="654321") -> SMSCode:

@@ -69,17 +69,6 @@ def clock():
         yield clock
 
 
-@pytest.fixture
-def deliver(django_capture_on_commit_callbacks):
-    """`deliver(call)`: make the call and let its transaction's messages go out."""
-
-    def deliver(call):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call()
-
-    return deliver
-
-
 def bearer(token: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
