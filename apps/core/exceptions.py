@@ -22,6 +22,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from apps.core import errors
 from apps.core.request_context import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,35 @@ def flatten_field_errors(detail) -> dict[str, list[str]]:
     return flat
 
 
-def _translate(exc: Exception) -> Exception:
+def _from_domain(exc: errors.DomainError, context) -> exceptions.APIException:
+    """The API's answer to a refusal of the domain: its status, code, message and extra body."""
+    api_exc: exceptions.APIException
+    if isinstance(exc, errors.InvalidInput):
+        api_exc = exceptions.ValidationError(
+            {field: [str(message) for message in messages] for field, messages in exc.field_errors.items()}
+        )
+    elif isinstance(exc, errors.RateLimited):
+        api_exc = exceptions.Throttled(wait=exc.wait, detail=str(exc.message), code=exc.code)
+    elif isinstance(exc, errors.AuthenticationFailed):
+        api_exc = exceptions.AuthenticationFailed(str(exc.message), code=exc.code)
+        # What APIView.handle_exception does for DRF's own 401s, which it saw before this handler
+        # did: name the scheme in WWW-Authenticate, or answer 403 where the view has none.
+        view, request = context.get("view"), context.get("request")
+        header = view.get_authenticate_header(request) if view is not None and request is not None else None
+        if header:
+            api_exc.auth_header = header
+        else:
+            api_exc.status_code = status.HTTP_403_FORBIDDEN
+    else:
+        api_exc = exceptions.APIException(str(exc.message), code=exc.code)
+        api_exc.status_code = exc.status_code
+    api_exc.extra_body = exc.extra_body
+    return api_exc
+
+
+def _translate(exc: Exception, context) -> Exception:
+    if isinstance(exc, errors.DomainError):
+        return _from_domain(exc, context)
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
@@ -158,7 +187,7 @@ def _body_for(exc: exceptions.APIException) -> dict:
 
 
 def api_exception_handler(exc, context):
-    exc = _translate(exc)
+    exc = _translate(exc, context)
     response = drf_exception_handler(exc, context)
     if response is None:
         view = context.get("view")

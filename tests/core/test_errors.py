@@ -74,6 +74,74 @@ def test_conflicts_are_409(api_client):
     assert body["message"] == "That slot is taken."
 
 
+# --- Domain errors: what services raise (apps.core.errors), answered in the same shape -----------------
+def test_a_domain_input_error_is_a_400_with_every_message_by_field(api_client):
+    response = api_client.get("/test/probe/refuse/invalid_field/")
+    assert response.status_code == 400
+    body = response.json()
+    assert_error_shape(body, "validation_error")
+    assert body["message"] == "Invalid input."
+    assert body["field_errors"] == {"email": ["Taken.", "Too long."], "name": ["Blank."]}
+
+
+def test_a_domain_input_error_about_the_whole_input_is_a_non_field_error(api_client):
+    response = api_client.get("/test/probe/refuse/invalid_whole/")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == "Choose a later time."
+    assert body["field_errors"] == {"non_field_errors": ["Choose a later time."]}
+
+
+@pytest.mark.parametrize(
+    ("kind", "status_code", "code", "message"),
+    [
+        ("forbidden", 403, "email_not_verified", "Verify your email first."),
+        ("missing", 404, "not_found", "Not found."),
+        ("conflict", 409, "conflict", "That slot is taken."),
+        ("limited", 429, "throttled", "Too many texts. Expected available in 90 seconds."),
+    ],
+)
+def test_each_domain_error_has_its_status_code_and_message(api_client, kind, status_code, code, message):
+    response = api_client.get(f"/test/probe/refuse/{kind}/")
+    assert response.status_code == status_code
+    body = response.json()
+    assert_error_shape(body, code)
+    assert body["message"] == message
+    assert "field_errors" not in body
+
+
+def test_a_domain_rate_limit_says_when_to_retry(api_client):
+    response = api_client.get("/test/probe/refuse/limited/")
+    assert response["Retry-After"] == "90"
+
+
+def test_a_domain_error_hands_over_its_extra_body(api_client):
+    body = api_client.get("/test/probe/refuse/with_extra/").json()
+    assert_error_shape(body, "mfa_enrolment_required")
+    assert body["mfa_token"] == "t0k3n"
+
+
+def test_a_domain_authentication_failure_is_a_401_naming_the_scheme(api_client):
+    response = api_client.get("/test/private/refuse/")
+    assert response.status_code == 401
+    assert_error_shape(response.json(), "invalid_credentials")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_domain_authentication_failure_without_a_scheme_is_a_403_as_in_drf(api_client):
+    response = api_client.get("/test/no-scheme/")
+    assert response.status_code == 403
+    assert_error_shape(response.json(), "authentication_failed")
+    assert "WWW-Authenticate" not in response
+
+
+def test_a_domain_error_lists_its_messages_for_admin_forms():
+    from apps.core import errors
+
+    assert errors.InvalidInput({"a": ["One."], "b": "Two."}).messages == ["One.", "Two."]
+    assert errors.Conflict("Taken.").messages == ["Taken."]
+
+
 def test_throttled_requests_are_429_with_retry_after(api_client):
     assert api_client.get("/test/probe/limited/").status_code == 200
     response = api_client.get("/test/probe/limited/")

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import AnonRateThrottle
 
+from apps.core import errors
 from apps.core.exceptions import Conflict
 from apps.logs.models import AuditLog
 
@@ -42,6 +43,22 @@ class ProbeViewSet(viewsets.ViewSet):
     def model_validation(self, request):
         raise DjangoValidationError({"start": ["Start must be in the future."]})
 
+    @action(detail=False, methods=["get"], url_path=r"refuse/(?P<kind>[a-z_]+)")
+    def refuse(self, request, kind):
+        """Raises the domain error named by the path, as a service would."""
+        raise {
+            "invalid_field": errors.InvalidInput({"email": ["Taken.", "Too long."], "name": "Blank."}),
+            "invalid_whole": errors.InvalidInput("Choose a later time."),
+            "unauthenticated": errors.AuthenticationFailed("Wrong code.", code="invalid_credentials"),
+            "forbidden": errors.PermissionDenied("Verify your email first.", code="email_not_verified"),
+            "missing": errors.NotFound(),
+            "conflict": errors.Conflict("That slot is taken."),
+            "limited": errors.RateLimited("Too many texts.", wait=90),
+            "with_extra": errors.PermissionDenied(
+                "Enrol first.", code="mfa_enrolment_required", extra_body={"mfa_token": "t0k3n"}
+            ),
+        }[kind]
+
     @action(detail=False, methods=["get"], throttle_classes=[OneAnonRequestPerMinute])
     def limited(self, request):
         return Response({"ok": True})
@@ -50,6 +67,20 @@ class ProbeViewSet(viewsets.ViewSet):
 class PrivateViewSet(viewsets.ViewSet):
     def list(self, request):
         return Response([])
+
+    @action(detail=False, methods=["get"], permission_classes=[AllowAny])
+    def refuse(self, request):
+        raise errors.AuthenticationFailed("Wrong code.", code="invalid_credentials")
+
+
+class NoSchemeViewSet(viewsets.ViewSet):
+    """A view with no authentication scheme to name in WWW-Authenticate."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def list(self, request):
+        raise errors.AuthenticationFailed("Wrong code.")
 
 
 class AuditTrailViewSet(viewsets.ReadOnlyModelViewSet):
@@ -69,6 +100,7 @@ class AuditTrailViewSet(viewsets.ReadOnlyModelViewSet):
 router = SimpleRouter()
 router.register("probe", ProbeViewSet, basename="probe")
 router.register("private", PrivateViewSet, basename="private")
+router.register("no-scheme", NoSchemeViewSet, basename="no-scheme")
 router.register("trail", AuditTrailViewSet, basename="trail")
 
 urlpatterns = [
