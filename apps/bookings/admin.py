@@ -8,21 +8,13 @@ parties. A provider's working hours are edited inline on their profile and saved
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
 from apps.bookings import services
 from apps.bookings.models import Booking, ProviderProfile, WorkingHours
 from apps.bookings.services.schedule import working_hours_check
-
-
-def _message(exc: APIException) -> str:
-    detail = exc.detail
-    while isinstance(detail, dict | list) and detail:
-        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
-    return str(detail)
+from apps.core.errors import DomainError
 
 
 class WorkingHoursFormSet(BaseInlineFormSet):
@@ -37,8 +29,8 @@ class WorkingHoursFormSet(BaseInlineFormSet):
             working_hours_check(
                 [{"weekday": row["weekday"], "start": row["start"], "end": row["end"]} for row in rows]
             )
-        except APIException as exc:
-            raise forms.ValidationError(_message(exc)) from exc
+        except DomainError as exc:
+            raise forms.ValidationError(exc.messages) from exc
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -79,8 +71,8 @@ class ProviderProfileAdmin(admin.ModelAdmin):
             services.working_hours_replace(
                 provider=form.instance.user, intervals=intervals, actor=request.user, request=request
             )
-        except APIException as exc:
-            self.message_user(request, _message(exc), messages.ERROR)
+        except DomainError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
@@ -111,10 +103,8 @@ class BookingAdmin(admin.ModelAdmin):
         for booking in queryset:
             try:
                 service(booking=booking, actor=request.user, request=request, **kwargs)
-            except APIException as exc:
-                self.message_user(request, f"{booking}: {_message(exc)}", messages.WARNING)
-            except PermissionDenied as exc:  # who may, by the rules
-                self.message_user(request, f"{booking}: {exc}", messages.WARNING)
+            except DomainError as exc:  # who may, and from which status, by the rules
+                self.message_user(request, f"{booking}: {' '.join(exc.messages)}", messages.WARNING)
             else:
                 succeeded += 1
         if succeeded:

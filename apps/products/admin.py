@@ -16,16 +16,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
 from apps.core.admin import ReadOnlyModelAdmin
+from apps.core.errors import DomainError
 from apps.products import services
 from apps.products.forms import (
     CategoryAdminForm,
     ProductAddForm,
     ProductAdminForm,
     StockAdjustForm,
-    api_error_message,
+    add_domain_error,
 )
 from apps.products.models import Category, Product, StockMovement
 
@@ -233,8 +233,8 @@ class ProductAdmin(admin.ModelAdmin):
                 movement = services.stock_adjust(
                     product=product, **form.cleaned_data, actor=request.user, request=request
                 )
-            except APIException as exc:  # not enough stock, the cap, a product deleted meanwhile
-                form.add_error("delta", api_error_message(exc))
+            except DomainError as exc:  # not enough stock, the cap, a product deleted meanwhile
+                add_domain_error(form, exc, field="delta")
             else:
                 message = _("Stock changed by %(delta)+d to %(stock)d.") % {
                     "delta": movement.delta,

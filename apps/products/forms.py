@@ -1,8 +1,8 @@
 """The catalog's admin forms: the API's rules, reported as form errors.
 
-The admin saves through the services, which raise API errors (a 400, 409 or 415). Everything the
-services would refuse for the input alone is checked here first, so staff see a message next to
-the field instead of an error page.
+The admin saves through the services, which refuse with a `DomainError`; an image check refuses
+with the API's own error (a 400, 413 or 415). Everything the services would refuse for the input
+alone is checked here first, so staff see a message next to the field instead of an error page.
 """
 
 from django import forms
@@ -13,14 +13,25 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import APIException
 
+from apps.core.errors import DomainError, InvalidInput
 from apps.products import images, services
 from apps.products.models import MAX_STOCK, Category, Product, StockReason, reason_sign_problem
 
 SKU_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")
 
 
+def add_domain_error(form: forms.BaseForm, exc: DomainError, *, field: str) -> None:
+    """Show a service's refusal on `form`: each field error on that field where the form has it,
+    everything else on `field`."""
+    if isinstance(exc, InvalidInput):
+        for name, messages in exc.field_errors.items():
+            form.add_error(name if name in form.fields else field, [str(message) for message in messages])
+    else:
+        form.add_error(field, exc.messages)
+
+
 def api_error_message(exc: APIException) -> str:
-    """The first message of an API error, for a form."""
+    """The first message of an API error (an image check's), for a form."""
     detail = exc.detail
     if isinstance(detail, dict):
         detail = next(iter(detail.values()), "")

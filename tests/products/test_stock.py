@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.management import call_command
 from django.db import IntegrityError, connection, connections, transaction
-from rest_framework.exceptions import ValidationError
 
+from apps.core.errors import InvalidInput
 from apps.logs.models import AuditLog
 from apps.products import services
 from apps.products.models import Product, StockMovement
@@ -121,7 +121,7 @@ class TestAdjustments:
 
     def test_the_service_refuses_a_change_against_its_reason_too(self, make_product):
         product = make_product(stock=4)
-        with pytest.raises(ValidationError):
+        with pytest.raises(InvalidInput):
             services.stock_adjust(product=product, delta=5, reason="sale", actor=None)
         assert stock_of(product) == 4
 

@@ -2,10 +2,9 @@
 
 from decimal import Decimal
 
-from rest_framework.exceptions import NotFound
-
 from apps.bookings.models import Booking
 from apps.bookings.selectors import sees_all_bookings
+from apps.core import errors
 
 BOOKING_FIELDS = ("status", "start", "end", "notes", "service", "price", "provider", "customer")
 
@@ -38,7 +37,7 @@ def locked_booking(pk: int) -> Booking:
         .first()
     )
     if booking is None:
-        raise NotFound()
+        raise errors.NotFound()
     return booking
 
 

@@ -15,30 +15,29 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
 
 from apps.bookings import rules, selectors
 from apps.bookings.constraints import CUSTOMER_OVERLAP, PROVIDER_OVERLAP, violated_constraint
 from apps.bookings.models import ACTIVE_STATUSES, NOTES_MAX_LENGTH, Booking, BookingStatus
 from apps.bookings.notifications import booking_parties_notify
 from apps.bookings.services._common import booking_state, diff, is_staff, locked_booking
-from apps.core.exceptions import Conflict
+from apps.core import errors
 from apps.logs.services import audit
 from apps.products.selectors import products_on_sale
 
 
-class SlotTaken(Conflict):
-    default_detail = _("This time overlaps another booking with this provider; pick another slot.")
+class SlotTaken(errors.Conflict):
+    default_message = _("This time overlaps another booking with this provider; pick another slot.")
 
 
-class CustomerBusy(Conflict):
-    default_detail = _("You already have a booking at this time.")
+class CustomerBusy(errors.Conflict):
+    default_message = _("You already have a booking at this time.")
 
 
 def _provider(provider_id) -> object:
     provider = selectors.provider_with_hours(provider_id=provider_id) if provider_id else None
     if provider is None:
-        raise ValidationError({"provider": [_("No provider has this id.")]})
+        raise errors.InvalidInput({"provider": [_("No provider has this id.")]})
     return provider
 
 
@@ -52,39 +51,41 @@ def _service(provider, service_id):
         else None
     )
     if service is None:
-        raise ValidationError({"service": [_("This provider does not offer this service.")]})
+        raise errors.InvalidInput({"service": [_("This provider does not offer this service.")]})
     return service
 
 
 def _time_problems(*, provider, start: datetime, minutes: int, now: datetime) -> dict:
     """The rules of a booking's time, as field errors (empty when it may be booked)."""
-    errors = {}
+    problems = {}
     if (problem := rules.duration_problem(minutes)) is not None:
-        errors["duration_minutes"] = [problem]
+        problems["duration_minutes"] = [problem]
     if timezone.is_naive(start):
-        errors["start"] = [_("Give the time with its UTC offset, e.g. 2030-01-31T09:00:00+01:00 or …Z.")]
-        return errors
+        problems["start"] = [_("Give the time with its UTC offset, e.g. 2030-01-31T09:00:00+01:00 or …Z.")]
+        return problems
     tz = selectors.provider_zone(provider)
     # The horizon first: a start far enough out (year 9999) cannot be moved into a zone or extended.
     if start < rules.earliest_start(now):
-        errors["start"] = [
+        problems["start"] = [
             _("Book at least %(minutes)d minutes ahead.") % {"minutes": settings.BOOKING_LEAD_MINUTES}
         ]
     elif start > rules.latest_start(now):
-        errors["start"] = [_("Book at most %(days)d days ahead.") % {"days": settings.BOOKING_MAX_DAYS_AHEAD}]
+        problems["start"] = [
+            _("Book at most %(days)d days ahead.") % {"days": settings.BOOKING_MAX_DAYS_AHEAD}
+        ]
     elif not rules.on_grid(start, tz):
-        errors["start"] = [
+        problems["start"] = [
             _("Bookings start on the provider's %(slot)d-minute grid (09:00, 09:15, … in %(zone)s).")
             % {"slot": rules.slot_minutes(), "zone": tz.key}
         ]
-    elif "duration_minutes" not in errors and not rules.inside_working_hours(
+    elif "duration_minutes" not in problems and not rules.inside_working_hours(
         start, start + timedelta(minutes=minutes), selectors.provider_hours(provider), tz
     ):
-        errors["start"] = [
+        problems["start"] = [
             _("Outside the provider's working hours (%(zone)s); see providers/{id}/availability/.")
             % {"zone": tz.key}
         ]
-    return errors
+    return problems
 
 
 def _check_free(*, provider_id: int, customer_id: int, start: datetime, end: datetime, exclude_pk=None):
@@ -126,13 +127,13 @@ def booking_create(
     """A pending booking of `customer` with the provider, priced at the service's current price."""
     provider = _provider(provider_id)
     if provider.pk == customer.pk:
-        raise ValidationError({"provider": [_("You cannot book yourself.")]})
+        raise errors.InvalidInput({"provider": [_("You cannot book yourself.")]})
     service = _service(provider, service_id)
     if len(notes) > NOTES_MAX_LENGTH:
-        raise ValidationError({"notes": [_("At most %(n)d characters.") % {"n": NOTES_MAX_LENGTH}]})
-    errors = _time_problems(provider=provider, start=start, minutes=duration_minutes, now=timezone.now())
-    if errors:
-        raise ValidationError(errors)
+        raise errors.InvalidInput({"notes": [_("At most %(n)d characters.") % {"n": NOTES_MAX_LENGTH}]})
+    problems = _time_problems(provider=provider, start=start, minutes=duration_minutes, now=timezone.now())
+    if problems:
+        raise errors.InvalidInput(problems)
     end = start + timedelta(minutes=duration_minutes)
     _check_free(provider_id=provider.pk, customer_id=customer.pk, start=start, end=end)
     booking = Booking(
@@ -163,7 +164,7 @@ def booking_update(*, booking: Booking, data: dict, actor, request=None) -> Book
     customer moves goes back to pending: the provider confirms the new time."""
     booking = locked_booking(booking.pk)
     if booking.status not in ACTIVE_STATUSES:
-        raise Conflict(
+        raise errors.Conflict(
             _("Only a pending or confirmed booking can be changed; this one is %(status)s.")
             % {"status": booking.get_status_display().lower()}
         )
@@ -175,13 +176,13 @@ def booking_update(*, booking: Booking, data: dict, actor, request=None) -> Book
     if moved:
         by_customer = actor.pk == booking.customer_id and not is_staff(actor)
         if by_customer and now > booking.start - timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS):
-            raise Conflict(
+            raise errors.Conflict(
                 _("A booking can be moved until %(hours)d hours before it starts; ask the provider.")
                 % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}
             )
-        errors = _time_problems(provider=booking.provider, start=start, minutes=minutes, now=now)
-        if errors:
-            raise ValidationError(errors)
+        problems = _time_problems(provider=booking.provider, start=start, minutes=minutes, now=now)
+        if problems:
+            raise errors.InvalidInput(problems)
         booking.start, booking.end = start, start + timedelta(minutes=minutes)
         _check_free(
             provider_id=booking.provider_id,

@@ -7,11 +7,10 @@ from itertools import pairwise
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
 
 from apps.bookings.constraints import HOURS_OVERLAP, violated_constraint
 from apps.bookings.models import ProviderProfile, Weekday, WorkingHours, validate_time_zone
-from apps.core.exceptions import Conflict
+from apps.core import errors
 from apps.logs.services import audit
 
 MAX_INTERVALS = 70  # ten a day
@@ -30,34 +29,38 @@ def _label(row: dict) -> str:
 
 
 def working_hours_check(intervals: list[dict]) -> None:
-    """400 with the errors keyed by list position (`intervals.2.end`): bad times, too many, overlaps."""
-    errors: dict = {}
+    """InvalidInput with the errors keyed by list position (`intervals.2.end`): bad times, too many,
+    overlaps."""
     if len(intervals) > MAX_INTERVALS:
-        raise ValidationError({"intervals": [_("At most %(n)d intervals a week.") % {"n": MAX_INTERVALS}]})
+        raise errors.InvalidInput(
+            {"intervals": [_("At most %(n)d intervals a week.") % {"n": MAX_INTERVALS}]}
+        )
+    problems: dict = {}
     for index, row in enumerate(intervals):
-        problems = {}
+        row_problems = {}
         for name in ("start", "end"):
             value: time = row[name]
             if value.second or value.microsecond:
-                problems[name] = [_("Whole minutes only (HH:MM).")]
-        if "start" not in problems and "end" not in problems and not row["start"] < row["end"]:
-            problems["end"] = [_("The end must be after the start, on the same day.")]
-        if problems:
-            errors[index] = problems
-    if errors:
-        raise ValidationError({"intervals": errors})
+                row_problems[name] = [_("Whole minutes only (HH:MM).")]
+        if not row_problems and not row["start"] < row["end"]:
+            row_problems["end"] = [_("The end must be after the start, on the same day.")]
+        for name, messages in row_problems.items():
+            problems[f"intervals.{index}.{name}"] = messages
+    if problems:
+        raise errors.InvalidInput(problems)
     by_day = defaultdict(list)
     for index, row in enumerate(intervals):
         by_day[row["weekday"]].append((row["start"], row["end"], index))
+    overlaps: dict[int, list] = {}
     for rows in by_day.values():
         rows.sort()
         for (_start, end, first), (next_start, _end, second) in pairwise(rows):
             if next_start < end:
-                errors[second] = [
+                overlaps[second] = [
                     _("Overlaps %(other)s.") % {"other": _label(intervals[first])},
                 ]
-    if errors:
-        raise ValidationError({"intervals": dict(sorted(errors.items()))})
+    if overlaps:
+        raise errors.InvalidInput({f"intervals.{index}": overlaps[index] for index in sorted(overlaps)})
 
 
 @transaction.atomic
@@ -73,7 +76,7 @@ def working_hours_replace(
         try:
             validate_time_zone(time_zone)
         except DjangoValidationError as exc:
-            raise ValidationError({"time_zone": exc.messages}) from exc
+            raise errors.InvalidInput({"time_zone": exc.messages}) from exc
     working_hours_check(intervals)
     profile = provider_profile_for(provider, lock=True)
     before = {
@@ -93,7 +96,7 @@ def working_hours_replace(
             WorkingHours.objects.bulk_create(rows)
     except IntegrityError as exc:  # the exclusion constraint: only if the check above was bypassed
         if violated_constraint(exc) == HOURS_OVERLAP:
-            raise Conflict(_("Working hours overlap.")) from exc
+            raise errors.Conflict(_("Working hours overlap.")) from exc
         raise
     after = {"time_zone": profile.time_zone, "intervals": [_label(row.__dict__) for row in rows]}
     changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}

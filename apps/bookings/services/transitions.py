@@ -15,7 +15,6 @@ first's result (and is a 409 if the status no longer allows it):
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,14 +22,14 @@ from django.utils.translation import gettext_lazy as _
 from apps.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from apps.bookings.notifications import booking_parties_notify
 from apps.bookings.services._common import booking_state, diff, is_staff, locked_booking
-from apps.core.exceptions import Conflict
+from apps.core import errors
 from apps.logs.services import audit
 
 CONFIRM_PERMISSION = "bookings.confirm_booking"
 
 
-def _wrong_status(booking: Booking, action: str, allowed: str) -> Conflict:
-    return Conflict(
+def _wrong_status(booking: Booking, action: str, allowed: str) -> errors.Conflict:
+    return errors.Conflict(
         _("Only a %(allowed)s booking can be %(action)s; this one is %(status)s.")
         % {"allowed": allowed, "action": action, "status": booking.get_status_display().lower()}
     )
@@ -53,11 +52,11 @@ def booking_confirm(*, booking: Booking, actor, request=None) -> Booking:
     booking = locked_booking(booking.pk)
     is_provider = actor.pk == booking.provider_id
     if not is_provider and (actor.pk == booking.customer_id or not actor.has_perm(CONFIRM_PERMISSION)):
-        raise PermissionDenied(_("Only the provider, or staff who may confirm bookings, can confirm."))
+        raise errors.PermissionDenied(_("Only the provider, or staff who may confirm bookings, can confirm."))
     if booking.status != BookingStatus.PENDING:
         raise _wrong_status(booking, "confirmed", "pending")
     if timezone.now() >= booking.start:
-        raise Conflict(_("This booking has already started; it can no longer be confirmed."))
+        raise errors.Conflict(_("This booking has already started; it can no longer be confirmed."))
     before = booking_state(booking, ("status",))
     booking.status = BookingStatus.CONFIRMED
     _record(booking, before, action="booking.confirm", actor=actor, request=request, fields=["status"])
@@ -71,12 +70,12 @@ def booking_cancel(*, booking: Booking, actor, reason: str = "", request=None) -
     now = timezone.now()
     privileged = actor.pk == booking.provider_id or is_staff(actor)
     if not privileged and actor.pk != booking.customer_id:
-        raise PermissionDenied(_("Only the customer, the provider or staff can cancel a booking."))
+        raise errors.PermissionDenied(_("Only the customer, the provider or staff can cancel a booking."))
     if booking.status not in ACTIVE_STATUSES:
         raise _wrong_status(booking, "cancelled", "pending or confirmed")
     cutoff = booking.start - timedelta(hours=settings.BOOKING_CANCEL_CUTOFF_HOURS)
     if not privileged and now > cutoff:
-        raise Conflict(
+        raise errors.Conflict(
             _("A booking can be cancelled until %(hours)d hours before it starts; ask the provider.")
             % {"hours": settings.BOOKING_CANCEL_CUTOFF_HOURS}
         )
@@ -100,11 +99,13 @@ def booking_cancel(*, booking: Booking, actor, reason: str = "", request=None) -
 def _finish(booking: Booking, *, actor, to: str, verb: str, request) -> Booking:
     booking = locked_booking(booking.pk)
     if actor.pk != booking.provider_id and not is_staff(actor):
-        raise PermissionDenied(_("Only the provider or staff can mark a booking %(verb)s.") % {"verb": verb})
+        raise errors.PermissionDenied(
+            _("Only the provider or staff can mark a booking %(verb)s.") % {"verb": verb}
+        )
     if booking.status != BookingStatus.CONFIRMED:
         raise _wrong_status(booking, f"marked {verb}", "confirmed")
     if timezone.now() < booking.start:
-        raise Conflict(_("This booking has not started yet."))
+        raise errors.Conflict(_("This booking has not started yet."))
     before = booking_state(booking, ("status",))
     booking.status = to
     return _record(booking, before, action=f"booking.{to}", actor=actor, request=request, fields=["status"])

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
-from rest_framework.exceptions import NotFound, ValidationError
 
+from apps.core import errors
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
 from apps.products.models import Category, Product
@@ -56,7 +56,7 @@ def _locked(queryset, pk):
     """The row, locked until the transaction ends; a 404 if it went in the meantime."""
     row = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
     if row is None:
-        raise NotFound()
+        raise errors.NotFound()
     return row
 
 
@@ -70,7 +70,7 @@ def _save(instance, unique_errors: dict[str, str]) -> None:
         message = str(exc).lower()
         for marker, (field, text) in unique_errors.items():
             if marker in message:
-                raise ValidationError({field: [text]}) from exc
+                raise errors.InvalidInput({field: [text]}) from exc
         raise
 
 

@@ -4,9 +4,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError, Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
 
-from apps.core.exceptions import Conflict
+from apps.core import errors
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
 from apps.products.models import Category
@@ -26,13 +25,13 @@ SLUG_TAKEN = _("This slug is already in use.")
 
 def _category_check_unique(category: Category) -> None:
     others = Category.objects.exclude(pk=category.pk)
-    errors = {}
+    problems = {}
     if others.alias(name_lower=Lower("name")).filter(name_lower=Lower(Value(category.name))).exists():
-        errors["name"] = [CATEGORY_NAME_TAKEN]
+        problems["name"] = [CATEGORY_NAME_TAKEN]
     if others.filter(slug=category.slug).exists():
-        errors["slug"] = [SLUG_TAKEN]
-    if errors:
-        raise ValidationError(errors)
+        problems["slug"] = [SLUG_TAKEN]
+    if problems:
+        raise errors.InvalidInput(problems)
 
 
 def _category_save(category: Category) -> None:
@@ -85,7 +84,7 @@ def category_delete(*, category: Category, actor, request=None) -> None:
         with transaction.atomic():
             category.delete()
     except (ProtectedError, RestrictedError, IntegrityError) as exc:
-        raise Conflict(
+        raise errors.Conflict(
             _("This category still has products; move them or deactivate the category instead.")
         ) from exc
     catalog_changed()

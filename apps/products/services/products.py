@@ -3,8 +3,8 @@
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
 
+from apps.core import errors
 from apps.logs.services import audit
 from apps.products import images
 from apps.products.cache import catalog_changed
@@ -30,13 +30,13 @@ PRODUCT_UNIQUE_ERRORS = {
 
 def _product_check_unique(product: Product) -> None:
     others = Product.objects.exclude(pk=product.pk)
-    errors = {}
+    problems = {}
     if others.filter(sku=product.sku).exists():
-        errors["sku"] = [SKU_TAKEN]
+        problems["sku"] = [SKU_TAKEN]
     if others.filter(slug=product.slug).exists():
-        errors["slug"] = [SLUG_TAKEN]
-    if errors:
-        raise ValidationError(errors)
+        problems["slug"] = [SLUG_TAKEN]
+    if problems:
+        raise errors.InvalidInput(problems)
 
 
 def _product_save(product: Product) -> None:
@@ -73,7 +73,7 @@ def product_create(*, actor, stock: int = 0, request=None, **data) -> Product:
 @transaction.atomic
 def product_update(*, product: Product, data: dict, actor, request=None) -> Product:
     if "stock" in data:
-        raise ValidationError({"stock": [_("Stock changes only through POST products/{id}/stock/.")]})
+        raise errors.InvalidInput({"stock": [_("Stock changes only through POST products/{id}/stock/.")]})
     product = _locked(Product.objects.select_related("category"), product.pk)
     return _change(
         product,

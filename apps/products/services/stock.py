@@ -8,17 +8,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
 
-from apps.core.exceptions import Conflict
+from apps.core import errors
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
 from apps.products.models import MAX_STOCK, Product, StockMovement, reason_sign_problem
 from apps.products.notifications import low_stock_notify
 
 
-class StockConflict(Conflict):
-    default_detail = _("Not enough stock for this change.")
+class StockConflict(errors.Conflict):
+    default_message = _("Not enough stock for this change.")
 
 
 @transaction.atomic
@@ -32,16 +31,16 @@ def stock_adjust(
     fit succeed. A change that does not fit changes nothing and is a 409.
     """
     if delta == 0:
-        raise ValidationError({"delta": [_("A stock change cannot be zero.")]})
+        raise errors.InvalidInput({"delta": [_("A stock change cannot be zero.")]})
     if (problem := reason_sign_problem(reason, delta)) is not None:
-        raise ValidationError({"delta": [problem]})
+        raise errors.InvalidInput({"delta": [problem]})
     updated = Product.objects.filter(pk=product.pk, stock__gte=-delta, stock__lte=MAX_STOCK - delta).update(
         stock=F("stock") + delta, updated_at=timezone.now()
     )
     if not updated:
         current = Product.objects.filter(pk=product.pk).values_list("stock", flat=True).first()
         if current is None:
-            raise Conflict(_("This product no longer exists."))
+            raise errors.Conflict(_("This product no longer exists."))
         if current + delta < 0:
             raise StockConflict(
                 _("Not enough stock: %(stock)d in stock, cannot remove %(amount)d.")
