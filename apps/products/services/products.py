@@ -8,7 +8,7 @@ from apps.core import errors
 from apps.logs.services import audit
 from apps.products import images
 from apps.products.cache import catalog_changed
-from apps.products.models import Product, StockMovement, StockReason
+from apps.products.models import Product
 from apps.products.services._common import (
     PRODUCT_FIELDS,
     _change,
@@ -20,6 +20,7 @@ from apps.products.services._common import (
     _unique_slug,
 )
 from apps.products.services.categories import SLUG_TAKEN
+from apps.products.services.stock import stock_open
 
 SKU_TAKEN = _("A product with this SKU already exists.")
 PRODUCT_UNIQUE_ERRORS = {
@@ -51,14 +52,7 @@ def product_create(*, actor, stock: int = 0, request=None, **data) -> Product:
     product = Product(**data, stock=stock)
     product.slug = product.slug or _unique_slug(Product, product.name)
     _product_save(product)
-    if stock:
-        StockMovement.objects.create(
-            product=product,
-            delta=stock,
-            reason=StockReason.INITIAL,
-            resulting_stock=stock,
-            actor_id=getattr(actor, "pk", None),
-        )
+    stock_open(product=product, actor=actor)
     catalog_changed()
     audit(
         action="product.create",

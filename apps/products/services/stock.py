@@ -1,7 +1,8 @@
-"""Stock changes: the only way stock moves.
+"""Stock changes: the only way stock moves, and the only writer of the stock ledger.
 
 One conditional UPDATE decides, under the row's lock, whether the change keeps stock within bounds,
-so concurrent sales can never oversell.
+so concurrent sales can never oversell. Every change, the opening stock of a new product included,
+is recorded by `_movement_record`: one place says what a ledger row holds.
 """
 
 from django.db import transaction
@@ -12,12 +13,43 @@ from django.utils.translation import gettext_lazy as _
 from apps.core import errors
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
-from apps.products.models import MAX_STOCK, Product, StockMovement, reason_sign_problem
+from apps.products.models import MAX_STOCK, Product, StockMovement, StockReason, reason_sign_problem
 from apps.products.notifications import low_stock_notify
 
 
 class StockConflict(errors.Conflict):
     default_message = _("Not enough stock for this change.")
+
+
+def _movement_record(
+    *, product_id: int, delta: int, reason: str, resulting_stock: int, note: str = "", actor
+) -> StockMovement:
+    """The ledger row of a change already made to the product's stock, in the same transaction."""
+    return StockMovement.objects.create(
+        product_id=product_id,
+        delta=delta,
+        reason=reason,
+        note=note,
+        resulting_stock=resulting_stock,
+        actor_id=getattr(actor, "pk", None),
+    )
+
+
+def stock_open(*, product: Product, actor) -> StockMovement | None:
+    """The ledger's first movement: the stock a new product was inserted with (none without).
+
+    The product's INSERT already set its stock, and nobody else sees the row before the commit, so
+    there is nothing to update or lock.
+    """
+    if not product.stock:
+        return None
+    return _movement_record(
+        product_id=product.pk,
+        delta=product.stock,
+        reason=StockReason.INITIAL,
+        resulting_stock=product.stock,
+        actor=actor,
+    )
 
 
 @transaction.atomic
@@ -50,13 +82,8 @@ def stock_adjust(
     # The row stays locked by our UPDATE until commit: this reads our own result.
     resulting = Product.objects.filter(pk=product.pk).values_list("stock", "low_stock_threshold").get()
     stock, threshold = resulting
-    movement = StockMovement.objects.create(
-        product_id=product.pk,
-        delta=delta,
-        reason=reason,
-        note=note,
-        resulting_stock=stock,
-        actor_id=getattr(actor, "pk", None),
+    movement = _movement_record(
+        product_id=product.pk, delta=delta, reason=reason, resulting_stock=stock, note=note, actor=actor
     )
     catalog_changed()
     audit(
