@@ -47,8 +47,8 @@ class ProviderProfileAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__username", "user__full_name")
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
-    filter_horizontal = ("services",)
-    fields = ("user", "time_zone", "services", "created_at", "updated_at")
+    filter_horizontal = ("products",)
+    fields = ("user", "time_zone", "products", "created_at", "updated_at")
     readonly_fields = ("created_at", "updated_at")
     inlines = [WorkingHoursInline]
 
@@ -78,11 +78,11 @@ class ProviderProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ("id", "start", "end", "provider", "customer", "service", "status", "price")
+    list_display = ("id", "start", "end", "provider", "customer", "product", "status", "price")
     list_filter = ("status", ("provider", admin.RelatedOnlyFieldListFilter), "start")
     date_hierarchy = "start"
     search_fields = ("customer__email", "provider__email", "notes")
-    list_select_related = ("provider", "customer", "service")
+    list_select_related = ("provider", "customer", "product")
     ordering = ("-start", "-id")
     actions = ["confirm_selected", "cancel_selected"]
     readonly_fields = [field.name for field in Booking._meta.fields]
@@ -98,11 +98,11 @@ class BookingAdmin(admin.ModelAdmin):
     def has_confirm_permission(self, request) -> bool:
         return request.user.has_perm("bookings.confirm_booking")
 
-    def _apply(self, request, queryset, service, done: str, **kwargs) -> None:
+    def _apply(self, request, queryset, transition, done: str, **kwargs) -> None:
         succeeded = 0
         for booking in queryset:
             try:
-                service(booking=booking, actor=request.user, request=request, **kwargs)
+                transition(booking=booking, actor=request.user, request=request, **kwargs)
             except DomainError as exc:  # who may, and from which status, by the rules
                 self.message_user(request, f"{booking}: {' '.join(exc.messages)}", messages.WARNING)
             else:

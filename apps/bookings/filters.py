@@ -10,7 +10,7 @@ class BookingFilter(django_filters.FilterSet):
     )
     provider = IdFilter(field_name="provider_id", help_text="The provider's user id.")
     customer = IdFilter(field_name="customer_id", help_text="The customer's user id.")
-    service = IdFilter(field_name="service_id", help_text="The product's id.")
+    service = IdFilter(field_name="product_id", help_text="The product's id.")
     start_after = DateTimeFilter(
         field_name="start",
         lookup_expr="gte",
@@ -31,7 +31,7 @@ class BookingFilter(django_filters.FilterSet):
 
 class ProviderFilter(django_filters.FilterSet):
     service = IdFilter(
-        field_name="provider_profile__services", help_text="Only providers offering this product."
+        field_name="provider_profile__products", help_text="Only providers offering this product."
     )
 
     class Meta:

@@ -1,8 +1,9 @@
 """Bookings: providers' weekly schedules and the time customers book with them.
 
 A provider is a user in the `provider` role. Their `ProviderProfile` (primary key: the user's id)
-holds the IANA time zone their working hours are read in and the services (products) they offer;
-`WorkingHours` rows are their weekly schedule, wall-clock intervals in that zone.
+holds the IANA time zone their working hours are read in and the products they offer (the API calls
+a booked product the booking's `service`); `WorkingHours` rows are their weekly schedule,
+wall-clock intervals in that zone.
 
 A `Booking` is stored in UTC. Every rule that can be a database constraint is one: end after
 start, cancellation fields that match the status, bounded notes, a customer who is not the
@@ -99,7 +100,7 @@ def validate_time_zone(value: str) -> None:
 
 
 class ProviderProfile(TimeStampedModel):
-    """What bookings need to know about a provider: their time zone and the services they offer."""
+    """What bookings need to know about a provider: their time zone and the products they offer."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -113,8 +114,8 @@ class ProviderProfile(TimeStampedModel):
         validators=[validate_time_zone],
         help_text="IANA time zone the working hours are read in, e.g. Europe/London.",
     )
-    services = models.ManyToManyField(
-        "products.Product", blank=True, related_name="providers", help_text="The services they offer."
+    products = models.ManyToManyField(
+        "products.Product", blank=True, related_name="providers", help_text="The products they offer."
     )
 
     class Meta:
@@ -184,7 +185,8 @@ class Booking(TimeStampedModel):
     provider = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider_bookings"
     )
-    service = models.ForeignKey(
+    # The API's `service`: what is booked, if anything.
+    product = models.ForeignKey(
         "products.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
     )
     start = models.DateTimeField()
@@ -195,7 +197,7 @@ class Booking(TimeStampedModel):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="The service's price when the booking was made; empty without a service.",
+        help_text="The product's price when the booking was made; empty without a product.",
     )
     notes = models.TextField(max_length=NOTES_MAX_LENGTH, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -11,10 +11,10 @@ meantime withdraws it; a party whose "booking made" never went out is not sent t
 either. The delivery itself checks again: a "booking made" message finds the booking cancelled
 at send time and is dropped (`NotNeeded`), whatever the queue did with the countdown.
 
-Template variables, for every kind: `booking_id`, `service`, `provider`, `customer`, `start`,
-`end`, `time_zone`, `duration`, `status`, `is_provider` (the recipient is the provider),
-`other` (the other party's name), `reason` and `cancelled_by` (cancellations), `link`; the
-pipeline adds `user` and `site_name`.
+Template variables, for every kind: `booking_id`, `service` (the booked product's name),
+`provider`, `customer`, `start`, `end`, `time_zone`, `duration`, `status`, `is_provider` (the
+recipient is the provider), `other` (the other party's name), `reason` and `cancelled_by`
+(cancellations), `link`; the pipeline adds `user` and `site_name`.
 """
 
 from django.conf import settings
@@ -44,7 +44,7 @@ def booking_context(booking, recipient) -> dict:
     local_end = booking.end.astimezone(tz)
     return {
         "booking_id": booking.pk,
-        "service": booking.service.name if booking.service is not None else "Appointment",
+        "service": booking.product.name if booking.product is not None else "Appointment",
         "provider": _name(booking.provider),
         "customer": _name(booking.customer),
         "other": _name(booking.customer if is_provider else booking.provider),
@@ -65,7 +65,7 @@ def _booking(notification):
 
     booking = (
         Booking.objects.select_related(
-            "customer", "provider", "provider__provider_profile", "service", "cancelled_by"
+            "customer", "provider", "provider__provider_profile", "product", "cancelled_by"
         )
         .filter(pk=notification.context["booking_id"])
         .first()

@@ -20,14 +20,14 @@ def _active_products():
 
 
 def provider_list() -> QuerySet:
-    """Active users in the provider role, each with their profile and the active services they offer
-    (one query for the page, one for every provider's services)."""
+    """Active users in the provider role, each with their profile and the active products they offer
+    (one query for the page, one for every provider's products)."""
     from apps.accounts.models import User
 
     return (
         User.objects.filter(is_active=True, groups__name=PROVIDER_ROLE)
         .select_related("provider_profile")
-        .prefetch_related(Prefetch("provider_profile__services", queryset=_active_products()))
+        .prefetch_related(Prefetch("provider_profile__products", queryset=_active_products()))
         .order_by("id")
     )
 
@@ -93,7 +93,7 @@ def booking_list(*, user) -> QuerySet[Booking]:
     """The bookings `user` may see: their own as customer or provider; everyone's with
     `bookings.view_all_bookings`. Each row comes with everything it is rendered with."""
     bookings = Booking.objects.select_related(
-        "customer", "provider", "provider__provider_profile", "service"
+        "customer", "provider", "provider__provider_profile", "product"
     ).order_by("-start", "-id")
     if sees_all_bookings(user):
         return bookings

@@ -94,7 +94,7 @@ class BookingSerializer(fields.DatetimeTextMixin, serializers.Serializer):
     customer = PartySerializer(read_only=True)
     provider = PartySerializer(read_only=True)
     service = ServiceSummarySerializer(
-        read_only=True, allow_null=True, help_text="As it is now; null without."
+        source="product", read_only=True, allow_null=True, help_text="As it is now; null without."
     )
     start = serializers.DateTimeField(read_only=True, help_text="UTC.")
     end = serializers.DateTimeField(read_only=True, help_text="UTC.")
@@ -122,14 +122,14 @@ class BookingSerializer(fields.DatetimeTextMixin, serializers.Serializer):
 
     def to_representation(self, booking: Booking) -> dict:
         tz = provider_zone(booking.provider)
-        service = booking.service
+        product = booking.product
         return {
             "id": booking.pk,
             "customer": _party(booking.customer),
             "provider": _party(booking.provider),
             "service": (
-                {"id": service.pk, "name": service.name, "price": _PRICE.to_representation(service.price)}
-                if service is not None
+                {"id": product.pk, "name": product.name, "price": _PRICE.to_representation(product.price)}
+                if product is not None
                 else None
             ),
             "start": self.datetime_text(booking.start),
@@ -153,20 +153,22 @@ class ProviderSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True, help_text="The provider's user id.")
     name = fields.CharField(read_only=True)
     time_zone = fields.CharField(read_only=True)
-    services = ServiceSummarySerializer(many=True, read_only=True, help_text="Active services they offer.")
+    services = ServiceSummarySerializer(
+        source="provider_profile.products", many=True, read_only=True, help_text="Active services they offer."
+    )
 
     class Meta:
         ref_name = "Provider"
 
     def to_representation(self, user) -> dict:
         profile = getattr(user, "provider_profile", None)
-        services = list(profile.services.all()) if profile is not None else []
+        products = list(profile.products.all()) if profile is not None else []
         return {
             "id": user.pk,
             "name": user.get_full_name(),
             "time_zone": provider_zone(user).key,
             "services": [
-                {"id": s.pk, "name": s.name, "price": _PRICE.to_representation(s.price)} for s in services
+                {"id": p.pk, "name": p.name, "price": _PRICE.to_representation(p.price)} for p in products
             ],
         }
 
@@ -265,7 +267,9 @@ def _duration_field(**kwargs):
 
 class BookingCreateSerializer(serializers.Serializer):
     provider = fields.IdField(help_text="The provider's user id.")
-    service = fields.IdField(required=False, allow_null=True, help_text="A product they offer.")
+    service = fields.IdField(
+        source="product", required=False, allow_null=True, help_text="A product they offer."
+    )
     start = AwareDateTimeField(help_text="ISO 8601 with its UTC offset; on the provider's slot grid.")
     duration_minutes = _duration_field()
     notes = fields.CharField(max_length=NOTES_MAX_LENGTH, required=False, allow_blank=True)

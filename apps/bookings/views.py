@@ -284,7 +284,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
         booking = services.booking_create(
             customer=request.user,
             provider_id=data["provider"],
-            service_id=data.get("service"),
+            product_id=data.get("product"),
             start=data["start"],
             duration_minutes=data["duration_minutes"],
             notes=data.get("notes", ""),

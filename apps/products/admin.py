@@ -1,4 +1,4 @@
-"""The catalog in the admin. Every write goes through apps/products/services.py, as the API's do: it
+"""The catalog in the admin. Every write goes through apps/products/services, as the API's do: it
 is validated the same way, audited, and moves the catalog's cache version.
 
 Stock is never a form field. It changes on the "Adjust stock" page (`<id>/adjust-stock/`, needs

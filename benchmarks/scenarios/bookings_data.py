@@ -115,7 +115,7 @@ zones = spec["time_zones"]
 ProviderProfile.objects.bulk_create(
     ProviderProfile(user=u, time_zone=zones[i % len(zones)]) for i, u in enumerate(providers)
 )
-offered = ProviderProfile.services.through
+offered = ProviderProfile.products.through
 links = []
 for i, u in enumerate(providers):
     for j in range(spec["services_per_provider"]):
@@ -143,7 +143,7 @@ INSERT_BOOKINGS = """
 WITH prov AS (
     SELECT pp.user_id AS provider_id, pp.time_zone AS tz, (row_number() OVER (ORDER BY pp.user_id) - 1) AS pi,
            (SELECT array_agg(s.product_id ORDER BY s.product_id)
-              FROM bookings_providerprofile_services s WHERE s.providerprofile_id = pp.user_id) AS services
+              FROM bookings_providerprofile_products s WHERE s.providerprofile_id = pp.user_id) AS services
     FROM bookings_providerprofile pp
 ), days AS (
     SELECT k, %(base)s::date + k AS d
@@ -167,17 +167,17 @@ WITH prov AS (
            (%(customers)s::bigint[])[
                1 + ((8 * pi + h + 1237 * (k + %(past_days)s)) %% cardinality(%(customers)s::bigint[]))
            ] AS customer_id,
-           services[1 + (slot_hash / 101) %% cardinality(services)] AS service_id,
+           services[1 + (slot_hash / 101) %% cardinality(services)] AS product_id,
            (slot_hash / 10007) %% 100 AS fate,
            starts - make_interval(days => 1 + ((slot_hash / 1009) %% 30)::int) AS created
     FROM booked
     WHERE slot_hash %% 100 < density
 )
 INSERT INTO bookings_booking (
-    created_at, updated_at, customer_id, provider_id, service_id, start, "end", status, price, notes,
+    created_at, updated_at, customer_id, provider_id, product_id, start, "end", status, price, notes,
     cancelled_at, cancelled_by_id, cancellation_reason, reminder_queued_at
 )
-SELECT r.created, r.created, r.customer_id, r.provider_id, r.service_id, r.starts,
+SELECT r.created, r.created, r.customer_id, r.provider_id, r.product_id, r.starts,
        r.starts + make_interval(mins => %(minutes)s::int), r.status, p.price, '',
        CASE WHEN r.status = 'cancelled' THEN r.created + interval '1 hour' END,
        CASE WHEN r.status = 'cancelled' THEN r.customer_id END,
@@ -191,7 +191,7 @@ FROM (
                     CASE WHEN fate < 75 THEN 'confirmed' WHEN fate < 85 THEN 'pending' ELSE 'cancelled' END
            END AS status
     FROM rows
-) r JOIN products_product p ON p.id = r.service_id
+) r JOIN products_product p ON p.id = r.product_id
 """
 
 # Indexes on bookings_booking that no constraint owns (the constraints' own: the primary key and
@@ -378,7 +378,7 @@ def load_providers(conn: psycopg.Connection) -> dict[int, Provider]:
         hours[provider].append((weekday, start, end))
     services = defaultdict(list)
     for provider, product in conn.execute(
-        "SELECT providerprofile_id, product_id FROM bookings_providerprofile_services ORDER BY 1, 2"
+        "SELECT providerprofile_id, product_id FROM bookings_providerprofile_products ORDER BY 1, 2"
     ):
         services[provider].append(product)
     return {

@@ -32,7 +32,7 @@ def new_user(**fields):
     return User.objects.create_user(password="correct-horse-battery-staple", **fields)
 
 
-def new_provider(*, time_zone: str = LONDON, hours=EVERY_DAY, services=(), user=None, **fields):
+def new_provider(*, time_zone: str = LONDON, hours=EVERY_DAY, products=(), user=None, **fields):
     """A user in the provider role with a profile in `time_zone` and weekly `hours`
     (`(weekday, "HH:MM", "HH:MM")`, every day 09:00-17:00 unless given)."""
     user = user or new_user(**fields)
@@ -42,7 +42,7 @@ def new_provider(*, time_zone: str = LONDON, hours=EVERY_DAY, services=(), user=
         WorkingHours(provider=profile, weekday=weekday, start=_clock(start), end=_clock(end))
         for weekday, start, end in hours
     )
-    profile.services.set(services)
+    profile.products.set(products)
     return user
 
 

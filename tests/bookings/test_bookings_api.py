@@ -26,7 +26,7 @@ def errors(response) -> dict:
 class TestCreate:
     def test_a_booking_is_made_pending_with_the_price_of_the_service(self, api, customer, make_provider, day):
         service = new_product(price=Decimal("45.00"), name="Haircut")
-        provider = make_provider(services=[service], full_name="Pat Provider")
+        provider = make_provider(products=[service], full_name="Pat Provider")
         start = local(day, "10:00")
         response = api(customer).post(
             BOOKINGS,
@@ -69,7 +69,7 @@ class TestCreate:
         from apps.products.services import product_update
 
         service = new_product(price=Decimal("45.00"))
-        provider = make_provider(services=[service])
+        provider = make_provider(products=[service])
         response = api(customer).post(
             BOOKINGS,
             {
@@ -99,7 +99,7 @@ class TestCreate:
         assert any("Pat Provider" in s for s in subjects) and any("Cora Customer" in s for s in subjects)
 
     def test_a_booking_without_a_service_has_no_price(self, booking):
-        assert (booking.service, booking.price) == (None, None)
+        assert (booking.product, booking.price) == (None, None)
 
     @pytest.mark.parametrize("minutes", [0, 10, 20, 495, 600, -15])
     def test_a_duration_outside_the_rules_is_a_400(self, book, customer, provider, day, minutes):
@@ -208,7 +208,7 @@ class TestCreate:
 
     def test_a_service_the_provider_does_not_offer_is_refused(self, book, customer, make_provider, day):
         offered, other = new_product(), new_product()
-        provider = make_provider(services=[offered])
+        provider = make_provider(products=[offered])
         assert "service" in errors(book(customer, provider, local(day, "10:00"), service=other.pk))
         assert book(customer, provider, local(day, "10:00"), service=offered.pk).status_code == 201
 
@@ -216,7 +216,7 @@ class TestCreate:
         from apps.products.services import product_update
 
         service = new_product()
-        provider = make_provider(services=[service])
+        provider = make_provider(products=[service])
         product_update(product=service, data={"is_active": False}, actor=None)
         assert "service" in errors(book(customer, provider, local(day, "10:00"), service=service.pk))
 
@@ -335,7 +335,7 @@ class TestReadAndScope:
         for n in range(60):
             new_booking(
                 customer=customer,
-                provider=make_provider(services=[new_product()]),
+                provider=make_provider(products=[new_product()]),
                 start=local(day, "09:00") + timedelta(days=n // 8, hours=n % 8),
             )
         client = api(customer)

@@ -28,7 +28,7 @@ class TestProviderList:
         from apps.products.services import product_update
 
         product_update(product=retired, data={"is_active": False}, actor=None)
-        provider = make_provider(services=[shave, haircut, retired], full_name="Pat")
+        provider = make_provider(products=[shave, haircut, retired], full_name="Pat")
         new_user()  # not a provider
         response = api().get(PROVIDERS)
         assert response.status_code == 200
@@ -47,8 +47,8 @@ class TestProviderList:
 
     def test_filter_by_service(self, api, make_provider):
         haircut = new_product()
-        barber = make_provider(services=[haircut])
-        make_provider(services=[new_product()])
+        barber = make_provider(products=[haircut])
+        make_provider(products=[new_product()])
         assert [row["id"] for row in api().get(PROVIDERS, {"service": haircut.pk}).json()["results"]] == [
             barber.pk
         ]
@@ -65,7 +65,7 @@ class TestProviderList:
         self, api, make_provider, django_assert_max_num_queries, page_size
     ):
         for _ in range(25):
-            make_provider(services=[new_product(), new_product()])
+            make_provider(products=[new_product(), new_product()])
         with django_assert_max_num_queries(3):  # count, page, services
             response = api().get(PROVIDERS, {"page_size": page_size})
         assert len(response.json()["results"]) == page_size

@@ -18,10 +18,17 @@ def _jsonable(value):
 
 
 def booking_state(booking: Booking, names=BOOKING_FIELDS) -> dict:
-    return {name: _jsonable(getattr(booking, f"{name}_id" if name in _RELATIONS else name)) for name in names}
+    return {name: _jsonable(getattr(booking, _ATTRIBUTES.get(name, name))) for name in names}
 
 
-_RELATIONS = {"service", "provider", "customer", "cancelled_by"}
+# An audit entry names a relation by its id, and the booked product `service`, as the API (which
+# serves the audit trail) does.
+_ATTRIBUTES = {
+    "service": "product_id",
+    "provider": "provider_id",
+    "customer": "customer_id",
+    "cancelled_by": "cancelled_by_id",
+}
 
 
 def diff(before: dict, after: dict) -> dict:
@@ -32,7 +39,7 @@ def locked_booking(pk: int) -> Booking:
     """The booking, locked until the transaction ends; a 404 if it went in the meantime."""
     booking = (
         Booking.objects.select_for_update(of=("self",))
-        .select_related("customer", "provider", "provider__provider_profile", "service")
+        .select_related("customer", "provider", "provider__provider_profile", "product")
         .filter(pk=pk)
         .first()
     )

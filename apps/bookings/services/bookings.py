@@ -41,18 +41,19 @@ def _provider(provider_id) -> object:
     return provider
 
 
-def _service(provider, service_id):
-    if service_id is None:
+def _product(provider, product_id):
+    if product_id is None:
         return None
     profile = getattr(provider, "provider_profile", None)
-    service = (
-        products_on_sale(profile.services.all()).filter(pk=service_id).first()
+    product = (
+        products_on_sale(profile.products.all()).filter(pk=product_id).first()
         if profile is not None
         else None
     )
-    if service is None:
+    if product is None:
+        # The API's name for the booked product.
         raise errors.InvalidInput({"service": [_("This provider does not offer this service.")]})
-    return service
+    return product
 
 
 def _time_problems(*, provider, start: datetime, minutes: int, now: datetime) -> dict:
@@ -120,15 +121,15 @@ def booking_create(
     provider_id: int,
     start: datetime,
     duration_minutes: int,
-    service_id: int | None = None,
+    product_id: int | None = None,
     notes: str = "",
     request=None,
 ) -> Booking:
-    """A pending booking of `customer` with the provider, priced at the service's current price."""
+    """A pending booking of `customer` with the provider, priced at the product's current price."""
     provider = _provider(provider_id)
     if provider.pk == customer.pk:
         raise errors.InvalidInput({"provider": [_("You cannot book yourself.")]})
-    service = _service(provider, service_id)
+    product = _product(provider, product_id)
     if len(notes) > NOTES_MAX_LENGTH:
         raise errors.InvalidInput({"notes": [_("At most %(n)d characters.") % {"n": NOTES_MAX_LENGTH}]})
     problems = _time_problems(provider=provider, start=start, minutes=duration_minutes, now=timezone.now())
@@ -139,10 +140,10 @@ def booking_create(
     booking = Booking(
         customer=customer,
         provider=provider,
-        service=service,
+        product=product,
         start=start,
         end=end,
-        price=service.price if service is not None else None,
+        price=product.price if product is not None else None,
         notes=notes,
     )
     _save(booking)
