@@ -10,10 +10,10 @@ from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
 from apps.accounts.models import (
     AuthSession,
-    MFAChallenge,
     PhoneVerification,
     SMSCode,
     TwoFactor,
+    TwoFactorChallenge,
     TwoFactorMethod,
     User,
 )
@@ -418,8 +418,8 @@ class PhoneVerificationAdmin(ReadOnlyModelAdmin):
     ]
 
 
-@admin.register(MFAChallenge)
-class MFAChallengeAdmin(ReadOnlyModelAdmin):
+@admin.register(TwoFactorChallenge)
+class TwoFactorChallengeAdmin(ReadOnlyModelAdmin):
     """The second steps of sign-ins, read-only, to answer "my code is refused" and to see guessing.
     The token's hash is never shown: it finds the row, and is of no use to staff."""
 

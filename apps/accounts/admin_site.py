@@ -1,16 +1,19 @@
 """The admin site: the API's sign-in limits on its login form, and its second factor.
 
-A right password does not sign in an account with two-factor sign-in on: the mfa_token of
-`sign_in_second_step` goes into the session (never into a URL, where logs and the Referer header
-would keep it) and the browser to `login/verify/`, which takes a code of any of the account's
-methods (`mfa_verify`). A staff member who must turn 2FA on first (REQUIRE_2FA_FOR_STAFF) goes to
-`login/enrol/` instead, which sets up an authenticator app (`totp_setup`, `totp_confirm`). Only a
-right code calls `login()`. Every step takes the login limit per IP; the services count wrong codes
-per mfa_token and per account.
+The admin signs in with the API's steps (apps/accounts/services/signin.py). A right password does
+not sign in an account with two-factor sign-in on: the token of the challenge `second_step_start`
+makes goes into the session (never into a URL, where logs and the Referer header would keep it)
+and the browser to `login/verify/`, which takes a code of any of the account's methods
+(`sign_in_verify`). A staff member who must turn two-factor sign-in on first (REQUIRE_2FA_FOR_STAFF)
+goes to `login/enrol/` instead, which sets up an authenticator app (`totp_setup`,
+`enrolment_confirm`). Only a right code calls `login()`. Every step takes the login limit per IP;
+the services count wrong codes per challenge and per account, and refuse with a `DomainError`,
+whose messages the page shows.
 
 REQUIRE_2FA_FOR_STAFF is also checked on every admin request (`has_permission`), not only at sign-in:
-a browser signed in before the setting, before a promotion to staff or before its user turned 2FA
-off no longer opens the admin; the login page signs it out, and the password leads to enrolment.
+a browser signed in before the setting, before a promotion to staff or before its user turned
+two-factor sign-in off no longer opens the admin; the login page signs it out, and the password
+leads to enrolment.
 
 This module is imported when `admin.site` is first used (apps/accounts/admin_apps.py names it),
 once every model is loaded.
@@ -28,7 +31,6 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -39,25 +41,25 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework.exceptions import Throttled
-from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from apps.accounts.jwt import two_factor_missing
-from apps.accounts.models import MFAChallenge
+from apps.accounts.models import TwoFactorChallenge
 from apps.accounts.receivers import admin_login_recorded, admin_password_step_record
-from apps.accounts.services.two_factor import (
-    MFATokenInvalid,
-    mfa_challenge_of,
-    mfa_sms_send,
-    mfa_verify,
-    sign_in_second_step,
-    totp_confirm,
-    totp_setup,
+from apps.accounts.services.signin import (
+    TwoFactorTokenInvalid,
+    challenge_of,
+    enrolment_confirm,
+    second_step_start,
+    sign_in_sms_send,
+    sign_in_verify,
 )
+from apps.accounts.services.two_factor import totp_setup
 from apps.accounts.throttles import LoginFailureThrottle, LoginThrottle
-from apps.core.exceptions import Conflict
+from apps.core import errors
+from apps.notifications.sms_budget import SMSBudgetSpent
 
-# The half-signed-in state between the password and the code: the mfa_token and where to go next.
+# The half-signed-in state between the password and the code: the challenge's token and where to
+# go next. Its keys are stored in sessions, so they keep their names ("mfa_token").
 SECOND_STEP_SESSION_KEY = "admin_second_step"
 _TWO_FACTOR_MISSING = "_admin_two_factor_missing"  # the answer, kept on the request
 
@@ -91,20 +93,6 @@ class AuthenticatorCodeForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
     )
-
-
-def _messages_of(exc) -> list[str]:
-    """The messages of a service's validation error, Django's or DRF's."""
-    if isinstance(exc, DjangoValidationError):
-        return exc.messages
-    detail = exc.detail
-    if isinstance(detail, dict):
-        detail = [
-            message
-            for value in detail.values()
-            for message in (value if isinstance(value, list) else [value])
-        ]
-    return [str(message) for message in (detail if isinstance(detail, list) else [detail])]
 
 
 def _code_step(view):
@@ -151,8 +139,8 @@ class AdminSite(admin.AdminSite):
         return super().has_permission(request) and not self._two_factor_missing(request)
 
     def _two_factor_missing(self, request) -> bool:
-        """Whether REQUIRE_2FA_FOR_STAFF shuts this signed-in staff member out until they turn 2FA
-        on; asked once per request (a page asks has_permission several times)."""
+        """Whether REQUIRE_2FA_FOR_STAFF shuts this signed-in staff member out until they turn
+        two-factor sign-in on; asked once per request (a page asks has_permission several times)."""
         if not hasattr(request, _TWO_FACTOR_MISSING):
             user = request.user
             setattr(request, _TWO_FACTOR_MISSING, user.is_authenticated and two_factor_missing(user))
@@ -207,33 +195,27 @@ class AdminSite(admin.AdminSite):
 
     def second_step_start(self, request, user, next_url: str) -> HttpResponseRedirect | None:
         """After a right password: None to sign in now, else the way to the second step."""
-        second_step = sign_in_second_step(user, request)
+        second_step = second_step_start(user=user, request=request)
         if second_step is None:
             return None
         admin_password_step_record(user=user, request=request)
-        purpose = (
-            MFAChallenge.Purpose.ENROL
-            if second_step.get("mfa_enrolment_required")
-            else MFAChallenge.Purpose.SIGN_IN
-        )
         # A session key of its own for the half-signed-in state, as login() gives the signed-in one.
         request.session.cycle_key()
         request.session[SECOND_STEP_SESSION_KEY] = {
-            "mfa_token": second_step["mfa_token"],
-            "purpose": purpose,
-            "methods": second_step.get("methods", []),
+            "mfa_token": second_step.token,
+            "purpose": second_step.purpose,
+            "methods": second_step.methods,
             "backend": user.backend,
             "next": next_url,
         }
-        step = "admin:login_enrol" if purpose == MFAChallenge.Purpose.ENROL else "admin:login_verify"
-        return HttpResponseRedirect(reverse(step, current_app=self.name))
+        return self._step_of(request.session[SECOND_STEP_SESSION_KEY])
 
     # --- The code -------------------------------------------------------------------------------------
     @_code_step
     def login_verify(self, request):
         """The second step of a sign-in: a code of the app, a texted one, or a recovery code."""
         state = request.session.get(SECOND_STEP_SESSION_KEY)
-        if state is None or state["purpose"] != MFAChallenge.Purpose.SIGN_IN:
+        if state is None or state["purpose"] != TwoFactorChallenge.Purpose.SIGN_IN:
             return self._step_of(state)
         token = state["mfa_token"]
         form = SecondFactorForm(request.POST or None)
@@ -243,34 +225,36 @@ class AdminSite(admin.AdminSite):
                 return refused
             if "send_sms" in request.POST:
                 try:
-                    mfa_sms_send(mfa_token=token, request=request)
-                except MFATokenInvalid:
+                    sign_in_sms_send(challenge_token=token, request=request)
+                except TwoFactorTokenInvalid:
                     return self._start_again(request, state, _("This sign-in has expired; sign in again."))
-                except (Throttled, DjangoValidationError, DRFValidationError) as exc:
-                    messages.error(request, " ".join(_messages_of(exc)))
+                except errors.DomainError as exc:
+                    messages.error(request, " ".join(exc.messages))
+                except SMSBudgetSpent as exc:  # the text budget's 429, DRF's own
+                    messages.error(request, str(exc.detail))
                 else:
                     messages.success(request, _("We are texting a code to your phone."))
                 return HttpResponseRedirect(request.path)
             if form.is_valid():
                 try:
-                    user, _method, _tokens = mfa_verify(
-                        mfa_token=token, code=form.cleaned_data["code"], request=request
+                    user, _method, _tokens = sign_in_verify(
+                        challenge_token=token, code=form.cleaned_data["code"], request=request
                     )
-                except MFATokenInvalid:
+                except TwoFactorTokenInvalid:
                     return self._start_again(request, state, _("This sign-in has expired; sign in again."))
-                except Throttled as exc:
+                except errors.RateLimited as exc:
                     return self._too_many(request, exc.wait or 1)
-                except (DjangoValidationError, DRFValidationError) as exc:
-                    refusal = _messages_of(exc)
+                except errors.DomainError as exc:
+                    refusal = exc.messages
                     # None: that was its last try.
-                    if mfa_challenge_of(token, purpose=MFAChallenge.Purpose.SIGN_IN) is None:
+                    if challenge_of(token, purpose=TwoFactorChallenge.Purpose.SIGN_IN) is None:
                         return self._start_again(request, state, " ".join(refusal))
                     for message in refusal:
                         form.add_error("code", message)
                 else:
                     self._sign_in(request, user, state)
                     return HttpResponseRedirect(self._next_url(request, state))
-        elif mfa_challenge_of(token, purpose=MFAChallenge.Purpose.SIGN_IN) is None:
+        elif challenge_of(token, purpose=TwoFactorChallenge.Purpose.SIGN_IN) is None:
             return self._start_again(request, state, _("This sign-in has expired; sign in again."))
         hints = [CODE_HINTS[method] for method in state["methods"] if method in CODE_HINTS]
         return self._step_page(
@@ -287,9 +271,9 @@ class AdminSite(admin.AdminSite):
     def login_enrol(self, request):
         """Turning on an authenticator app, which REQUIRE_2FA_FOR_STAFF asks before staff get in."""
         state = request.session.get(SECOND_STEP_SESSION_KEY)
-        if state is None or state["purpose"] != MFAChallenge.Purpose.ENROL:
+        if state is None or state["purpose"] != TwoFactorChallenge.Purpose.ENROL:
             return self._step_of(state)
-        challenge = mfa_challenge_of(state["mfa_token"], purpose=MFAChallenge.Purpose.ENROL)
+        challenge = challenge_of(state["mfa_token"], purpose=TwoFactorChallenge.Purpose.ENROL)
         if challenge is None:
             return self._start_again(request, state, _("This sign-in has expired; sign in again."))
         refused = self._throttled(request, [LoginThrottle()])  # a GET writes too: a new secret
@@ -300,18 +284,17 @@ class AdminSite(admin.AdminSite):
             form = AuthenticatorCodeForm(request.POST)
             if form.is_valid():
                 try:
-                    result = totp_confirm(
-                        user=challenge.user,
+                    result = enrolment_confirm(
+                        challenge=challenge,
                         code=form.cleaned_data["code"],
                         request=request,
-                        challenge=challenge,
                         issue_tokens=False,
                     )
-                except MFATokenInvalid:
+                except TwoFactorTokenInvalid:
                     return self._start_again(request, state, _("This sign-in has expired; sign in again."))
-                except (DjangoValidationError, DRFValidationError) as exc:
-                    refusal = _messages_of(exc)
-                    if mfa_challenge_of(state["mfa_token"], purpose=MFAChallenge.Purpose.ENROL) is None:
+                except errors.DomainError as exc:
+                    refusal = exc.messages
+                    if challenge_of(state["mfa_token"], purpose=TwoFactorChallenge.Purpose.ENROL) is None:
                         return self._start_again(request, state, " ".join(refusal))
                     for message in refusal:
                         form.add_error("code", message)
@@ -335,7 +318,7 @@ class AdminSite(admin.AdminSite):
             form = AuthenticatorCodeForm()
             try:
                 setup = totp_setup(user=challenge.user, request=request)
-            except Conflict:
+            except errors.Conflict:
                 return self._start_again(
                     request, state, _("Two-factor sign-in is on for this account now; sign in again.")
                 )
@@ -378,7 +361,11 @@ class AdminSite(admin.AdminSite):
         """Where a browser that asked for the wrong step belongs: its own step, or the password."""
         if state is None:
             return HttpResponseRedirect(reverse("admin:login", current_app=self.name))
-        step = "admin:login_enrol" if state["purpose"] == MFAChallenge.Purpose.ENROL else "admin:login_verify"
+        step = (
+            "admin:login_enrol"
+            if state["purpose"] == TwoFactorChallenge.Purpose.ENROL
+            else "admin:login_verify"
+        )
         return HttpResponseRedirect(reverse(step, current_app=self.name))
 
     def _step_page(self, request, template: str, *, title: str, state: dict, **context) -> TemplateResponse:

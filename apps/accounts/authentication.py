@@ -9,7 +9,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.jwt import access_token_decode, access_token_user
-from apps.accounts.models import MFAChallenge
+from apps.accounts.models import TwoFactorChallenge
 
 _BEARER_SCHEMES = frozenset(scheme.lower().encode("latin-1") for scheme in jwt_settings.AUTH_HEADER_TYPES)
 
@@ -70,10 +70,10 @@ class JWTAuthenticationScheme(SimpleJWTScheme):
     target_class = "apps.accounts.authentication.JWTAuthentication"
 
 
-class MFAEnrolmentAuthentication(BaseAuthentication):
-    """`Authorization: MFA <mfa_token>`: the enrolment mfa_token a staff member gets at sign-in
-    while REQUIRE_2FA_FOR_STAFF holds and their 2FA is off. Only the TOTP setup and confirm
-    endpoints list it; `request.auth` is the `MFAChallenge`."""
+class TwoFactorEnrolmentAuthentication(BaseAuthentication):
+    """`Authorization: MFA <mfa_token>`: the token of the enrolment challenge a staff member gets at
+    sign-in while REQUIRE_2FA_FOR_STAFF holds and their two-factor sign-in is off. Only the TOTP
+    setup and confirm endpoints list it; `request.auth` is the `TwoFactorChallenge`."""
 
     keyword = b"mfa"
 
@@ -87,20 +87,23 @@ class MFAEnrolmentAuthentication(BaseAuthentication):
             )
         # Imported here: DRF imports this module while its own settings load, before the
         # exception module the services need can be imported.
-        from apps.accounts.services.two_factor import MFATokenInvalid, mfa_challenge_of
+        from apps.accounts.services.signin import TwoFactorTokenInvalid, challenge_of
 
-        challenge = mfa_challenge_of(parts[1].decode("latin-1"), purpose=MFAChallenge.Purpose.ENROL)
+        challenge = challenge_of(parts[1].decode("latin-1"), purpose=TwoFactorChallenge.Purpose.ENROL)
         if challenge is None:
-            raise MFATokenInvalid()
+            # DRF's own error, as an authenticator must raise (a domain error would skip DRF's
+            # bookkeeping of the failed authentication); same code and message.
+            refusal = TwoFactorTokenInvalid()
+            raise AuthenticationFailed(refusal.message, code=refusal.code)
         return challenge.user, challenge
 
     def authenticate_header(self, request) -> str:
         return 'MFA realm="api"'
 
 
-class MFAEnrolmentScheme(OpenApiAuthenticationExtension):
-    target_class = "apps.accounts.authentication.MFAEnrolmentAuthentication"
-    name = "mfaEnrolment"
+class TwoFactorEnrolmentScheme(OpenApiAuthenticationExtension):
+    target_class = "apps.accounts.authentication.TwoFactorEnrolmentAuthentication"
+    name = "mfaEnrolment"  # the published name of the scheme in the OpenAPI schema
 
     def get_security_definition(self, auto_schema):
         return {

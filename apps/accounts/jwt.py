@@ -10,8 +10,8 @@ own error code, when
   (`user_inactive`);
 - the user is staff without two-factor sign-in while REQUIRE_2FA_FOR_STAFF holds (a 403
   `mfa_enrolment_required`): decided on every request from the user's row, so it reaches
-  sessions from before the setting, staff promoted later and staff who turned 2FA off. Only for
-  staff is the 2FA state read, and the cached user entry carries it for reads.
+  sessions from before the setting, staff promoted later and staff who turned two-factor sign-in
+  off. Only for staff is the two-factor state read, and the cached user entry carries it for reads.
 The checks read only the user row, which authentication loads anyway, and one EXISTS on the
 session's primary key folded into that same query; a read (a safe method) takes both from the
 cache when they are there (apps/accounts/auth_cache.py).
@@ -57,10 +57,11 @@ class SessionEnded(InvalidToken):
     default_code = "session_ended"
 
 
-class TwoFactorEnrolmentRequired(PermissionDenied):
-    """A token of a staff member who must turn 2FA on first. Unlike the 403 of the same code at
-    sign-in it carries no mfa_token: an enrolment sets up a second factor and starts a session, and
-    that is for whoever just proved the password, not for whoever holds a token."""
+class TwoFactorMissing(PermissionDenied):
+    """A token of a staff member who must turn two-factor sign-in on first. Unlike the 403 of the
+    same code at sign-in (signin.py's TwoFactorEnrolmentRequired) it carries no challenge: an
+    enrolment sets up a second factor and starts a session, and that is for whoever just proved
+    the password, not for whoever holds a token."""
 
     default_detail = _(
         "Staff accounts must turn on two-factor sign-in. Sign in again with your password at "
@@ -170,8 +171,9 @@ def refresh_token_issue(session: AuthSession) -> dict[str, str]:
 
 
 def two_factor_missing(user: User, *, two_factor_on: bool | None = None) -> bool:
-    """Whether REQUIRE_2FA_FOR_STAFF shuts `user` out until they turn 2FA on. Only for staff is
-    the 2FA state read (`two_factor_on`, when it is known already, else one query)."""
+    """Whether REQUIRE_2FA_FOR_STAFF shuts `user` out until they turn two-factor sign-in on. Only
+    for staff is the two-factor state read (`two_factor_on`, when it is known already, else one
+    query)."""
     if not settings.REQUIRE_2FA_FOR_STAFF or not (user.is_staff or user.is_superuser):
         return False
     if two_factor_on is None:
@@ -189,7 +191,7 @@ def token_refusal(
 ) -> Exception | None:
     """Why `user` may not use `token`, or None. `session_live` is None for a token without `sid`;
     `password_digest` is the revocation digest of the user's password, and `two_factor_on` whether
-    the user has 2FA on, when they are known already."""
+    the user has two-factor sign-in on, when they are known already."""
     if user is None:
         return TokenInvalid(_("No account found for this token."))
     if not user.is_active:
@@ -206,7 +208,7 @@ def token_refusal(
     if cutoff is not None and int(token.get("iat", 0)) < int(cutoff.timestamp()):
         return SessionEnded()
     if two_factor_missing(user, two_factor_on=two_factor_on):
-        return TwoFactorEnrolmentRequired()
+        return TwoFactorMissing()
     return None
 
 
@@ -292,7 +294,8 @@ def _user_with_session_state_cached(
 ) -> tuple[User | None, bool, str | None, bool | None]:
     """The same, from the cache when both entries are there, else from the database (and then
     cached); also the password's revocation digest, since a cached User has no password hash, and,
-    for staff while REQUIRE_2FA_FOR_STAFF holds, whether 2FA is on (else None: not asked).
+    for staff while REQUIRE_2FA_FOR_STAFF holds, whether two-factor sign-in is on (else None: not
+    asked).
     The cache's round trip also counts `request` in the general throttles (auth_cache.lookup)."""
     alias = router.db_for_read(User)
     layout = _layout(alias, True)

@@ -256,7 +256,8 @@ class TwoFactorMethod(models.TextChoices):
 
 
 class TwoFactor(models.Model):
-    """A user's second factors; created at the first setup. 2FA is on while a method is enabled.
+    """A user's second factors; created at the first setup. Two-factor sign-in is on while a
+    method is enabled.
 
     The TOTP secret is kept encrypted (apps.core.encryption): codes are checked against the secret
     itself, so a hash cannot do, and a copy of the table must not be a copy of everyone's app.
@@ -324,21 +325,21 @@ class RecoveryCode(models.Model):
         return f"Recovery code of {self.user_id}"
 
 
-class MFAChallenge(models.Model):
-    """The state behind an `mfa_token`: the second step of one sign-in.
+class TwoFactorChallenge(models.Model):
+    """The state behind a sign-in's second step: the token the API calls `mfa_token`.
 
     The token is random, handed to the client once and kept here only as its SHA-256 (it is 256
     random bits: a fast hash is enough, and finds the row). It is not a JWT, so no authenticator of
     the API takes it for an access token. `purpose` says what it allows: finishing a sign-in with a
-    code (`sign_in`), or, for staff who must turn 2FA on first, only the enrolment endpoints
-    (`enrol`). It dies when used, at `expires_at`, or after MFA_TOKEN_MAX_ATTEMPTS codes.
+    code (`sign_in`), or, for staff who must turn two-factor sign-in on first, only the enrolment
+    endpoints (`enrol`). It dies when used, at `expires_at`, or after MFA_TOKEN_MAX_ATTEMPTS codes.
     """
 
     class Purpose(models.TextChoices):
         SIGN_IN = "sign_in", "Finish a sign-in"
         ENROL = "enrol", "Turn on two-factor sign-in"
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_challenges")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="two_factor_challenges")
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -350,17 +351,18 @@ class MFAChallenge(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "MFA challenge"
+        verbose_name = "two-factor challenge"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "created_at"], name="accounts_mfa_user_time_idx")]
+        # Index names have at most 30 characters.
+        indexes = [models.Index(fields=["user", "created_at"], name="accounts_challenge_user_time")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(failures__lte=models.F("attempts")), name="accounts_mfa_failures"
+                condition=Q(failures__lte=models.F("attempts")), name="accounts_two_factor_challenge_failures"
             )
         ]
 
     def __str__(self) -> str:
-        return f"MFA challenge of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"
+        return f"Two-factor challenge of {self.user_id} from {self.created_at:%Y-%m-%d %H:%M}"
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
@@ -386,7 +388,7 @@ class SMSCode(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sms_codes")
     purpose = models.CharField(max_length=32, choices=Purpose.choices)
     challenge = models.ForeignKey(
-        MFAChallenge, on_delete=models.CASCADE, null=True, blank=True, related_name="sms_codes"
+        TwoFactorChallenge, on_delete=models.CASCADE, null=True, blank=True, related_name="sms_codes"
     )
     phone = PhoneNumberField(help_text="The number the code went to, in E.164.")
     code_hash = models.CharField(max_length=64, blank=True, editable=False)

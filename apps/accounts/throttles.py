@@ -98,12 +98,12 @@ class PhoneVerificationThrottle(SecurityThrottle):
     counted_per = "user"
 
 
-class MFAThrottle(SecurityThrottle):
+class SignInSecondStepThrottle(SecurityThrottle):
     """The second step of sign-in (`auth/login/sms/`, `auth/login/verify/`), per IP address
-    (`THROTTLE_MFA_RATE`). Wrong codes are also limited per mfa_token and per account, in the
-    database (apps/accounts/services/two_factor.py)."""
+    (`THROTTLE_MFA_RATE`). Wrong codes are also limited per challenge and per account, in the
+    database (apps/accounts/services/signin.py)."""
 
-    scope = "mfa"
+    scope = "mfa"  # the setting's name, THROTTLE_MFA_RATE, is published
 
 
 class TwoFactorSMSThrottle(SecurityThrottle):

@@ -1,5 +1,5 @@
-"""Single-use, expiring tokens for links in emails (verification, reset, email change), uids, and
-the codes sent by SMS to verify a phone number."""
+"""Single-use, expiring tokens for links in emails (verification, reset, email change), uids, the
+codes sent by SMS, recovery codes, and the tokens of two-factor challenges."""
 
 import hashlib
 import secrets
@@ -190,11 +190,11 @@ def recovery_code_hashes(user_id: int, code: str) -> list[str]:
     ]
 
 
-# --- mfa_token ----------------------------------------------------------------------------------------------
-def mfa_token_make() -> str:
+# --- Two-factor challenges (the API's `mfa_token`) -----------------------------------------------------
+def challenge_token_make() -> str:
     return secrets.token_urlsafe(32)
 
 
-def mfa_token_hash(token: str) -> str:
+def challenge_token_hash(token: str) -> str:
     # 256 random bits: a plain SHA-256 finds the row and gives nothing away.
     return hashlib.sha256(token.encode()).hexdigest()

@@ -11,9 +11,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.accounts import selectors, services
-from apps.accounts.authentication import JWTAuthentication, MFAEnrolmentAuthentication
+from apps.accounts.authentication import JWTAuthentication, TwoFactorEnrolmentAuthentication
 from apps.accounts.filters import UserFilter
-from apps.accounts.models import MFAChallenge
+from apps.accounts.models import TwoFactorChallenge
 from apps.accounts.serializers import (
     EmailChangeConfirmSerializer,
     EmailChangeSerializer,
@@ -51,12 +51,12 @@ from apps.accounts.throttles import (
     EmailVerificationResendThrottle,
     LoginFailureThrottle,
     LoginThrottle,
-    MFAThrottle,
     PasswordCheckThrottle,
     PasswordResetConfirmThrottle,
     PasswordResetThrottle,
     PhoneVerificationThrottle,
     RegisterThrottle,
+    SignInSecondStepThrottle,
     TwoFactorSMSThrottle,
 )
 from apps.core.api import GenericViewSet, public_action, validated
@@ -158,7 +158,7 @@ class AuthViewSet(GenericViewSet):
         reserved = LoginFailureThrottle.reserve(request)
         try:
             _, body = services.auth_login(email=data["email"], password=data["password"], request=request)
-        except services.MFAEnrolmentRequired:
+        except services.TwoFactorEnrolmentRequired:
             LoginFailureThrottle.release(request, reserved)  # the password was right
             raise
         LoginFailureThrottle.release(request, reserved)  # the password was right: not a failure
@@ -173,10 +173,12 @@ class AuthViewSet(GenericViewSet):
         "mfa_token gets 3 texts. A 429 when the number's or the application's text message budget "
         "is spent (`THROTTLE_SMS_NUMBER_RATE`, `THROTTLE_SMS_GLOBAL_RATE`); nothing is sent.",
     )
-    @public_action(detail=False, methods=["post"], url_path="login/sms", throttle_classes=[MFAThrottle])
+    @public_action(
+        detail=False, methods=["post"], url_path="login/sms", throttle_classes=[SignInSecondStepThrottle]
+    )
     def login_sms(self, request):
         data = validated(MFATokenSerializer, request)
-        services.mfa_sms_send(mfa_token=data["mfa_token"], request=request)
+        services.sign_in_sms_send(challenge_token=data["mfa_token"], request=request)
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -188,11 +190,13 @@ class AuthViewSet(GenericViewSet):
         "the mfa_token has left (5 in all); a used, expired or spent mfa_token is a 401 "
         "`mfa_token_invalid`; too many wrong codes for the account lately, a 429.",
     )
-    @public_action(detail=False, methods=["post"], url_path="login/verify", throttle_classes=[MFAThrottle])
+    @public_action(
+        detail=False, methods=["post"], url_path="login/verify", throttle_classes=[SignInSecondStepThrottle]
+    )
     def login_verify(self, request):
         data = validated(MFAVerifySerializer, request)
-        _, _, tokens = services.mfa_verify(
-            mfa_token=data["mfa_token"], code=data["code"], request=request, issue_tokens=True
+        _, _, tokens = services.sign_in_verify(
+            challenge_token=data["mfa_token"], code=data["code"], request=request, issue_tokens=True
         )
         return Response(tokens)
 
@@ -387,9 +391,6 @@ class TwoFactorViewSet(GenericViewSet):
     def get_authenticate_header(self, request):
         return JWTAuthentication().authenticate_header(request)
 
-    def _challenge(self, request) -> MFAChallenge | None:
-        return request.auth if isinstance(request.auth, MFAChallenge) else None
-
     @extend_schema(
         request=None,
         responses={200: TOTPSetupSerializer, 409: OpenApiResponse(description="An app is already on.")},
@@ -402,7 +403,7 @@ class TwoFactorViewSet(GenericViewSet):
         detail=False,
         methods=["post"],
         url_path="totp/setup",
-        authentication_classes=[JWTAuthentication, MFAEnrolmentAuthentication],
+        authentication_classes=[JWTAuthentication, TwoFactorEnrolmentAuthentication],
     )
     def totp_setup(self, request):
         return Response(services.totp_setup(user=request.user, request=request))
@@ -423,19 +424,21 @@ class TwoFactorViewSet(GenericViewSet):
         detail=False,
         methods=["post"],
         url_path="totp/confirm",
-        authentication_classes=[JWTAuthentication, MFAEnrolmentAuthentication],
+        authentication_classes=[JWTAuthentication, TwoFactorEnrolmentAuthentication],
         throttle_classes=[PasswordCheckThrottle],
     )
     def totp_confirm(self, request):
         data = validated(TOTPConfirmSerializer, request)
-        result = services.totp_confirm(
-            user=request.user,
-            code=data["code"],
-            password=data["password"],
-            current_code=data["current_code"],
-            request=request,
-            challenge=self._challenge(request),
-        )
+        if isinstance(request.auth, TwoFactorChallenge):  # a staff member enrolling at sign-in
+            result = services.enrolment_confirm(challenge=request.auth, code=data["code"], request=request)
+        else:
+            result = services.totp_confirm(
+                user=request.user,
+                code=data["code"],
+                password=data["password"],
+                current_code=data["current_code"],
+                request=request,
+            )
         return Response(TwoFactorEnabledSerializer(result).data)
 
     @extend_schema(

@@ -5,7 +5,7 @@ USER_AGENT_MAX_LENGTH = LoginEvent._meta.get_field("user_agent").max_length
 EMAIL_MAX_LENGTH = LoginEvent._meta.get_field("email").max_length
 
 
-def record_login(
+def login_event_create(
     *,
     email: str,
     success: bool,
@@ -15,7 +15,8 @@ def record_login(
     ip: str | None = None,
     user_agent: str = "",
 ) -> LoginEvent | None:
-    """Store one login attempt in the analytics database. Never raises for a database outage."""
+    """Write one LoginEvent row, as given, in the analytics database. Never raises for a database
+    outage. What a sign-in records is decided by its caller (accounts' `login_attempt_record`)."""
     event = LoginEvent(
         user_id=user_id,
         email=(email or "")[:EMAIL_MAX_LENGTH],

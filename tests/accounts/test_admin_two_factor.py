@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from apps.accounts.models import MFAChallenge, RecoveryCode, TwoFactor, User
+from apps.accounts.models import RecoveryCode, TwoFactor, TwoFactorChallenge, User
 from apps.accounts.services import totp_confirm, totp_setup
 from apps.accounts.throttles import LoginThrottle
 from apps.analytics.models import LoginEvent
@@ -98,7 +98,7 @@ def test_a_right_password_asks_for_the_code_and_signs_nobody_in(client, enrolled
 def test_a_wrong_password_of_a_two_factor_account_is_the_form_again(client, enrolled):
     response = client.post(LOGIN, {"username": enrolled.user.email, "password": "wrong", "next": "/admin/"})
     assert response.status_code == 200
-    assert not MFAChallenge.objects.exists()
+    assert not TwoFactorChallenge.objects.exists()
     assert events() == [("admin", False, False, enrolled.user.pk)]
 
 
@@ -144,7 +144,7 @@ def test_the_last_wrong_code_sends_back_to_the_password(client, enrolled, settin
 
 def test_an_expired_sign_in_sends_back_to_the_password_with_a_message(client, enrolled):
     password_step(client, enrolled.user, next="/admin/accounts/user/")
-    MFAChallenge.objects.update(expires_at=timezone.now())
+    TwoFactorChallenge.objects.update(expires_at=timezone.now())
     response = client.get(VERIFY, follow=True)
     assert response.redirect_chain == [("/admin/login/?next=%2Fadmin%2Faccounts%2Fuser%2F", 302)]
     assert "This sign-in has expired; sign in again." in messages_of(response)
@@ -222,7 +222,7 @@ def test_an_admin_sign_in_without_two_factor_is_recorded_as_before(client, staff
     assert password_step(client, staff)["Location"] == "/admin/"
     assert signed_in_as(client) == staff.pk
     assert events() == [("admin", True, False, staff.pk)]
-    assert not MFAChallenge.objects.exists()
+    assert not TwoFactorChallenge.objects.exists()
 
 
 # --- Staff who must turn it on ----------------------------------------------------------------------------
@@ -313,7 +313,7 @@ def test_requirement_leaves_non_staff_alone(client, make_user, required):
     user = make_user()
     response = password_step(client, user)
     assert response.status_code == 200
-    assert not MFAChallenge.objects.exists()
+    assert not TwoFactorChallenge.objects.exists()
 
 
 # --- The user admin ---------------------------------------------------------------------------------------
@@ -417,8 +417,11 @@ def test_the_reset_is_not_offered_to_staff_who_are_not_superusers(client, make_u
 
 def test_sign_in_challenges_are_listed_without_their_token_hash(admin_client, enrolled):
     password_step(type(admin_client)(), enrolled.user)
-    challenge = MFAChallenge.objects.get()
-    for url in ["/admin/accounts/mfachallenge/", f"/admin/accounts/mfachallenge/{challenge.pk}/change/"]:
+    challenge = TwoFactorChallenge.objects.get()
+    for url in [
+        "/admin/accounts/twofactorchallenge/",
+        f"/admin/accounts/twofactorchallenge/{challenge.pk}/change/",
+    ]:
         response = admin_client.get(url)
         assert response.status_code == 200
         assert challenge.token_hash not in response.content.decode()

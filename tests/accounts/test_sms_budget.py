@@ -17,8 +17,8 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from apps.accounts.models import MFAChallenge, SMSCode, TwoFactor
-from apps.accounts.services.two_factor import mfa_challenge_start
+from apps.accounts.models import SMSCode, TwoFactor, TwoFactorChallenge
+from apps.accounts.services.signin import challenge_start
 from apps.logs.models import AuditLog
 from apps.notifications.sms import outbox
 from apps.notifications.throttles import SMSGlobalBudget, SMSNumberBudget
@@ -102,10 +102,10 @@ class TestPerNumber:
         for _ in range(3):
             post(owner, TWO_FACTOR_CODE)
         outbox.clear()
-        mfa_token = mfa_challenge_start(user=owner, purpose=MFAChallenge.Purpose.SIGN_IN)
+        mfa_token = challenge_start(user=owner, purpose=TwoFactorChallenge.Purpose.SIGN_IN)
         response = post(None, LOGIN_SMS, {"mfa_token": mfa_token})
         assert throttled(response) and outbox == []
-        challenge = MFAChallenge.objects.get(user=owner)
+        challenge = TwoFactorChallenge.objects.get(user=owner)
         assert challenge.sms_sent == 0, "a refused text is not one of the mfa_token's three"
         assert not SMSCode.objects.filter(purpose=SMSCode.Purpose.SIGN_IN).exists()
 

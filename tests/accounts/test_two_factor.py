@@ -18,7 +18,7 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.accounts.models import AuthSession, MFAChallenge, RecoveryCode, TwoFactor
+from apps.accounts.models import AuthSession, RecoveryCode, TwoFactor, TwoFactorChallenge
 from apps.analytics.models import LoginEvent
 from apps.core.encryption import decrypt
 from apps.logs.models import AuditLog
@@ -460,8 +460,8 @@ class TestSignInAsksForASecondFactor:
         user = make_user()
         with_totp(user)
         token = password_login(user)["mfa_token"]
-        assert not MFAChallenge.objects.filter(token_hash=token).exists()
-        assert MFAChallenge.objects.filter(user=user).count() == 1
+        assert not TwoFactorChallenge.objects.filter(token_hash=token).exists()
+        assert TwoFactorChallenge.objects.filter(user=user).count() == 1
 
     def test_a_wrong_password_is_still_401(self, make_user, with_totp):
         user = make_user()
@@ -516,7 +516,7 @@ class TestSignInAsksForASecondFactor:
         assert replay.json()["field_errors"] == {
             "code": ["This code was already used; wait for the app's next one."]
         }
-        assert MFAChallenge.objects.get(user=user).attempts == 0
+        assert TwoFactorChallenge.objects.get(user=user).attempts == 0
         wrong = verify(token, clock.code(secret, steps=4))
         assert wrong.json()["field_errors"] == {"code": ["This code is wrong; 4 tries left."]}
         clock.advance(seconds=30)
@@ -829,10 +829,10 @@ class TestAtOnce:
         user = make_user()
         secret, _ = with_totp(user)
         token = password_login(user)["mfa_token"]
-        MFAChallenge.objects.update(attempts=settings.MFA_TOKEN_MAX_ATTEMPTS - 1)
+        TwoFactorChallenge.objects.update(attempts=settings.MFA_TOKEN_MAX_ATTEMPTS - 1)
         wrong = clock.code(secret, steps=4)
         assert at_once(3, lambda: verify(token, wrong).status_code) == [400, 401, 401]
-        assert MFAChallenge.objects.get().attempts == settings.MFA_TOKEN_MAX_ATTEMPTS
+        assert TwoFactorChallenge.objects.get().attempts == settings.MFA_TOKEN_MAX_ATTEMPTS
 
     def test_one_recovery_code_on_two_sign_ins_at_once_works_once(self, make_user, with_totp):
         user = make_user()

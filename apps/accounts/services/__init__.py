@@ -1,6 +1,8 @@
-"""Account writes, by concern: `sessions` (sign-in, tokens, sign-out), `two_factor` (second
-factors and the second step of sign-in), `sms_codes` (the codes they text), `phone` (verifying a
-phone number) and `accounts` (everything else). Callers use the names exported here."""
+"""Account writes, by concern: `signin` (the password, the second step, the login record), which
+stands on `sessions` (sessions and their tokens, sign-out) and `two_factor` (the second factors:
+turning them on and off, checking a code, reauthentication); `sms_codes` (the codes they text),
+`phone` (verifying a phone number) and `accounts` (everything else). Callers use the names
+exported here."""
 
 from apps.accounts.services.accounts import (
     PHONE_ONLY_BY_VERIFICATION,
@@ -28,22 +30,27 @@ from apps.accounts.services.phone import (
     phone_verify,
 )
 from apps.accounts.services.sessions import (
-    InvalidCredentials,
-    auth_login,
     auth_logout,
     auth_logout_all,
-    login_record,
     session_start,
     sessions_end_all,
     sessions_prune,
     sessions_revoke,
     token_refresh,
 )
+from apps.accounts.services.signin import (
+    InvalidCredentials,
+    TwoFactorEnrolmentRequired,
+    TwoFactorTokenInvalid,
+    auth_login,
+    challenge_of,
+    enrolment_confirm,
+    login_attempt_record,
+    second_step_start,
+    sign_in_sms_send,
+    sign_in_verify,
+)
 from apps.accounts.services.two_factor import (
-    MFAEnrolmentRequired,
-    MFATokenInvalid,
-    mfa_sms_send,
-    mfa_verify,
     recovery_codes_generate,
     sms_enable,
     totp_confirm,
@@ -59,18 +66,18 @@ __all__ = [
     "PROFILE_FIELDS",
     "STAFF_EDITABLE_FIELDS",
     "InvalidCredentials",
-    "MFAEnrolmentRequired",
-    "MFATokenInvalid",
+    "TwoFactorEnrolmentRequired",
+    "TwoFactorTokenInvalid",
     "auth_login",
     "auth_logout",
     "auth_logout_all",
+    "challenge_of",
     "email_change_confirm",
     "email_change_request",
     "email_verification_resend",
     "email_verify",
-    "login_record",
-    "mfa_sms_send",
-    "mfa_verify",
+    "enrolment_confirm",
+    "login_attempt_record",
     "password_change",
     "password_reset_code_confirm",
     "password_reset_code_send",
@@ -81,10 +88,13 @@ __all__ = [
     "phone_verification_request",
     "phone_verify",
     "recovery_codes_generate",
+    "second_step_start",
     "session_start",
     "sessions_end_all",
     "sessions_prune",
     "sessions_revoke",
+    "sign_in_sms_send",
+    "sign_in_verify",
     "sms_enable",
     "token_refresh",
     "totp_confirm",

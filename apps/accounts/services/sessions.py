@@ -1,23 +1,27 @@
-"""Sign-in, token rotation and sign-out: the life of a session.
+"""Sessions and their token pairs: starting one, rotating its tokens, signing out, ending them all.
 
-A login starts an `AuthSession`; its refresh tokens rotate within it, and every token names it
+A sign-in (signin.py) starts an `AuthSession`; its refresh tokens rotate within it, and every token names it
 (`sid`, see apps/accounts/jwt.py). A session ends on sign-out, on sign-out everywhere, on a
 password change or reset, on deactivation, and when a refresh token that was already rotated
 is presented again: that is either a client bug or a stolen token, and nobody can tell which
 copy is the thief's, so the whole family dies (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2).
 It also ends at the first refresh after SESSION_MAX_LIFETIME_DAYS from its sign-in: each rotation
 renews the refresh token's own expiry, so without that bound a session would never end.
+
+A refused token is a domain error of the status and code the API has always answered; jwt.py,
+which the authentication classes share, states its refusals in DRF's terms, and
+`_refusals_as_domain_errors` restates them.
 """
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -33,25 +37,43 @@ from apps.accounts.jwt import (
     user_id_claim,
 )
 from apps.accounts.models import AuthSession, User
-from apps.analytics.models import LoginEvent
-from apps.analytics.services import record_login
+from apps.core import errors
 from apps.core.client_address import client_ip
 from apps.logs.services import audit
 
 USER_AGENT_MAX_LENGTH = AuthSession._meta.get_field("user_agent").max_length
 
 
-class InvalidCredentials(AuthenticationFailed):
-    default_detail = _("No active account found with the given credentials.")
-    default_code = "invalid_credentials"
+class RefreshTokenReused(errors.AuthenticationFailed):
+    default_code = TokenInvalid.default_code
+    default_message = _("This refresh token was already used; its session has ended. Sign in again.")
 
 
-class RefreshTokenReused(TokenInvalid):
-    default_detail = _("This refresh token was already used; its session has ended. Sign in again.")
+class SessionTooOld(errors.AuthenticationFailed):
+    default_code = SessionEnded.default_code
+    default_message = _("This session has reached its maximum lifetime; sign in again.")
 
 
-class SessionTooOld(SessionEnded):
-    default_detail = _("This session has reached its maximum lifetime; sign in again.")
+def _domain_error(refusal: APIException) -> errors.DomainError:
+    """A refusal of jwt.py as the domain error of the same status, code and message."""
+    detail = refusal.detail
+    if isinstance(detail, dict):  # SimpleJWT's {"detail": …, "code": …}
+        message, code = detail["detail"], detail["code"]
+    else:
+        message, code = detail, detail.code
+    error = errors.PermissionDenied if refusal.status_code == 403 else errors.AuthenticationFailed
+    return error(str(message), code=str(code))
+
+
+def _refusals_as_domain_errors(service):
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except APIException as refusal:
+            raise _domain_error(refusal) from refusal
+
+    return wrapper
 
 
 def _session_max_lifetime() -> timedelta:
@@ -93,68 +115,6 @@ def sessions_end_all(*, user: User, reason: str) -> int:
     return _sessions_end(AuthSession.objects.filter(user=user), reason)
 
 
-# --- Sign-in --------------------------------------------------------------------------------------------
-def _account_id(email: str) -> int | None:
-    return User.objects.with_email(email).values_list("pk", flat=True).first()
-
-
-def login_record(
-    *,
-    email: str,
-    user: User | None,
-    method: str,
-    request,
-    user_id: int | None = None,
-    mfa_pending: bool = False,
-) -> None:
-    """Store a sign-in attempt (`user` when it succeeded); a failure names the account it was aimed
-    at, when one exists."""
-    if user_id is None:
-        user_id = user.pk if user is not None else _account_id(email)
-    record_login(
-        email=email,
-        success=user is not None,
-        method=method,
-        user_id=user_id,
-        mfa_pending=mfa_pending,
-        ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "") if request else "",
-    )
-
-
-def auth_login(*, email: str, password: str, request) -> tuple[User, dict]:
-    """Check the credentials, record the attempt, start a session and return its first tokens.
-
-    For an account with two-factor sign-in on, the answer is an mfa_token instead, and the sign-in
-    finishes at `two_factor.mfa_verify`; a staff member who must turn it on first gets a 403 whose
-    mfa_token only the enrolment endpoints take (`MFAEnrolmentRequired`, raised once it is stored).
-    """
-    # two_factor builds on this module, so it is imported here rather than at the top.
-    from apps.accounts.services.two_factor import MFAEnrolmentRequired, sign_in_second_step
-
-    with transaction.atomic():
-        user = authenticate(request, email=email, password=password)
-        if user is None:
-            login_record(email=email, user=None, method=LoginEvent.Method.PASSWORD, request=request)
-            raise InvalidCredentials()
-        second_step = sign_in_second_step(user, request)
-        login_record(
-            email=email,
-            user=user,
-            method=LoginEvent.Method.PASSWORD,
-            request=request,
-            mfa_pending=second_step is not None,
-        )
-        if second_step is None:
-            user.last_login = timezone.now()
-            user.save(update_fields=["last_login"])
-            audit(action="user.login", actor=user, target=user, request=request)
-            return user, session_start(user=user, request=request)
-    if second_step.get("mfa_enrolment_required"):
-        raise MFAEnrolmentRequired(second_step["mfa_token"])
-    return user, second_step
-
-
 # --- Rotation and sign-out ------------------------------------------------------------------------------
 def _lock(token) -> tuple[OutstandingToken | None, AuthSession | None, bool]:
     """Lock the token's row, then its session's (always in this order: no deadlock between a
@@ -191,6 +151,7 @@ def _reuse_detected(session: AuthSession | None, request) -> Exception:
     return RefreshTokenReused()
 
 
+@_refusals_as_domain_errors
 def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
     """Rotate a refresh token: the presented one dies, a new pair of the same session is returned.
 
@@ -224,6 +185,7 @@ def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
     return tokens
 
 
+@_refusals_as_domain_errors
 def auth_logout(*, user: User, refresh: str, request) -> None:
     """End the session of `refresh`, and that of the access token the call was made with.
 

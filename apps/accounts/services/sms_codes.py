@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from apps.accounts.models import MFAChallenge, SMSCode, User
+from apps.accounts.models import SMSCode, TwoFactorChallenge, User
 from apps.accounts.tokens import phone_code_make, sms_code_hash, sms_code_matches
 from apps.notifications.services import notify
 from apps.notifications.sms_budget import sms_budget_take
@@ -33,7 +33,7 @@ def _lifetime() -> timedelta:
     return timedelta(minutes=settings.SMS_CODE_MINUTES)
 
 
-def sms_code_issue(*, user: User, purpose: str, challenge: MFAChallenge | None = None) -> SMSCode:
+def sms_code_issue(*, user: User, purpose: str, challenge: TwoFactorChallenge | None = None) -> SMSCode:
     """Replace the user's code of `purpose` with a new one and queue its SMS to their verified
     number. Runs in the caller's transaction; the caller has checked the number is verified.
 
@@ -85,7 +85,9 @@ def sms_code_make(*, sms_code_id: int) -> str | None:
     return code
 
 
-def sms_code_locked(*, user: User, purpose: str, challenge: MFAChallenge | None = None) -> SMSCode | None:
+def sms_code_locked(
+    *, user: User, purpose: str, challenge: TwoFactorChallenge | None = None
+) -> SMSCode | None:
     codes = SMSCode.objects.select_for_update().filter(user=user, purpose=purpose)
     if challenge is not None:
         codes = codes.filter(challenge=challenge)
