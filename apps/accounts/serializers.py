@@ -242,7 +242,10 @@ class PhoneVerifySerializer(serializers.Serializer):
 
 # --- Two-factor sign-in ---------------------------------------------------------------------------------
 METHODS_HELP = "`totp` (authenticator app), `sms` (a texted code), `recovery` (a recovery code)."
-MFA_TOKEN_HELP = "From `auth/login/`; good for 5 minutes and 5 codes, and for nothing else."  # noqa: S105
+CHALLENGE_TOKEN_HELP = "From `auth/login/`; good for 5 minutes and 5 codes, and for nothing else."  # noqa: S105
+
+# The API spells two-factor `mfa` (`mfa_token`, `mfa_required`, the components `MFA…`): published to
+# clients, so the field names and `ref_name`s keep that spelling while the code says two-factor.
 
 
 @extend_schema_field(
@@ -263,13 +266,18 @@ class TwoFactorMethodsField(serializers.ListField):
     child = serializers.ChoiceField(choices=TwoFactorMethod.choices)
 
 
-class MFARequiredSerializer(serializers.Serializer):
+class TwoFactorRequiredSerializer(serializers.Serializer):
     mfa_required = fields.BooleanField(help_text="Always true: the sign-in needs a second factor.")
-    mfa_token = fields.CharField(help_text="Send it with a code to `auth/login/verify/`. " + MFA_TOKEN_HELP)
+    mfa_token = fields.CharField(
+        help_text="Send it with a code to `auth/login/verify/`. " + CHALLENGE_TOKEN_HELP
+    )
     methods = TwoFactorMethodsField(help_text="What the code may be: " + METHODS_HELP)
 
+    class Meta:
+        ref_name = "MFARequired"
 
-class MFAEnrolmentRequiredSerializer(ErrorSerializer):
+
+class TwoFactorEnrolmentRequiredSerializer(ErrorSerializer):
     mfa_token = fields.CharField(
         help_text="Send as `Authorization: MFA <mfa_token>` to `auth/2fa/totp/setup/` and "
         "`auth/2fa/totp/confirm/`, which then answers the token pair. 5 minutes, 5 codes."
@@ -280,17 +288,23 @@ class MFAEnrolmentRequiredSerializer(ErrorSerializer):
         ref_name = "MFAEnrolmentRequired"
 
 
-class MFATokenSerializer(serializers.Serializer):
-    mfa_token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text=MFA_TOKEN_HELP)
+class ChallengeTokenSerializer(serializers.Serializer):
+    mfa_token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text=CHALLENGE_TOKEN_HELP)
+
+    class Meta:
+        ref_name = "MFAToken"
 
 
-class MFAVerifySerializer(serializers.Serializer):
-    mfa_token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text=MFA_TOKEN_HELP)
+class SignInVerifySerializer(serializers.Serializer):
+    mfa_token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text=CHALLENGE_TOKEN_HELP)
     code = fields.CharField(
         max_length=32,
         help_text="The authenticator app's six digits, the six digits texted by `auth/login/sms/`, "
         "or a recovery code (`k7m2p-xq9ha`; case, spaces and the dash do not matter).",
     )
+
+    class Meta:
+        ref_name = "MFAVerify"
 
 
 class TOTPCodeSerializer(serializers.Serializer):

@@ -15,14 +15,11 @@ from apps.accounts.authentication import JWTAuthentication, TwoFactorEnrolmentAu
 from apps.accounts.filters import UserFilter
 from apps.accounts.models import TwoFactorChallenge
 from apps.accounts.serializers import (
+    ChallengeTokenSerializer,
     EmailChangeConfirmSerializer,
     EmailChangeSerializer,
     EmailVerifySerializer,
     LoginSerializer,
-    MFAEnrolmentRequiredSerializer,
-    MFARequiredSerializer,
-    MFATokenSerializer,
-    MFAVerifySerializer,
     NewRecoveryCodesSerializer,
     PasswordChangeSerializer,
     PasswordConfirmSerializer,
@@ -37,6 +34,7 @@ from apps.accounts.serializers import (
     RecoveryCodesSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SignInVerifySerializer,
     SMSEnableSerializer,
     StaffUserUpdateSerializer,
     TokenPairSerializer,
@@ -44,6 +42,8 @@ from apps.accounts.serializers import (
     TOTPSetupSerializer,
     TwoFactorDisableSerializer,
     TwoFactorEnabledSerializer,
+    TwoFactorEnrolmentRequiredSerializer,
+    TwoFactorRequiredSerializer,
     TwoFactorStatusSerializer,
     UserSerializer,
 )
@@ -68,7 +68,7 @@ ACCEPTED = OpenApiResponse(description="Accepted; an email is on its way if the 
 TEXTED = OpenApiResponse(description="Accepted; a text message with a code is on its way.")
 SIGN_IN_RESULT = PolymorphicProxySerializer(
     component_name="SignInResult",
-    serializers=[TokenPairSerializer, MFARequiredSerializer],
+    serializers=[TokenPairSerializer, TwoFactorRequiredSerializer],
     resource_type_field_name=None,
 )
 PASSWORD_RESET_REQUEST = PolymorphicProxySerializer(
@@ -138,7 +138,7 @@ class AuthViewSet(GenericViewSet):
 
     @extend_schema(
         request=LoginSerializer,
-        responses={200: SIGN_IN_RESULT, 403: MFAEnrolmentRequiredSerializer},
+        responses={200: SIGN_IN_RESULT, 403: TwoFactorEnrolmentRequiredSerializer},
         summary="Sign in",
         description="The right password answers the token pair, or, when the account has two-factor "
         "sign-in on, `{mfa_required, mfa_token, methods}`: finish at `auth/login/verify/`. A staff "
@@ -165,7 +165,7 @@ class AuthViewSet(GenericViewSet):
         return Response(body)
 
     @extend_schema(
-        request=MFATokenSerializer,
+        request=ChallengeTokenSerializer,
         responses={202: TEXTED},
         summary="Text a sign-in code",
         description="For an `mfa_token` whose `methods` include `sms`: texts a six-digit code, good "
@@ -177,12 +177,12 @@ class AuthViewSet(GenericViewSet):
         detail=False, methods=["post"], url_path="login/sms", throttle_classes=[SignInSecondStepThrottle]
     )
     def login_sms(self, request):
-        data = validated(MFATokenSerializer, request)
+        data = validated(ChallengeTokenSerializer, request)
         services.sign_in_sms_send(challenge_token=data["mfa_token"], request=request)
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
-        request=MFAVerifySerializer,
+        request=SignInVerifySerializer,
         responses={200: TokenPairSerializer},
         summary="Finish a sign-in with a second factor",
         description="A code of the authenticator app, one texted by `auth/login/sms/`, or a recovery "
@@ -194,7 +194,7 @@ class AuthViewSet(GenericViewSet):
         detail=False, methods=["post"], url_path="login/verify", throttle_classes=[SignInSecondStepThrottle]
     )
     def login_verify(self, request):
-        data = validated(MFAVerifySerializer, request)
+        data = validated(SignInVerifySerializer, request)
         _, _, tokens = services.sign_in_verify(
             challenge_token=data["mfa_token"], code=data["code"], request=request, issue_tokens=True
         )

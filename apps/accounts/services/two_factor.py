@@ -217,7 +217,7 @@ def _sms_code_match(
     if refusal is None and sms_code_try(sms_code, code, now):
         return TwoFactorMethod.SMS, TwoFactorMethod.SMS, None
     if two_factor.totp_enabled_at is not None or sms_code.challenge_id is not None:
-        # The code may have been meant for the app, and a sign-in counts tries on its mfa_token:
+        # The code may have been meant for the app, and a sign-in counts tries on its challenge:
         # the SMS code's own state is no answer to give.
         return None, TwoFactorMethod.SMS, None
     return None, TwoFactorMethod.SMS, refusal or sms_code_wrong(sms_code)
@@ -265,7 +265,7 @@ def reauthentication_refusal(*, user: User, password: str, code: str, code_field
 @transaction.atomic
 def totp_setup(*, user: User, request=None) -> dict:
     """A new secret for an authenticator app, pending until `totp_confirm`; asking again replaces
-    a pending one. A 409 while the app is already on: turn 2FA off first."""
+    a pending one. A 409 while the app is already on: turn two-factor sign-in off first."""
     user = _locked_user(user)
     two_factor = two_factor_locked(user, create=True)
     if two_factor.totp_enabled_at is not None:
@@ -341,7 +341,8 @@ def totp_confirm(*, user: User, code: str, password: str = "", current_code: str
 @transaction.atomic
 def two_factor_sms_code_send(*, user: User, request=None) -> None:
     """Text a code to the user's verified number: for `sms_enable`, and, while SMS codes are on, as
-    the proof `reauthentication_refusal` asks for (turning 2FA off, adding the app, a new number)."""
+    the proof `reauthentication_refusal` asks for (turning two-factor sign-in off, adding the app,
+    a new number)."""
     user = _locked_user(user)
     if not user.is_phone_verified:
         raise errors.InvalidInput(PHONE_FIRST)
@@ -426,8 +427,8 @@ def _two_factor_remove(user: User) -> list[str]:
 
 
 def two_factor_disable(*, user: User, password: str, code: str, request=None) -> None:
-    """Turn 2FA off: every method and recovery code goes. Needs the password and a current code (the
-    app's, one texted by `two_factor_sms_code_send`, or a recovery code)."""
+    """Turn two-factor sign-in off: every method and recovery code goes. Needs the password and a
+    current code (the app's, one texted by `two_factor_sms_code_send`, or a recovery code)."""
     refusal = None
     with transaction.atomic():
         user = _locked_user(user)
@@ -457,8 +458,8 @@ def two_factor_disable(*, user: User, password: str, code: str, request=None) ->
 
 @transaction.atomic
 def two_factor_reset(*, user: User, actor: User, request=None) -> bool:
-    """A superuser turns off the 2FA of someone locked out (phone lost, no recovery code left);
-    False when it was not on."""
+    """A superuser turns off the two-factor sign-in of someone locked out (phone lost, no recovery
+    code left); False when it was not on."""
     if not actor.is_superuser:
         raise errors.PermissionDenied(_("Only a superuser can reset someone's two-factor sign-in."))
     user = _locked_user(user)
