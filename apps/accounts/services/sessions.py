@@ -1,12 +1,13 @@
 """Sessions and their token pairs: starting one, rotating its tokens, signing out, ending them all.
 
-A sign-in (signin.py) starts an `AuthSession`; its refresh tokens rotate within it, and every token names it
-(`sid`, see apps/accounts/jwt.py). A session ends on sign-out, on sign-out everywhere, on a
-password change or reset, on deactivation, and when a refresh token that was already rotated
-is presented again: that is either a client bug or a stolen token, and nobody can tell which
-copy is the thief's, so the whole family dies (OAuth 2.0 Security BCP, RFC 9700 section 4.14.2).
-It also ends at the first refresh after SESSION_MAX_LIFETIME_DAYS from its sign-in: each rotation
-renews the refresh token's own expiry, so without that bound a session would never end.
+A sign-in (signin.py) starts an `AuthSession`; its refresh tokens rotate within it, and every
+token names it (`sid`, see apps/accounts/jwt.py). A session ends on sign-out, on sign-out
+everywhere, on a password change or reset, on deactivation, and when a refresh token that was
+already rotated is presented again: that is either a client bug or a stolen token, and nobody
+can tell which copy is the thief's, so the whole family dies (OAuth 2.0 Security BCP, RFC 9700
+section 4.14.2). It also ends at the first refresh after SESSION_MAX_LIFETIME_DAYS from its
+sign-in: each rotation renews the refresh token's own expiry, so without that bound a session
+would never end.
 
 A refused token is a domain error of the status and code the API has always answered; jwt.py,
 which the authentication classes share, states its refusals in DRF's terms, and
