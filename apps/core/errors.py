@@ -100,6 +100,22 @@ class Conflict(DomainError):
     default_message = "The request conflicts with the current state of the resource."
 
 
+class TooLarge(DomainError):
+    """The input (an upload) is larger than the domain accepts."""
+
+    status_code = 413
+    default_code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaType(DomainError):
+    """The input (an uploaded file) is not of a type the domain accepts."""
+
+    status_code = 415
+    default_code = "unsupported_media_type"
+    default_message = "Unsupported media type."
+
+
 class RateLimited(DomainError):
     """Too many of these lately; `wait` seconds until the next may go (None: unknown)."""
 
@@ -121,4 +137,6 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "RateLimited",
+    "TooLarge",
+    "UnsupportedMediaType",
 ]

@@ -1,7 +1,7 @@
 """The catalog's admin forms: the API's rules, reported as form errors.
 
-The admin saves through the services, which refuse with a `DomainError`; an image check refuses
-with the API's own error (a 400, 413 or 415). Everything the services would refuse for the input
+The admin saves through the services and the image check, which refuse with a `DomainError`
+(the API answers it with a 400, 413 or 415). Everything the services would refuse for the input
 alone is checked here first, so staff see a message next to the field instead of an error page.
 """
 
@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 
 from apps.core.errors import DomainError, InvalidInput
 from apps.products import images, services
@@ -28,16 +27,6 @@ def add_domain_error(form: forms.BaseForm, exc: DomainError, *, field: str) -> N
             form.add_error(name if name in form.fields else field, [str(message) for message in messages])
     else:
         form.add_error(field, exc.messages)
-
-
-def api_error_message(exc: APIException) -> str:
-    """The first message of an API error (an image check's), for a form."""
-    detail = exc.detail
-    if isinstance(detail, dict):
-        detail = next(iter(detail.values()), "")
-    if isinstance(detail, list):
-        detail = detail[0] if detail else ""
-    return str(detail)
 
 
 class CategoryAdminForm(forms.ModelForm):
@@ -91,8 +80,8 @@ class ProductAdminForm(forms.ModelForm):
         if isinstance(image, UploadedFile):  # a new upload; False clears, a stored file is unchanged
             try:
                 checked = images.image_check(image)
-            except APIException as exc:
-                raise forms.ValidationError(api_error_message(exc)) from exc
+            except DomainError as exc:
+                raise forms.ValidationError(exc.messages) from exc
             # The model field checks the name's extension: make the name say what the content is.
             image.name = f"image{checked.suffix}"
         return image

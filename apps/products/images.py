@@ -32,8 +32,8 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
-from rest_framework.exceptions import UnsupportedMediaType, ValidationError
 
+from apps.core import errors
 from apps.core.exceptions import PayloadTooLarge
 from apps.core.uploads import SizeLimitedMultiPartParser
 
@@ -67,9 +67,9 @@ class CheckedImage:
         return Image.MIME[self.format]
 
 
-def image_too_large() -> PayloadTooLarge:
+def image_too_large_message() -> str:
     limit = filesizeformat(settings.PRODUCT_IMAGE_MAX_BYTES).replace("\xa0", " ")  # plain text for JSON
-    return PayloadTooLarge(_("The image is larger than %(limit)s.") % {"limit": limit})
+    return _("The image is larger than %(limit)s.") % {"limit": limit}
 
 
 class ProductImageParser(SizeLimitedMultiPartParser):
@@ -79,13 +79,15 @@ class ProductImageParser(SizeLimitedMultiPartParser):
         return settings.PRODUCT_IMAGE_MAX_BYTES
 
     def too_large(self) -> PayloadTooLarge:
-        return image_too_large()
+        return PayloadTooLarge(image_too_large_message())
 
 
 def image_check(file) -> CheckedImage:
-    """What `file` (an uploaded file) is, or the API error that refuses it: 413, 415 or 400."""
+    """What `file` (an uploaded file) is, or the domain error that refuses it: TooLarge,
+    UnsupportedMediaType or InvalidInput."""
     if file.size > settings.PRODUCT_IMAGE_MAX_BYTES:
-        raise image_too_large()  # the parser stops larger uploads; this covers other callers (the admin)
+        # The parser stops larger uploads; this covers other callers (the admin).
+        raise errors.TooLarge(image_too_large_message())
     try:
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; here that is a refusal. The
         # filter is process-wide while it is set (warnings has no per-thread filters before Python
@@ -98,21 +100,17 @@ def image_check(file) -> CheckedImage:
             return checked
     except (_TooManyPixels, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         message = TOO_MANY_PIXELS % {"max": MAX_PIXELS // 1_000_000}
-        raise ValidationError({"image": [message]}) from exc
+        raise errors.InvalidInput({"image": [message]}) from exc
     except UnidentifiedImageError as exc:
-        raise UnsupportedMediaType(_claimed_type(file), detail=NOT_AN_IMAGE) from exc
+        raise errors.UnsupportedMediaType(NOT_AN_IMAGE) from exc
     except Exception as exc:  # Pillow signals malformed data with OSError, SyntaxError, ValueError, …
-        raise UnsupportedMediaType(_claimed_type(file), detail=DAMAGED_IMAGE) from exc
+        raise errors.UnsupportedMediaType(DAMAGED_IMAGE) from exc
     finally:
         file.seek(0)
 
 
 class _TooManyPixels(Exception):
     pass
-
-
-def _claimed_type(file) -> str:
-    return getattr(file, "content_type", None) or ""
 
 
 def _check_pixels(width: int, height: int) -> None:
