@@ -584,6 +584,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
     },
 }
+# The development server runs this schedule itself while the broker is the in-memory one
+# (config/embedded_beat.py); development settings turn it on. Everywhere else `make beat` runs it.
+EMBEDDED_BEAT = False
 
 # --- Logs -----------------------------------------------------------------------------------------------
 APPLICATION_LOG_RETENTION_DAYS = env.int("APPLICATION_LOG_RETENTION_DAYS", default=30)

@@ -46,3 +46,7 @@ REST_FRAMEWORK = {
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# With no CELERY_BROKER_URL, `manage.py runserver` runs CELERY_BEAT_SCHEDULE in a thread of its own
+# (config/embedded_beat.py): reminders and the sweep of stuck messages happen with no worker or beat.
+EMBEDDED_BEAT = env.bool("EMBEDDED_BEAT", default=True)
