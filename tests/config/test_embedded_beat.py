@@ -282,7 +282,7 @@ def test_the_development_server_on_the_in_memory_broker_starts_one_daemon_thread
     settings, started, monkeypatch
 ):
     settings.EMBEDDED_BEAT = True
-    monkeypatch.setitem(project_app.conf, "broker_url", "memory://localhost/")
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://localhost/")  # Celery reads it before its settings
 
     thread = start_in_development_server(**RUNSERVER_CHILD)
     assert start_in_development_server(**RUNSERVER_CHILD) is thread
@@ -293,7 +293,7 @@ def test_the_development_server_on_the_in_memory_broker_starts_one_daemon_thread
 
 def test_a_real_broker_leaves_the_schedule_to_beat(settings, started, monkeypatch):
     settings.EMBEDDED_BEAT = True
-    monkeypatch.setitem(project_app.conf, "broker_url", "redis://127.0.0.1:6379/1")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")  # Celery reads it before its settings
 
     assert start_in_development_server(**RUNSERVER_CHILD) is None
     assert started == []
