@@ -144,7 +144,8 @@ def start_in_development_server(
 ) -> threading.Thread | None:
     """Start the schedule's thread if this process is the development server on the in-memory broker.
 
-    Called on every start (CoreConfig.ready); returns the thread, or None where it has no place.
+    Called as config.wsgi loads (runserver and gunicorn alike); returns the thread, or None where it
+    has no place.
     """
     global _thread
     argv = sys.argv if argv is None else argv

@@ -8,7 +8,3 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from apps.core import celery_signals  # noqa: F401 - connects the request-id propagation
-        from config.embedded_beat import start_in_development_server
-
-        # Only runserver's serving process with no broker: see config/embedded_beat.py.
-        start_in_development_server()
