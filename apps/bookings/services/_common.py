@@ -1,38 +1,22 @@
 """What the booking writes share: row locks, audit snapshots, and who counts as staff."""
 
-from decimal import Decimal
-
 from apps.bookings.models import Booking
 from apps.bookings.selectors import sees_all_bookings
 from apps.core import errors
+from apps.logs.snapshots import snapshot
 
 BOOKING_FIELDS = ("status", "start", "end", "notes", "service", "price", "provider", "customer")
 
 
-def _jsonable(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def booking_state(booking: Booking, names=BOOKING_FIELDS) -> dict:
-    return {name: _jsonable(getattr(booking, _ATTRIBUTES.get(name, name))) for name in names}
+    """The audit snapshot of `names` (by default, what a change of the booking may touch)."""
+    state = snapshot(booking, [_FIELDS.get(name, name) for name in names])
+    return {_AUDIT_NAMES.get(field, field): value for field, value in state.items()}
 
 
-# An audit entry names a relation by its id, and the booked product `service`, as the API (which
-# serves the audit trail) does.
-_ATTRIBUTES = {
-    "service": "product_id",
-    "provider": "provider_id",
-    "customer": "customer_id",
-    "cancelled_by": "cancelled_by_id",
-}
-
-
-def diff(before: dict, after: dict) -> dict:
-    return {key: [before.get(key), after[key]] for key in after if before.get(key) != after[key]}
+# An audit entry names the booked product `service`, as the API (which serves the audit trail) does.
+_FIELDS = {"service": "product"}
+_AUDIT_NAMES = {field: name for name, field in _FIELDS.items()}
 
 
 def locked_booking(pk: int) -> Booking:

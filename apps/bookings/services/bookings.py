@@ -20,9 +20,10 @@ from apps.bookings import rules, selectors
 from apps.bookings.constraints import CUSTOMER_OVERLAP, PROVIDER_OVERLAP, violated_constraint
 from apps.bookings.models import ACTIVE_STATUSES, NOTES_MAX_LENGTH, Booking, BookingStatus
 from apps.bookings.notifications import booking_parties_notify
-from apps.bookings.services._common import booking_state, diff, is_staff, locked_booking
+from apps.bookings.services._common import booking_state, is_staff, locked_booking
 from apps.core import errors
 from apps.logs.services import audit
+from apps.logs.snapshots import diff
 from apps.products.selectors import products_on_sale
 
 

@@ -12,6 +12,7 @@ from apps.bookings.constraints import HOURS_OVERLAP, violated_constraint
 from apps.bookings.models import ProviderProfile, Weekday, WorkingHours, validate_time_zone
 from apps.core import errors
 from apps.logs.services import audit
+from apps.logs.snapshots import diff
 
 MAX_INTERVALS = 70  # ten a day
 
@@ -99,6 +100,6 @@ def working_hours_replace(
             raise errors.Conflict(_("Working hours overlap.")) from exc
         raise
     after = {"time_zone": profile.time_zone, "intervals": [_label(row.__dict__) for row in rows]}
-    changes = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    changes = diff(before, after)
     audit(action="working_hours.replace", actor=actor, target=profile, changes=changes, request=request)
     return profile

@@ -21,9 +21,10 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from apps.bookings.notifications import booking_parties_notify
-from apps.bookings.services._common import booking_state, diff, is_staff, locked_booking
+from apps.bookings.services._common import booking_state, is_staff, locked_booking
 from apps.core import errors
 from apps.logs.services import audit
+from apps.logs.snapshots import diff
 
 CONFIRM_PERMISSION = "bookings.confirm_booking"
 

@@ -1,14 +1,13 @@
-"""What every catalog write shares: audit snapshots, unique slugs, row locks, constraint errors."""
-
-from decimal import Decimal
+"""What every catalog write shares: the audited change, unique slugs, row locks, constraint errors."""
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from apps.core import errors
 from apps.logs.services import audit
+from apps.logs.snapshots import diff, snapshot
 from apps.products.cache import catalog_changed
-from apps.products.models import Category, Product
+from apps.products.models import Product
 
 CATEGORY_FIELDS = ("name", "slug", "description", "is_active")
 PRODUCT_FIELDS = (
@@ -21,22 +20,6 @@ PRODUCT_FIELDS = (
     "is_active",
     "category",
 )
-
-
-def _jsonable(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Category):
-        return value.pk
-    return value
-
-
-def _state(instance, names) -> dict:
-    return {name: _jsonable(getattr(instance, name)) for name in names}
-
-
-def _diff(before: dict, after: dict) -> dict:
-    return {key: [before.get(key), after[key]] for key in after if before.get(key) != after[key]}
 
 
 def _unique_slug(model, text: str, *, exclude_pk=None) -> str:
@@ -87,7 +70,7 @@ def _discard_file_after_commit(name: str) -> None:
 def _change(instance, data: dict, *, fields, save, action: str, actor, request):
     """Apply `data` to the locked `instance`, save it with `save`, and record the change: the cache
     version moves on commit and the audit entry holds each changed field before and after."""
-    before = _state(instance, fields)
+    before = snapshot(instance, fields)
     for name, value in data.items():
         setattr(instance, name, value)
     save(instance)
@@ -96,7 +79,7 @@ def _change(instance, data: dict, *, fields, save, action: str, actor, request):
         action=action,
         actor=actor,
         target=instance,
-        changes=_diff(before, _state(instance, fields)),
+        changes=diff(before, instance, fields),
         request=request,
     )
     return instance

@@ -7,15 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core import errors
 from apps.logs.services import audit
+from apps.logs.snapshots import diff, snapshot
 from apps.products.cache import catalog_changed
 from apps.products.models import Category
 from apps.products.services._common import (
     CATEGORY_FIELDS,
     _change,
-    _diff,
     _locked,
     _save,
-    _state,
     _unique_slug,
 )
 
@@ -55,7 +54,7 @@ def category_create(*, actor, request=None, **data) -> Category:
         action="category.create",
         actor=actor,
         target=category,
-        changes=_diff({}, _state(category, CATEGORY_FIELDS)),
+        changes=diff({}, category, CATEGORY_FIELDS),
         request=request,
     )
     return category
@@ -79,7 +78,7 @@ def category_update(*, category: Category, data: dict, actor, request=None) -> C
 def category_delete(*, category: Category, actor, request=None) -> None:
     """A category that still holds products, active or not, is kept: deactivate it instead."""
     category = _locked(Category.objects.all(), category.pk)
-    before, pk = _state(category, CATEGORY_FIELDS), category.pk
+    before, pk = snapshot(category, CATEGORY_FIELDS), category.pk
     try:
         with transaction.atomic():
             category.delete()
@@ -93,6 +92,6 @@ def category_delete(*, category: Category, actor, request=None) -> None:
         actor=actor,
         target_type="products.category",
         target_id=pk,
-        changes=_diff({}, before),
+        changes=diff({}, before),
         request=request,
     )

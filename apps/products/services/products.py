@@ -6,17 +6,16 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core import errors
 from apps.logs.services import audit
+from apps.logs.snapshots import diff, snapshot
 from apps.products import images
 from apps.products.cache import catalog_changed
 from apps.products.models import Product
 from apps.products.services._common import (
     PRODUCT_FIELDS,
     _change,
-    _diff,
     _discard_file_after_commit,
     _locked,
     _save,
-    _state,
     _unique_slug,
 )
 from apps.products.services.categories import SLUG_TAKEN
@@ -58,7 +57,7 @@ def product_create(*, actor, stock: int = 0, request=None, **data) -> Product:
         action="product.create",
         actor=actor,
         target=product,
-        changes=_diff({}, {**_state(product, PRODUCT_FIELDS), "stock": stock}),
+        changes=diff({}, {**snapshot(product, PRODUCT_FIELDS), "stock": stock}),
         request=request,
     )
     return product
@@ -85,7 +84,7 @@ def product_delete(*, product: Product, actor, request=None) -> bool:
     """Delete a product nothing refers to; otherwise (stock history, bookings) deactivate it, so
     no history is lost. True when the row is gone, False when it was deactivated."""
     product = _locked(Product.objects.all(), product.pk)
-    before, pk, image = _state(product, PRODUCT_FIELDS), product.pk, product.image.name
+    before, pk, image = snapshot(product, PRODUCT_FIELDS), product.pk, product.image.name
     try:
         with transaction.atomic():
             product.delete()
@@ -110,7 +109,7 @@ def product_delete(*, product: Product, actor, request=None) -> bool:
         actor=actor,
         target_type="products.product",
         target_id=pk,
-        changes=_diff({}, before),
+        changes=diff({}, before),
         request=request,
     )
     return True
