@@ -8,24 +8,22 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from apps.bookings.models import ACTIVE_STATUSES, MAX_DURATION_MINUTES, Booking, ProviderProfile, WorkingHours
 from apps.bookings.rules import Interval
+from apps.products.selectors import products_on_sale
+from apps.roles.selectors import holds_role, users_with_role
+from apps.roles.spec import SystemRole
 
-PROVIDER_ROLE = "provider"
 VIEW_ALL = "bookings.view_all_bookings"
 
 
 def _active_products():
-    from apps.products.selectors import products_on_sale
-
     return products_on_sale().order_by("name", "id")
 
 
 def provider_list() -> QuerySet:
     """Active users in the provider role, each with their profile and the active products they offer
     (one query for the page, one for every provider's products)."""
-    from apps.accounts.models import User
-
     return (
-        User.objects.filter(is_active=True, groups__name=PROVIDER_ROLE)
+        users_with_role(SystemRole.PROVIDER)
         .select_related("provider_profile")
         .prefetch_related(Prefetch("provider_profile__products", queryset=_active_products()))
         .order_by("id")
@@ -34,10 +32,9 @@ def provider_list() -> QuerySet:
 
 def provider_with_hours(*, provider_id: int):
     """The active provider `provider_id` with their profile and whole weekly schedule, or None."""
-    from apps.accounts.models import User
-
     return (
-        User.objects.filter(pk=provider_id, is_active=True, groups__name=PROVIDER_ROLE)
+        users_with_role(SystemRole.PROVIDER)
+        .filter(pk=provider_id)
         .select_related("provider_profile")
         .prefetch_related(Prefetch("provider_profile__working_hours", queryset=WorkingHours.objects.all()))
         .first()
@@ -45,12 +42,7 @@ def provider_with_hours(*, provider_id: int):
 
 
 def is_provider(user) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.groups.filter(name=PROVIDER_ROLE).exists()
-    )
+    return holds_role(user, SystemRole.PROVIDER)
 
 
 def provider_zone(user) -> ZoneInfo:

@@ -5,8 +5,11 @@ from django.conf import settings
 from apps.notifications.kinds import Kind, NotNeeded, register
 from apps.notifications.models import Category, Channel
 from apps.notifications.services import notify
+from apps.roles.selectors import users_with_role
+from apps.roles.spec import SystemRole
 
-ALERT_ROLE = "manager"
+# Who hears of low stock: the managers of the catalog.
+ALERT_ROLE = SystemRole.MANAGER
 
 
 def _stock_context(notification) -> dict:
@@ -36,9 +39,7 @@ LOW_STOCK = register(
 
 def alert_recipients():
     """Active users holding the manager role."""
-    from apps.accounts.models import User
-
-    return User.objects.filter(is_active=True, groups__name=ALERT_ROLE).distinct().order_by("id")
+    return users_with_role(ALERT_ROLE).order_by("id")
 
 
 def low_stock_notify(*, product, movement) -> int:

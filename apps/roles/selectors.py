@@ -1,3 +1,4 @@
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -28,4 +29,20 @@ def role_list() -> QuerySet[Role]:
             Prefetch("group__permissions", queryset=Permission.objects.select_related("content_type"))
         )
         .order_by("group__name")
+    )
+
+
+def users_with_role(role_name: str) -> QuerySet:
+    """The active users holding the role `role_name` (a `SystemRole` for the roles other apps rely
+    on), each once: a user holds a group at most once."""
+    return get_user_model().objects.filter(is_active=True, groups__name=role_name)
+
+
+def holds_role(user, role_name: str) -> bool:
+    """Whether `user` is signed in, active and holds the role `role_name`."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.groups.filter(name=role_name).exists()
     )

@@ -9,7 +9,18 @@ always do).
 
 from dataclasses import dataclass, field
 
-DEFAULT_ROLE = "customer"
+
+class SystemRole:
+    """The names of the system roles, spelled once: other apps name a role they rely on from here
+    (`users_with_role(SystemRole.PROVIDER)`). Plain strings, as group names are."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    PROVIDER = "provider"
+    CUSTOMER = "customer"
+
+
+DEFAULT_ROLE = SystemRole.CUSTOMER
 
 
 @dataclass(frozen=True)
@@ -19,11 +30,11 @@ class RoleSpec:
 
 
 SYSTEM_ROLES: dict[str, RoleSpec] = {
-    "admin": RoleSpec(
+    SystemRole.ADMIN: RoleSpec(
         description="Runs the product: every permission there is.",
         permissions=("*",),
     ),
-    "manager": RoleSpec(
+    SystemRole.MANAGER: RoleSpec(
         description="Manages the catalog and every booking, sees users and statistics.",
         permissions=(
             "products.*",
@@ -34,7 +45,7 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
             "logs.view_auditlog",
         ),
     ),
-    "provider": RoleSpec(
+    SystemRole.PROVIDER: RoleSpec(
         description="Provides services: manages their own bookings and schedule.",
         permissions=(
             # The catalog, not its stock ledger: movements name staff and carry internal notes.
@@ -47,7 +58,7 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
             "bookings.*_workinghours",
         ),
     ),
-    "customer": RoleSpec(
+    SystemRole.CUSTOMER: RoleSpec(
         description="Every registered user: books services and manages their own data only.",
         permissions=(
             "products.view_category",
