@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.exceptions import Conflict
+from apps.core.errors import Conflict, InvalidInput, PermissionDenied
 from apps.logs.services import audit
+from apps.logs.snapshots import diff
 from apps.roles.models import Role
 from apps.roles.selectors import assignable_permissions, permission_name, role_list
 from apps.roles.spec import DEFAULT_ROLE, SYSTEM_ROLES, RoleSpec
@@ -94,7 +94,7 @@ def _permissions_by_name(names: list[str]) -> list[Permission]:
     available = {permission_name(p): p for p in assignable_permissions()}
     unknown = sorted(set(names) - set(available))
     if unknown:
-        raise ValidationError(
+        raise InvalidInput(
             {"permissions": [_("Unknown permission: %(name)s.") % {"name": n} for n in unknown]}
         )
     return [available[name] for name in names]
@@ -110,21 +110,17 @@ def _state(role: Role) -> dict:
     }
 
 
-def _diff(before: dict, after: dict) -> dict:
-    return {key: [before.get(key), after[key]] for key in after if before.get(key) != after[key]}
-
-
 def _save_group_name(group: Group) -> None:
     """Role names are unique ignoring case: checked here for a clear error, guaranteed by a unique
     index on LOWER(name) (migration roles 0002), which also settles two concurrent creations."""
     taken = Group.objects.alias(name_lower=Lower("name")).filter(name_lower=Lower(Value(group.name)))
     if taken.exclude(pk=group.pk).exists():
-        raise ValidationError({"name": [_("A role with that name already exists.")]})
+        raise InvalidInput({"name": [_("A role with that name already exists.")]})
     try:
         with transaction.atomic():
             group.save()
     except IntegrityError as exc:
-        raise ValidationError({"name": [_("A role with that name already exists.")]}) from exc
+        raise InvalidInput({"name": [_("A role with that name already exists.")]}) from exc
 
 
 def _ensure_holds(actor, permission_names) -> None:
@@ -151,7 +147,7 @@ def role_create(
     _save_group_name(group)
     group.permissions.set(granted)
     role = Role.objects.create(group=group, description=description, is_system=False)
-    audit(action="role.create", actor=actor, target=role, changes=_diff({}, _state(role)), request=request)
+    audit(action="role.create", actor=actor, target=role, changes=diff({}, _state(role)), request=request)
     return role
 
 
@@ -171,7 +167,7 @@ def role_update(*, role: Role, data: dict, actor, request=None) -> Role:
         granted = _permissions_by_name(data["permissions"])
         _ensure_holds(actor, set(data["permissions"]) ^ set(before["permissions"]))
         role.group.permissions.set(granted)
-    changes = _diff(before, _state(role))
+    changes = diff(before, _state(role))
     if changes:
         role.save(update_fields=["description", "updated_at"])  # also when only permissions changed
         audit(action="role.update", actor=actor, target=role, changes=changes, request=request)
@@ -190,7 +186,7 @@ def role_delete(*, role: Role, actor, request=None) -> None:
         actor=actor,
         target_type=Role._meta.label_lower,
         target_id=target_id,
-        changes=_diff(before, dict.fromkeys(before)),
+        changes=diff(before, dict.fromkeys(before)),
         request=request,
     )
 
@@ -202,7 +198,7 @@ def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[
     roles = list(role_list().filter(group__name__in=set(role_names)))
     unknown = sorted(set(role_names) - {role.name for role in roles})
     if unknown:
-        raise ValidationError({"roles": [_("Unknown role: %(name)s.") % {"name": n} for n in unknown]})
+        raise InvalidInput({"roles": [_("Unknown role: %(name)s.") % {"name": n} for n in unknown]})
     if user.is_superuser and not actor.is_superuser:
         raise PermissionDenied(_("Only a superuser can change a superuser's roles."))
     before = sorted(user.groups.values_list("name", flat=True))
