@@ -10,11 +10,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.phonenumber import PhoneNumber
 
 from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
 from apps.accounts.services.phone import phone_change_notify
@@ -30,10 +29,11 @@ from apps.accounts.tokens import (
     user_id_from_uid,
 )
 from apps.core.client_address import client_ip
-from apps.core.exceptions import Conflict
+from apps.core.errors import Conflict, InvalidInput, PermissionDenied
 from apps.core.normalization import canonical_email
 from apps.core.request_context import current_request_id
 from apps.logs.services import audit
+from apps.logs.snapshots import diff, snapshot
 from apps.notifications.services import notify
 from apps.notifications.sms_budget import SMSBudgetSpent
 from apps.roles.services import user_role_grant_default
@@ -52,21 +52,11 @@ def _after_commit(send) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _plain(value):
-    # A phone number compares and is audited as its E.164 text.
-    return str(value) if isinstance(value, PhoneNumber) else value
-
-
-def _changes(before: dict, user: User, fields) -> dict:
-    after = {field: _plain(getattr(user, field)) for field in fields}
-    return {field: [before[field], after[field]] for field in fields if before[field] != after[field]}
-
-
 def _raise_uniqueness_error(user: User) -> None:
     """Turn a lost race on the case-insensitive unique constraints into a field error."""
     if User.objects.with_email(user.email).exclude(pk=user.pk).exists():
-        raise ValidationError({"email": [_("A user with that email already exists.")]})
-    raise ValidationError({"username": [_("A user with that username already exists.")]})
+        raise InvalidInput({"email": [_("A user with that email already exists.")]})
+    raise InvalidInput({"username": [_("A user with that username already exists.")]})
 
 
 def _save(user: User, **kwargs) -> None:
@@ -84,7 +74,7 @@ def user_register(*, email: str, username: str, password: str, full_name: str = 
     try:
         validate_password(password, user)
     except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
+        raise InvalidInput({"password": exc.messages}) from exc
     user.set_password(password)
     _save(user)
     user_role_grant_default(user=user)
@@ -97,7 +87,7 @@ def _user_from_link(uid: str, token: str, generator) -> User:
     # Locked: two concurrent uses of one single-use link must not both pass the check.
     user = User.objects.select_for_update().filter(pk=user_id_from_uid(uid), is_active=True).first()
     if user is None or not generator.check_token(user, token):
-        raise ValidationError({"token": [_("This link is invalid or has expired.")]})
+        raise InvalidInput({"token": [_("This link is invalid or has expired.")]})
     return user
 
 
@@ -123,12 +113,12 @@ def email_verification_resend(*, user: User) -> None:
 def email_change_request(*, user: User, password: str, new_email: str, request=None) -> None:
     """Send a confirmation link to the new address and tell the old one; nothing changes yet."""
     if not user.check_password(password):
-        raise ValidationError({"password": [_("Your password is wrong.")]})
+        raise InvalidInput({"password": [_("Your password is wrong.")]})
     new_email = canonical_email(new_email)
     if new_email == user.email:
-        raise ValidationError({"new_email": [_("This is already your email address.")]})
+        raise InvalidInput({"new_email": [_("This is already your email address.")]})
     if User.objects.with_email(new_email).exists():
-        raise ValidationError({"new_email": [_("A user with that email already exists.")]})
+        raise InvalidInput({"new_email": [_("A user with that email already exists.")]})
     audit(
         action="user.email_change_request",
         actor=user,
@@ -149,7 +139,7 @@ def email_change_confirm(*, token: str, request=None) -> User:
         # Locked: two concurrent uses of the single-use link must not both pass the check.
         user = User.objects.select_for_update().filter(pk=claim.user_id, is_active=True).first()
     if user is None or not email_change_token_matches(user, claim):
-        raise ValidationError({"token": [_("This link is invalid or has expired.")]})
+        raise InvalidInput({"token": [_("This link is invalid or has expired.")]})
     old_email = user.email
     user.email, user.email_verified_at = claim.new_email, timezone.now()
     try:
@@ -182,11 +172,11 @@ def _password_set(user: User, password: str, *, reason: str, encoded: str | None
 def password_change(*, user: User, old_password: str, new_password: str, request=None) -> dict[str, str]:
     """Every session ends, the one that made the change included; that one gets a fresh pair."""
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": [_("Your current password is wrong.")]})
+        raise InvalidInput({"old_password": [_("Your current password is wrong.")]})
     try:
         _password_set(user, new_password, reason=AuthSession.EndReason.PASSWORD_CHANGE)
     except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
+        raise InvalidInput({"new_password": exc.messages}) from exc
     audit(action="user.password_change", actor=user, target=user, request=request)
     notify(user=user, key="password_changed", context={"how": "change"})
     return session_start(user=user, request=request)
@@ -294,7 +284,7 @@ def password_reset_code_confirm(*, phone, code: str, new_password: str, request=
     try:
         validate_password(new_password)
     except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
+        raise InvalidInput({"new_password": exc.messages}) from exc
     # Hashed once, first, for every confirmation, whether or not the number has an account or the
     # code is right (a right one stores this hash): the costliest step must not run only for numbers
     # with accounts, or the time of the answer would tell them apart.
@@ -311,14 +301,14 @@ def password_reset_code_confirm(*, phone, code: str, new_password: str, request=
         usable = sms_code is not None and str(sms_code.phone) == phone and not sms_code_refusal(sms_code, now)
         if not (usable and not spent and sms_code_try(sms_code, code, now)):  # the try counts either way
             failures.take(whose)
-            refusal = ValidationError({"code": [RESET_CODE_REFUSED]})
+            refusal = InvalidInput({"code": [RESET_CODE_REFUSED]})
         else:
             try:
                 validate_password(new_password, user)
             except ValidationError as exc:
                 sms_code.used_at = None
                 sms_code.save(update_fields=["used_at"])
-                refusal = ValidationError({"new_password": exc.messages})
+                refusal = InvalidInput({"new_password": exc.messages})
             else:
                 _password_set(
                     user, new_password, reason=AuthSession.EndReason.PASSWORD_RESET, encoded=encoded
@@ -342,7 +332,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str, request=N
     try:
         _password_set(user, new_password, reason=AuthSession.EndReason.PASSWORD_RESET)
     except ValidationError as exc:
-        raise ValidationError({"new_password": exc.messages}) from exc
+        raise InvalidInput({"new_password": exc.messages}) from exc
     if not user.is_email_verified:
         # Following a link sent to the address proves the user owns it.
         user.email_verified_at = timezone.now()
@@ -359,11 +349,11 @@ def _ensure_may_manage(actor: User, user: User) -> None:
 
 
 def _user_update(user: User, data: dict, fields, *, actor: User, action: str, request) -> User:
-    before = {field: _plain(getattr(user, field)) for field in fields}
+    before = snapshot(user, fields)  # a phone number compares as its E.164 text
     for field in fields:
         if field in data:
             setattr(user, field, data[field])
-    changes = _changes(before, user, fields)
+    changes = diff(before, user)
     if not changes:
         return user
     update_fields = list(changes)
@@ -371,7 +361,10 @@ def _user_update(user: User, data: dict, fields, *, actor: User, action: str, re
         # The code proved the old number; a new one (or none) has proved nothing yet.
         user.phone_verified_at = None
         update_fields.append("phone_verified_at")
-    user.full_clean(exclude=["password"], validate_constraints=False)
+    try:
+        user.full_clean(exclude=["password"], validate_constraints=False)
+    except ValidationError as exc:
+        raise InvalidInput(exc.message_dict) from exc
     _save(user, update_fields=update_fields)
     if "is_active" in changes and not user.is_active:
         sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
@@ -384,14 +377,14 @@ def user_profile_update(*, user: User, data: dict, request=None) -> User:
     """The user's own changes: full_name, username, and removing the phone number (phone "");
     a number is added or changed only by verifying it (apps/accounts/services/phone.py)."""
     if data.get("phone"):
-        raise ValidationError({"phone": [PHONE_ONLY_BY_VERIFICATION]})
+        raise InvalidInput({"phone": [PHONE_ONLY_BY_VERIFICATION]})
     if (
         "phone" in data
         and str(user.phone)
         and TwoFactor.objects.filter(user=user, sms_enabled_at__isnull=False).exists()
     ):
         # Removing the number would leave sign-in codes nowhere to go.
-        raise ValidationError(
+        raise InvalidInput(
             {"phone": [_("Text message sign-in codes go to this number; turn two-factor sign-in off first.")]}
         )
     before, before_verified = str(user.phone), user.is_phone_verified
@@ -406,7 +399,7 @@ def user_update(*, user: User, data: dict, actor: User, request=None) -> User:
     """A staff member's changes to someone's account."""
     _ensure_may_manage(actor, user)
     if "is_active" in data and not data["is_active"] and user.pk == actor.pk:
-        raise ValidationError({"is_active": [_("You cannot deactivate your own account here.")]})
+        raise InvalidInput({"is_active": [_("You cannot deactivate your own account here.")]})
     return _user_update(user, data, STAFF_EDITABLE_FIELDS, actor=actor, action="user.update", request=request)
 
 
@@ -432,5 +425,5 @@ def user_deactivate(*, user: User, actor: User, request=None) -> User:
 @transaction.atomic
 def user_deactivate_self(*, user: User, password: str, request=None) -> User:
     if not user.check_password(password):
-        raise ValidationError({"password": [_("Your password is wrong.")]})
+        raise InvalidInput({"password": [_("Your password is wrong.")]})
     return user_deactivate(user=user, actor=user, request=request)
