@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_value
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,11 +18,8 @@ from apps.accounts.models import (
     TwoFactorMethod,
     User,
 )
-from apps.core.admin import ReadOnlyModelAdmin
-from apps.logs.services import audit
-
-# Never written to the audit trail, not even as "changed".
-AUDIT_EXCLUDED_FIELDS = frozenset({"password"})
+from apps.core.admin import ReadOnlyModelAdmin, adopt_saved
+from apps.core.errors import DomainError
 
 
 class EmailVerifiedListFilter(admin.SimpleListFilter):
@@ -65,17 +63,6 @@ class RoleListFilter(admin.RelatedFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.title = _("role")
-
-
-def _audit_value(value):
-    """A JSON-safe form of a field value for the `changes` of an audit entry."""
-    if isinstance(value, models.Model):
-        return value.pk
-    if isinstance(value, models.QuerySet | list | tuple | set):
-        return sorted(_audit_value(item) for item in value)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def _locked(queryset, **filters):
@@ -219,15 +206,7 @@ class UserAdmin(DjangoUserAdmin):
         with transaction.atomic():
             count = 0
             for user in _locked(queryset, is_active=False):
-                user.is_active = True
-                user.save(update_fields=["is_active"])
-                audit(
-                    action="user.activate",
-                    actor=request.user,
-                    target=user,
-                    changes={"is_active": [False, True]},
-                    request=request,
-                )
+                services.user_activate(user=user, actor=request.user, request=request)
                 count += 1
         self.message_user(
             request,
@@ -237,15 +216,19 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description=_("Deactivate selected users"), permissions=["change"])
     def deactivate_users(self, request, queryset):
-        with transaction.atomic():
-            count = 0
-            skipped_self = False
-            for user in _locked(queryset, is_active=True):
-                if user.pk == request.user.pk:
-                    skipped_self = True
-                    continue
-                services.user_deactivate(user=user, actor=request.user, request=request)
-                count += 1
+        try:
+            with transaction.atomic():
+                count = 0
+                skipped_self = False
+                for user in _locked(queryset, is_active=True):
+                    if user.pk == request.user.pk:
+                        skipped_self = True
+                        continue
+                    services.user_deactivate(user=user, actor=request.user, request=request)
+                    count += 1
+        except DomainError as exc:  # one refusal (a superuser, for someone who is not) stops them all
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
         if skipped_self:
             self.message_user(
                 request, _("You cannot deactivate your own account; it was skipped."), messages.WARNING
@@ -318,36 +301,38 @@ class UserAdmin(DjangoUserAdmin):
                 messages.WARNING,
             )
 
-    # --- Audited edits ----------------------------------------------------------------------------------
+    # --- Writes, through the services -----------------------------------------------------------------
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            # The form passed, the service refused (another save took the address meanwhile): the
+            # view's transaction rolled back, and the page comes again with the reason.
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            super().save_model(request, obj, form, change)
-            audit(action="user.create", actor=request.user, target=obj, request=request)
-            return
+        if change:
+            editable = services.ADMIN_EDITABLE_FIELDS
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+            saved = (
+                services.user_admin_update(user=obj, data=data, actor=request.user, request=request)
+                if data
+                else obj  # "Save" with nothing changed: no write, no audit entry
+            )
+        else:
+            saved = services.user_admin_create(
+                email=form.cleaned_data["email"],
+                username=form.cleaned_data["username"],
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"] if form.cleaned_data["set_usable_password"] else None,
+                actor=request.user,
+                request=request,
+            )
+        adopt_saved(obj, saved)
 
-        before = User.objects.get(pk=obj.pk)
-        changes = {}
-        for field in form.changed_data:
-            if field in AUDIT_EXCLUDED_FIELDS:
-                continue
-            model_field = User._meta.get_field(field)
-            if model_field.many_to_many:
-                # save_related() stores these after save_model(): read "after" from the form.
-                old = _audit_value(getattr(before, field).all())
-                new = _audit_value(form.cleaned_data.get(field, []))
-            else:
-                old = _audit_value(getattr(before, field))
-                new = _audit_value(getattr(obj, field))
-            if old != new:
-                changes[field] = [old, new]
-        if before.phone_verified_at is not None and obj.phone_verified_at is None:
-            changes["phone_verified_at"] = [_audit_value(before.phone_verified_at), None]
-
-        super().save_model(request, obj, form, change)
-        if before.is_active and not obj.is_active:
-            services.sessions_end_all(user=obj, reason=AuthSession.EndReason.DEACTIVATED)
-        if changes:
-            audit(action="user.update", actor=request.user, target=obj, changes=changes, request=request)
+    def save_related(self, request, form, formsets, change):
+        """Nothing more: `user_admin_update` wrote the roles and permissions the form changed."""
 
 
 class SessionStateFilter(admin.SimpleListFilter):

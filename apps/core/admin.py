@@ -16,3 +16,17 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def adopt_saved(obj, saved) -> None:
+    """Give the admin's `obj` the state a service saved into `saved`.
+
+    An admin whose writes go through a service goes on with the instance its form built, for the
+    history entry, the message and the redirect.
+    """
+    if obj is saved:
+        return
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db

@@ -266,6 +266,73 @@ def test_adding_a_user_in_the_admin_is_audited_without_changes(admin_client, sup
     assert "a-very-long-password-1" not in str(AuditLog.objects.values_list("changes", flat=True))
 
 
+def test_changing_the_phone_in_the_admin_unverifies_it_on_the_record(admin_client, make_user):
+    verified_at = timezone.now()
+    user = make_user(phone="+447700900123", phone_verified_at=verified_at)
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/change/", change_form_data(user, phone="+447911123456")
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert (str(user.phone), user.phone_verified_at) == ("+447911123456", None)
+    assert AuditLog.objects.get(action="user.update").changes == {
+        "phone": ["+447700900123", "+447911123456"],
+        "phone_verified_at": [verified_at.isoformat(), None],
+    }
+
+
+def test_access_given_in_the_admin_is_saved_and_audited(admin_client, user):
+    editors = Group.objects.create(name="Editors")
+    response = admin_client.post(
+        f"/admin/accounts/user/{user.pk}/change/", change_form_data(user, is_staff=True, groups=[editors.pk])
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.is_staff
+    assert list(user.groups.all()) == [editors]
+    assert AuditLog.objects.get(action="user.update").changes == {
+        "is_staff": [False, True],
+        "groups": [[], [editors.pk]],
+    }
+
+
+def test_a_user_added_without_a_password_has_none_to_sign_in_with(admin_client):
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {"email": "new@example.com", "username": "newbie", "usable_password": "false"},
+    )
+    assert response.status_code == 302
+    assert not User.objects.get(email="new@example.com").has_usable_password()
+    assert AuditLog.objects.filter(action="user.create").count() == 1
+
+
+def test_a_refusal_of_the_service_is_shown_and_nothing_is_saved(admin_client, user, monkeypatch):
+    from apps.accounts import services
+    from apps.core.errors import InvalidInput
+
+    def refuse(**kwargs):
+        raise InvalidInput({"email": ["A user with that email already exists."]})
+
+    monkeypatch.setattr(services, "user_admin_update", refuse)
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    response = admin_client.post(url, change_form_data(user, full_name="Someone Else"), follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert "A user with that email already exists." in messages_of(response)
+    user.refresh_from_db()
+    assert user.full_name == "Ada Lovelace"
+    assert not AuditLog.objects.filter(action="user.update").exists()
+
+
+def test_only_a_superuser_deactivates_a_superuser(client, make_user, superuser):
+    staff = make_user("accounts.view_user", "accounts.change_user", is_staff=True)
+    client.force_login(staff)
+    response = run_action(client, "deactivate_users", [superuser])
+    assert "Only a superuser can change a superuser's account." in messages_of(response)
+    superuser.refresh_from_db()
+    assert superuser.is_active
+    assert not AuditLog.objects.filter(action="user.deactivate").exists()
+
+
 def test_the_admin_login_form_is_throttled_like_the_api(client, make_user):
     make_user(email="root@example.com", is_staff=True, is_superuser=True)
     form = {"username": "root@example.com", "password": "wrong"}

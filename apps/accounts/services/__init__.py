@@ -5,6 +5,7 @@ turning them on and off, checking a code, reauthentication); `sms_codes` (the co
 exported here."""
 
 from apps.accounts.services.accounts import (
+    ADMIN_EDITABLE_FIELDS,
     PHONE_ONLY_BY_VERIFICATION,
     PROFILE_FIELDS,
     STAFF_EDITABLE_FIELDS,
@@ -18,6 +19,9 @@ from apps.accounts.services.accounts import (
     password_reset_confirm,
     password_reset_request,
     password_reset_send,
+    user_activate,
+    user_admin_create,
+    user_admin_update,
     user_deactivate,
     user_deactivate_self,
     user_profile_update,
@@ -62,6 +66,7 @@ from apps.accounts.services.two_factor import (
 )
 
 __all__ = [
+    "ADMIN_EDITABLE_FIELDS",
     "PHONE_ONLY_BY_VERIFICATION",
     "PROFILE_FIELDS",
     "STAFF_EDITABLE_FIELDS",
@@ -103,6 +108,9 @@ __all__ = [
     "two_factor_reset",
     "two_factor_sms_code_send",
     "two_factor_status",
+    "user_activate",
+    "user_admin_create",
+    "user_admin_update",
     "user_deactivate",
     "user_deactivate_self",
     "user_profile_update",

@@ -403,6 +403,83 @@ def user_update(*, user: User, data: dict, actor: User, request=None) -> User:
     return _user_update(user, data, STAFF_EDITABLE_FIELDS, actor=actor, action="user.update", request=request)
 
 
+# --- The admin's user pages -----------------------------------------------------------------------------
+# What the admin's user page edits; the password has a page of its own.
+ADMIN_EDITABLE_FIELDS = (
+    *STAFF_EDITABLE_FIELDS,
+    "email",
+    "is_staff",
+    "is_superuser",
+    "groups",
+    "user_permissions",
+)
+
+
+@transaction.atomic
+def user_admin_create(
+    *, email: str, username: str, full_name: str = "", password: str | None, actor: User, request=None
+) -> User:
+    """An account added in the admin; `password` None: one that cannot sign in with a password
+    until it is set. Unlike a registration, it gets no role and no email."""
+    user = User(email=canonical_email(email), username=username, full_name=full_name)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput({"password": exc.messages}) from exc
+        user.set_password(password)
+    _save(user)
+    audit(action="user.create", actor=actor, target=user, request=request)
+    return user
+
+
+@transaction.atomic
+def user_admin_update(*, user: User, data: dict, actor: User, request=None) -> User:
+    """Staff's changes on the admin's user page, validated by its form: besides what `user_update`
+    takes, the address, the staff and superuser flags, the roles (`groups`) and direct permissions.
+
+    The row is read again, locked: `user` may be the form's instance, its changes not saved yet.
+    Naming `phone` unverifies the number, even one spelled differently but the same: only its
+    owner verifies a number, by typing back a code.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if "email" in data:
+        data = {**data, "email": canonical_email(data["email"])}
+    fields = [field for field in ADMIN_EDITABLE_FIELDS if field in data]
+    before = snapshot(user, fields)
+    relations = [field for field in fields if User._meta.get_field(field).many_to_many]
+    update_fields = [field for field in fields if field not in relations]
+    for field in update_fields:
+        setattr(user, field, data[field])
+    if "phone" in data and user.phone_verified_at is not None:
+        before.update(snapshot(user, ["phone_verified_at"]))
+        user.phone_verified_at = None
+        update_fields.append("phone_verified_at")
+    if update_fields:
+        _save(user, update_fields=update_fields)
+    for field in relations:
+        getattr(user, field).set(data[field])
+    changes = diff(before, user)
+    if "is_active" in changes and not user.is_active:
+        sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
+    if changes:
+        audit(action="user.update", actor=actor, target=user, changes=changes, request=request)
+    return user
+
+
+@transaction.atomic
+def user_activate(*, user: User, actor: User, request=None) -> User:
+    """Let a deactivated account sign in again; its old sessions stay ended."""
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        changes = {"is_active": [False, True]}
+        audit(action="user.activate", actor=actor, target=user, changes=changes, request=request)
+    return user
+
+
 @transaction.atomic
 def user_deactivate(*, user: User, actor: User, request=None) -> User:
     """Soft delete: the account stays for history, cannot sign in, and all its tokens die."""
