@@ -154,7 +154,7 @@ class UserAdmin(DjangoUserAdmin):
         )
 
     # --- Two-factor sign-in -------------------------------------------------------------------------------
-    @admin.display(description=_("2FA"), boolean=True, ordering="two_factor_on")
+    @admin.display(description=_("Two-factor"), boolean=True, ordering="two_factor_on")
     def two_factor_on(self, obj):
         return obj.two_factor_on
 

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin import ReadOnlyModelAdmin
+from apps.core.admin import ReadOnlyModelAdmin, adopt_saved
 from apps.core.errors import DomainError
 from apps.products import services
 from apps.products.forms import (
@@ -30,17 +30,6 @@ from apps.products.forms import (
 from apps.products.models import Category, Product, StockMovement
 
 LATEST_MOVEMENTS = 20  # under a product; the full ledger is one link away
-
-
-def _adopt(obj, saved) -> None:
-    """The admin goes on with the instance its form built (for history, messages and redirects):
-    give it the state the service saved."""
-    if obj is saved:
-        return
-    for field in obj._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(saved, field.attname))
-    obj._state.adding = False
-    obj._state.db = saved._state.db
 
 
 def _changed(form, names) -> dict:
@@ -75,7 +64,7 @@ class CategoryAdmin(admin.ModelAdmin):
         else:
             data = {name: form.cleaned_data[name] for name in services.CATEGORY_FIELDS}
             saved = services.category_create(actor=request.user, request=request, **data)
-        _adopt(obj, saved)
+        adopt_saved(obj, saved)
 
     # A category with products never gets here: the admin's delete pages list its products as
     # protected objects and delete nothing.
@@ -194,7 +183,7 @@ class ProductAdmin(admin.ModelAdmin):
                 )
             else:  # "Clear" ticked
                 saved = services.product_image_delete(product=saved, actor=request.user, request=request)
-        _adopt(obj, saved)
+        adopt_saved(obj, saved)
 
     def delete_model(self, request, obj):
         if not services.product_delete(product=obj, actor=request.user, request=request):
