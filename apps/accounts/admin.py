@@ -11,7 +11,6 @@ from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
 from apps.accounts.models import (
     AuthSession,
-    PhoneVerification,
     SMSCode,
     TwoFactor,
     TwoFactorChallenge,
@@ -381,28 +380,6 @@ class AuthSessionAdmin(ReadOnlyModelAdmin):
         )
 
 
-@admin.register(PhoneVerification)
-class PhoneVerificationAdmin(ReadOnlyModelAdmin):
-    """Numbers being verified, read-only, to answer "I never got the code". The code's hash is
-    never shown: it is of no use to staff, and a hash of six digits is the code to anyone holding
-    SECRET_KEY."""
-
-    list_display = ["user", "phone", "created_at", "code_sent_at", "expires_at", "attempts", "used_at"]
-    list_filter = ["created_at", "used_at"]
-    search_fields = ["user__email", "user__username", "phone"]
-    list_select_related = ["user"]
-    date_hierarchy = "created_at"
-    fields = readonly_fields = [
-        "user",
-        "phone",
-        "created_at",
-        "code_sent_at",
-        "expires_at",
-        "attempts",
-        "used_at",
-    ]
-
-
 @admin.register(TwoFactorChallenge)
 class TwoFactorChallengeAdmin(ReadOnlyModelAdmin):
     """The second steps of sign-ins, read-only, to answer "my code is refused" and to see guessing.
@@ -427,9 +404,9 @@ class TwoFactorChallengeAdmin(ReadOnlyModelAdmin):
 
 @admin.register(SMSCode)
 class SMSCodeAdmin(ReadOnlyModelAdmin):
-    """Codes texted for sign-in, two-factor changes and password resets, read-only, to answer "I
-    never got the code". The code's hash is never shown, for the reason given at
-    PhoneVerificationAdmin."""
+    """Codes texted to verify a number, for sign-in, two-factor changes and password resets,
+    read-only, to answer "I never got the code". The code's hash is never shown: it is of no use to
+    staff, and a hash of six digits is the code to anyone holding SECRET_KEY."""
 
     list_display = ["user", "purpose", "phone", "created_at", "sent_at", "expires_at", "attempts", "used_at"]
     list_filter = ["purpose", "created_at", "used_at"]

@@ -56,7 +56,6 @@ from apps.accounts.services.signin import (
 from apps.accounts.services.two_factor import totp_setup
 from apps.accounts.throttles import LoginFailureThrottle, LoginThrottle
 from apps.core import errors
-from apps.notifications.sms_budget import SMSBudgetSpent
 
 # The half-signed-in state between the password and the code: the challenge's token and where to
 # go next. Its keys are stored in sessions, so they keep their names ("mfa_token").
@@ -228,10 +227,8 @@ class AdminSite(admin.AdminSite):
                     sign_in_sms_send(challenge_token=token, request=request)
                 except TwoFactorTokenInvalid:
                     return self._start_again(request, state, _("This sign-in has expired; sign in again."))
-                except errors.DomainError as exc:
+                except errors.DomainError as exc:  # a text budget spent, among others
                     messages.error(request, " ".join(exc.messages))
-                except SMSBudgetSpent as exc:  # the text budget's 429, DRF's own
-                    messages.error(request, str(exc.detail))
                 else:
                     messages.success(request, _("We are texting a code to your phone."))
                 return HttpResponseRedirect(request.path)

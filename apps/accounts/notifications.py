@@ -1,9 +1,9 @@
 """The account messages, sent through the notification pipeline (apps/notifications).
 
 Links and codes are one-time secrets, so they are made in the delivery task, at send time (a
-retry makes a fresh one), and the stored copy of the message shows them masked. The phone
-verification code is the one that must also be kept: its hash goes on the PhoneVerification row
-as it is made (apps/accounts/services/phone.py).
+retry makes a fresh one), and the stored copy of the message shows them masked. A texted code
+must also be kept: its hash goes on its SMSCode row as it is made
+(apps/accounts/services/sms_codes.py).
 """
 
 from datetime import timedelta
@@ -12,7 +12,6 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 
-from apps.accounts.services.phone import phone_verification_code_make
 from apps.accounts.services.sms_codes import sms_code_make
 from apps.accounts.tokens import (
     email_change_token_make,
@@ -61,28 +60,22 @@ def _the_new_address(user, context: dict, channel: str) -> str | None:
     return context["new_email"] if channel == Channel.EMAIL else default_address(user, context, channel)
 
 
-def _phone_code(notification) -> dict:
-    code = phone_verification_code_make(verification_id=notification.context["verification_id"])
-    if code is None:
-        raise NotNeeded("the phone verification was replaced, used or has expired")
+def _texted_code(notification) -> dict:
+    made = sms_code_make(
+        kind=notification.key, user_id=notification.recipient_id, context=notification.context
+    )
+    if made is None:
+        raise NotNeeded("the code was replaced, used, has expired or is out of tries, or its number changed")
     # timeuntil() joins number and unit with a no-break space, which the GSM-7 alphabet lacks: one
     # such character makes the whole SMS UCS-2, 70 characters a segment instead of 160.
-    valid_for = _valid_for(settings.PHONE_VERIFICATION_CODE_MINUTES * 60).replace("\xa0", " ")
-    return {"code": code, "valid_for": valid_for}
+    valid_for = _valid_for(made.minutes * 60).replace("\xa0", " ")
+    return {"code": made.code, "valid_for": valid_for}
 
 
 def _the_pending_number(user, context: dict, channel: str) -> str | None:
     # The number is not verified yet, which is why this message exists: the default address
     # would skip it (SMS go to verified numbers only).
     return context["phone"] if channel == Channel.SMS else default_address(user, context, channel)
-
-
-def _sms_code(notification) -> dict:
-    code = sms_code_make(sms_code_id=notification.context["sms_code_id"])
-    if code is None:
-        raise NotNeeded("the code was replaced, used or has expired, or the number changed")
-    valid_for = _valid_for(settings.SMS_CODE_MINUTES * 60).replace("\xa0", " ")  # GSM-7, as above
-    return {"code": code, "valid_for": valid_for}
 
 
 def _the_code_number(user, context: dict, channel: str) -> str | None:
@@ -163,7 +156,7 @@ PHONE_VERIFICATION = register(
         channels=(Channel.SMS,),
         transactional=True,
         description="The code, texted to a number being added, that proves the user holds it.",
-        send_context=_phone_code,
+        send_context=_texted_code,
         secret=("code",),
         address=_the_pending_number,
         sample_context={"code": "123456", "valid_for": "10 minutes"},
@@ -176,7 +169,7 @@ SIGN_IN_CODE = register(
         channels=(Channel.SMS,),
         transactional=True,
         description="A code for the second step of signing in, or to confirm a two-factor change.",
-        send_context=_sms_code,
+        send_context=_texted_code,
         secret=("code",),
         address=_the_code_number,
         sample_context={"code": "123456", "valid_for": "5 minutes"},
@@ -189,7 +182,7 @@ PASSWORD_RESET_CODE = register(
         channels=(Channel.SMS,),
         transactional=True,
         description="The code, texted to a verified number, that sets a new password.",
-        send_context=_sms_code,
+        send_context=_texted_code,
         secret=("code",),
         address=_the_code_number,
         sample_context={"code": "123456", "valid_for": "5 minutes"},

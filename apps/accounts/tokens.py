@@ -95,38 +95,14 @@ def email_change_token_matches(user, claim: EmailChangeClaim) -> bool:
     return constant_time_compare(_email_change_state(user), claim.state)
 
 
-# --- Phone verification codes ---------------------------------------------------------------------------
-PHONE_CODE_SALT = "apps.accounts.tokens.phone_code"
+# --- Codes texted to a phone (apps/accounts/services/sms_codes.py) ---------------------------------------
+SMS_CODE_SALT = "apps.accounts.tokens.sms_code"
 PHONE_CODE_DIGITS = 6
 
 
 def phone_code_make() -> str:
     """A fresh code of six random digits (leading zeros kept)."""
     return f"{secrets.randbelow(10**PHONE_CODE_DIGITS):0{PHONE_CODE_DIGITS}d}"
-
-
-def phone_code_hash(verification, code: str, *, secret: str | None = None) -> str:
-    """The keyed hash of `code` that the verification row keeps instead of the code.
-
-    An HMAC with SECRET_KEY, not a password hash: six digits are a million values, so anyone
-    holding a salted hash alone (make_password) tries them all offline: within a day with Argon2,
-    in a second with a fast hash. Keyed with SECRET_KEY, a copy of the table is useless without
-    the key, and whoever holds the key can sign sessions anyway. A slow hash would only add CPU
-    to every send and check. The row's id and number are part of the message, so a hash is good
-    only for the verification it was made for.
-    """
-    message = f"{verification.pk}|{verification.phone}|{code}"
-    return salted_hmac(PHONE_CODE_SALT, message, secret=secret, algorithm="sha256").hexdigest()
-
-
-def phone_code_matches(verification, code: str) -> bool:
-    """Whether `code` is the one sent for `verification` (also under a previous SECRET_KEY)."""
-    if not verification.code_hash or not code:
-        return False
-    return any(
-        constant_time_compare(phone_code_hash(verification, code, secret=secret), verification.code_hash)
-        for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-    )
 
 
 def _keyed_hash(salt: str, message: str, secret: str | None = None) -> str:
@@ -140,24 +116,37 @@ def _keyed_hash_matches(salt: str, message: str, stored: str) -> bool:
     )
 
 
-# --- Codes texted for two-factor sign-in and password reset ---------------------------------------------
-SMS_CODE_SALT = "apps.accounts.tokens.sms_code"
-
-
 def _sms_code_message(sms_code, code: str) -> str:
     # The row, its purpose and its number are in the message: a hash is good for that code only.
     return f"{sms_code.pk}|{sms_code.purpose}|{sms_code.user_id}|{sms_code.phone}|{code}"
 
 
 def sms_code_hash(sms_code, code: str) -> str:
-    """The HMAC an `SMSCode` row keeps; keyed with SECRET_KEY for the reason given at
-    `phone_code_hash`."""
+    """The keyed hash of `code` that an `SMSCode` row keeps instead of the code.
+
+    An HMAC with SECRET_KEY, not a password hash: six digits are a million values, so anyone
+    holding a salted hash alone (make_password) tries them all offline: within a day with Argon2,
+    in a second with a fast hash. Keyed with SECRET_KEY, a copy of the table is useless without
+    the key, and whoever holds the key can sign sessions anyway. A slow hash would only add CPU
+    to every send and check.
+    """
     return _keyed_hash(SMS_CODE_SALT, _sms_code_message(sms_code, code))
 
 
+# Phone verification codes texted before they became SMS codes (migration 0010) were hashed with
+# this salt and the id of their former row, which such a row keeps as `legacy_verification_id`.
+LEGACY_PHONE_CODE_SALT = "apps.accounts.tokens.phone_code"
+
+
 def sms_code_matches(sms_code, code: str) -> bool:
-    return bool(code) and _keyed_hash_matches(
-        SMS_CODE_SALT, _sms_code_message(sms_code, code), sms_code.code_hash
+    """Whether `code` is the one texted for `sms_code` (also under a previous SECRET_KEY)."""
+    if not code:
+        return False
+    if _keyed_hash_matches(SMS_CODE_SALT, _sms_code_message(sms_code, code), sms_code.code_hash):
+        return True
+    legacy_id = sms_code.legacy_verification_id
+    return legacy_id is not None and _keyed_hash_matches(
+        LEGACY_PHONE_CODE_SALT, f"{legacy_id}|{sms_code.phone}|{code}", sms_code.code_hash
     )
 
 

@@ -12,8 +12,9 @@ Per-account and per-address limits do not bound that; these do:
   THROTTLE_SMS_GLOBAL_RATE, whose exhaustion is logged once, as an error, so someone looks. Both
   are counted in Redis (apps.core.throttles.SecurityBudget), so they hold across processes.
 
-A spent budget is a 429 where a client waits for the text; a caller whose answer must not change
-(a reset by phone) catches `SMSBudgetSpent` and drops the text silently.
+A spent budget is `SMSBudgetSpent`, a domain `RateLimited` (429 with Retry-After) where a client
+waits for the text; a caller whose answer must not change (a reset by phone) catches it and drops
+the text silently.
 """
 
 import logging
@@ -22,8 +23,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import to_python
 from phonenumbers import region_code_for_number
-from rest_framework.exceptions import Throttled
 
+from apps.core.errors import RateLimited
 from apps.notifications.throttles import SMSGlobalBudget, SMSNumberBudget
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 _EVERYONE = "all"
 
 
-class SMSBudgetSpent(Throttled):
+class SMSBudgetSpent(RateLimited):
     """The text would go over a budget: not sent, a 429 with Retry-After."""
 
 
@@ -53,8 +54,7 @@ def sms_budget_take(number: str) -> None:
     count = per_number.take(str(number))
     if count is not None and count > per_number.num_requests:
         raise SMSBudgetSpent(
-            wait=per_number.wait(),
-            detail=str(_("Too many text messages to this number lately; try again later.")),
+            _("Too many text messages to this number lately; try again later."), wait=per_number.wait()
         )
     everyone = SMSGlobalBudget()
     count = everyone.take(_EVERYONE)
@@ -70,5 +70,5 @@ def sms_budget_take(number: str) -> None:
         )
     if count > everyone.num_requests:
         raise SMSBudgetSpent(
-            wait=everyone.wait(), detail=str(_("Text messages cannot be sent just now; try again later."))
+            _("Text messages cannot be sent just now; try again later."), wait=everyone.wait()
         )

@@ -226,9 +226,6 @@ if PHONE_DEFAULT_REGION:
 PHONENUMBER_DEFAULT_REGION = PHONE_DEFAULT_REGION or None
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "E164"
-# A verification code sent by SMS is good for this many minutes and this many tries.
-PHONE_VERIFICATION_CODE_MINUTES = env.int("PHONE_VERIFICATION_CODE_MINUTES", default=10)
-PHONE_VERIFICATION_MAX_ATTEMPTS = env.int("PHONE_VERIFICATION_MAX_ATTEMPTS", default=5)
 # A number verified less than this many hours ago cannot reset the password: whoever holds a stolen
 # access token could otherwise add a number of their own and reset the password with it before the
 # owner reads the email that tells of the change.
@@ -245,9 +242,17 @@ MFA_TOKEN_MAX_ATTEMPTS = env.int("MFA_TOKEN_MAX_ATTEMPTS", default=5)
 # Wrong second-factor codes per account, over every mfa_token, before its sign-ins pause for a while.
 MFA_MAX_FAILURES_PER_USER = env.int("MFA_MAX_FAILURES_PER_USER", default=10)
 MFA_FAILURE_WINDOW_MINUTES = env.int("MFA_FAILURE_WINDOW_MINUTES", default=60)
-# Codes texted for signing in, for a two-factor change, or to reset a password.
+# Codes texted to a phone (apps/accounts/services/sms_codes.py). Minutes a code is good for from its
+# sending: one to sign in, to confirm a two-factor change or to reset a password, and one that
+# verifies a number being added.
 SMS_CODE_MINUTES = env.int("SMS_CODE_MINUTES", default=5)
-SMS_CODE_MAX_ATTEMPTS = env.int("SMS_CODE_MAX_ATTEMPTS", default=5)
+PHONE_VERIFICATION_CODE_MINUTES = env.int("PHONE_VERIFICATION_CODE_MINUTES", default=10)
+# Tries per code, whatever its purpose (a sign-in code's count on its mfa_token instead). Deprecated:
+# PHONE_VERIFICATION_MAX_ATTEMPTS, the former name for phone verification codes, is read when this
+# is unset, so that deployments which set it keep their limit.
+SMS_CODE_MAX_ATTEMPTS = env.int(
+    "SMS_CODE_MAX_ATTEMPTS", default=env.int("PHONE_VERIFICATION_MAX_ATTEMPTS", default=5)
+)
 # Texts one mfa_token may ask for.
 MFA_SMS_MAX_SENDS = env.int("MFA_SMS_MAX_SENDS", default=3)
 

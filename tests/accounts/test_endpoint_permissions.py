@@ -4,8 +4,8 @@ import pyotp
 from django.utils import timezone
 from model_bakery import baker
 
-from apps.accounts.models import PhoneVerification, SMSCode, TwoFactor
-from apps.accounts.tokens import phone_code_hash, sms_code_hash
+from apps.accounts.models import SMSCode, TwoFactor
+from apps.accounts.tokens import sms_code_hash
 from apps.core.encryption import encrypt
 from tests.api_permissions import Endpoint, EndpointPermissionTests
 from tests.conftest import DEFAULT_PASSWORD
@@ -94,10 +94,13 @@ class TestPhoneVerifyEndpoint(EndpointPermissionTests):
 
     def test_callers_with_the_permission_succeed(self, api, make_user, endpoint: Endpoint):
         caller = make_user()
-        verification = PhoneVerification.objects.create(
-            user=caller, phone="+447911123456", expires_at=timezone.now() + timedelta(minutes=10)
+        verification = SMSCode.objects.create(
+            user=caller,
+            purpose=SMSCode.Purpose.PHONE_VERIFICATION,
+            phone="+447911123456",
+            expires_at=timezone.now() + timedelta(minutes=10),
         )
-        verification.code_hash = phone_code_hash(verification, self.CODE)
+        verification.code_hash = sms_code_hash(verification, self.CODE)
         verification.save(update_fields=["code_hash"])
         response = endpoint.call(api(caller), endpoint.url(make_user))
         assert response.status_code == endpoint.success, response.content

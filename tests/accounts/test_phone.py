@@ -20,15 +20,16 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.accounts.models import PhoneVerification, User
+from apps.accounts.models import SMSCode, User
 from apps.accounts.services import phone as phone_services
-from apps.accounts.tokens import phone_code_hash
+from apps.accounts.services import sms_codes
+from apps.accounts.tokens import sms_code_hash
 from apps.logs.models import AuditLog
 from apps.notifications import kinds
 from apps.notifications.models import Notification
 from apps.notifications.rendering import MASK
 from apps.notifications.sms import outbox
-from tests.accounts.factories import phone_verification_with_code
+from tests.accounts.factories import phone_verification_with_code, phone_verifications
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -81,7 +82,7 @@ def verified(user, phone=MOBILE) -> User:
     return user
 
 
-def verification_with_code(user, code="000000", phone=MOBILE) -> PhoneVerification:
+def verification_with_code(user, code="000000", phone=MOBILE) -> SMSCode:
     """A live verification of `user` whose code is `code`, as if its SMS had just gone out."""
     return phone_verification_with_code(user, phone=phone, code=code)
 
@@ -107,7 +108,7 @@ class TestAskingForACode:
         response = ask(make_user(), typed)
         assert response.status_code == 400
         assert list(response.json()["field_errors"]) == ["phone"]
-        assert outbox == [] and not PhoneVerification.objects.exists()
+        assert outbox == [] and not phone_verifications().exists()
 
     @pytest.mark.parametrize("sent", [447911123456, None, ["+447911123456"], {"phone": MOBILE}])
     def test_a_number_must_be_sent_as_text(self, ask, make_user, sent):
@@ -129,7 +130,7 @@ class TestAskingForACode:
         ask(user)
         user.refresh_from_db()
         assert (str(user.phone), user.is_phone_verified) == (OTHER_MOBILE, True)
-        assert PhoneVerification.objects.get(user=user).phone == MOBILE
+        assert phone_verifications().get(user=user).phone == MOBILE
 
     def test_the_stored_message_masks_the_code(self, ask, make_user):
         ask(make_user())
@@ -138,27 +139,27 @@ class TestAskingForACode:
         assert (notification.channel, notification.status, notification.address) == ("sms", "sent", MOBILE)
         assert code not in notification.body and MASK in notification.body
         assert notification.context == {
-            "verification_id": PhoneVerification.objects.get().pk,
+            "verification_id": phone_verifications().get().pk,
             "phone": MOBILE,
         }
 
     def test_only_a_keyed_hash_of_the_code_is_kept(self, ask, make_user):
         ask(make_user())
         code = code_in(outbox[0])
-        verification = PhoneVerification.objects.get()
-        assert verification.code_hash == phone_code_hash(verification, code) != code
+        verification = phone_verifications().get()
+        assert verification.code_hash == sms_code_hash(verification, code) != code
 
     def test_the_code_is_good_for_ten_minutes_from_when_it_is_sent(self, ask, make_user):
         ask(make_user())
-        verification = PhoneVerification.objects.get()
-        assert verification.expires_at - verification.code_sent_at == timedelta(minutes=10)
+        verification = phone_verifications().get()
+        assert verification.expires_at - verification.sent_at == timedelta(minutes=10)
 
     def test_asking_again_replaces_the_earlier_code(self, ask, api, make_user):
         user = make_user()
         ask(user)
         ask(user, OTHER_MOBILE)
         first, second = (code_in(message) for message in outbox)
-        assert PhoneVerification.objects.filter(user=user).count() == 1
+        assert phone_verifications().filter(user=user).count() == 1
         if first != second:  # one in a million: the same six digits twice
             assert api(user).post(VERIFY, {"code": first}).status_code == 400
         response = api(user).post(VERIFY, {"code": second})
@@ -220,14 +221,14 @@ class TestAskingForACode:
         assert response.status_code == 403
         assert response.json()["code"] == "email_not_verified"
         assert "email" in response.json()["message"]
-        assert outbox == [] and not PhoneVerification.objects.exists()
+        assert outbox == [] and not phone_verifications().exists()
 
     def test_a_number_outside_the_allowed_countries_is_400_on_phone(self, ask, make_user, settings):
         settings.SMS_ALLOWED_COUNTRIES = frozenset({"GB", "IE"})
         response = ask(make_user(), "+33 6 12 34 56 78")
         assert response.status_code == 400
         assert list(response.json()["field_errors"]) == ["phone"]
-        assert outbox == [] and not PhoneVerification.objects.exists()
+        assert outbox == [] and not phone_verifications().exists()
         assert ask(make_user(), OTHER_MOBILE).status_code == 202
         assert ask(make_user(), "+353 85 123 4567").status_code == 202
 
@@ -282,7 +283,7 @@ class TestVerifying:
         assert body["phone"] == MOBILE and body["phone_verified_at"].endswith("Z")
         user.refresh_from_db()
         assert str(user.phone) == MOBILE and user.is_phone_verified
-        assert PhoneVerification.objects.get(user=user).used_at is not None
+        assert phone_verifications().get(user=user).used_at is not None
 
     def test_a_verified_number_receives_the_accounts_text_messages(self, ask, api, make_user):
         user = make_user()
@@ -305,7 +306,7 @@ class TestVerifying:
         response = api(user).post(VERIFY, {"code": "654321"})
         assert response.status_code == 400
         assert response.json()["field_errors"] == {"code": ["This code is wrong; 4 tries left."]}
-        assert PhoneVerification.objects.get().attempts == 1
+        assert phone_verifications().get().attempts == 1
         user.refresh_from_db()
         assert not user.is_phone_verified
 
@@ -319,15 +320,17 @@ class TestVerifying:
         response = api(user).post(VERIFY, {"code": "123456"})
         assert response.status_code == 400
         assert response.json()["field_errors"] == {"code": ["Too many wrong codes; ask for a new one."]}
-        assert PhoneVerification.objects.get().attempts == 5, "a dead verification counts nothing more"
+        assert phone_verifications().get().attempts == 5, "a dead verification counts nothing more"
         ask(user)
         assert api(user).post(VERIFY, {"code": code_in(outbox[0])}).status_code == 200
 
     def test_a_dead_verification_sends_no_code_either(self, make_user):
-        verification = verification_with_code(make_user())
+        user = make_user()
+        verification = verification_with_code(user)
         verification.attempts = 5
         verification.save(update_fields=["attempts"])
-        assert phone_services.phone_verification_code_make(verification_id=verification.pk) is None
+        context = {"verification_id": verification.pk, "phone": MOBILE}
+        assert sms_codes.sms_code_make(kind="phone_verification", user_id=user.pk, context=context) is None
 
     def test_an_expired_code_is_refused(self, ask, api, make_user, monkeypatch):
         user = make_user()
@@ -371,7 +374,7 @@ class TestVerifying:
         response = api(user).post(VERIFY, {"code": code})
         assert response.status_code == 400
         assert list(response.json()["field_errors"]) == ["code"]
-        assert PhoneVerification.objects.get().attempts == 0
+        assert phone_verifications().get().attempts == 0
 
     def test_a_number_verified_elsewhere_meanwhile_is_409(self, api, make_user):
         user = make_user()
@@ -382,17 +385,17 @@ class TestVerifying:
         assert response.json()["code"] == "conflict"
         user.refresh_from_db()
         assert not user.is_phone_verified
-        assert PhoneVerification.objects.get(user=user).attempts == 1, "the try still counts"
+        assert phone_verifications().get(user=user).attempts == 1, "the try still counts"
 
     def test_losing_the_race_on_the_unique_constraint_is_409_too(self, api, make_user, monkeypatch):
         user = make_user()
         verification_with_code(user, "123456")
         verified(make_user())
         # As if the other account verified between the check and the write.
-        monkeypatch.setattr(phone_services, "_verified_elsewhere", lambda phone, user: False)
+        monkeypatch.setattr(phone_services, "number_verified_elsewhere", lambda phone, user: False)
         response = api(user).post(VERIFY, {"code": "123456"})
         assert response.status_code == 409
-        verification = PhoneVerification.objects.get(user=user)
+        verification = phone_verifications().get(user=user)
         assert (verification.attempts, verification.used_at) == (1, None)
 
     def test_needs_authentication(self, api):
@@ -426,7 +429,7 @@ def test_the_right_code_sent_twice_at_once_works_once(make_user):
     for worker in workers:
         worker.join(timeout=30)
     assert sorted(statuses) == [200] + [400] * (threads - 1)
-    assert PhoneVerification.objects.get(user=user).attempts == 1, "the used code counted no more tries"
+    assert phone_verifications().get(user=user).attempts == 1, "the used code counted no more tries"
 
 
 class TestProfileAndStaffEdits:
@@ -518,13 +521,13 @@ class TestAdmin:
 
     def test_verifications_are_listed_read_only_without_the_code_hash(self, admin_client, make_user):
         verification = verification_with_code(make_user())
-        listing = admin_client.get("/admin/accounts/phoneverification/")
+        listing = admin_client.get("/admin/accounts/smscode/?purpose=phone_verification")
         assert listing.status_code == 200 and MOBILE in listing.content.decode()
-        page = admin_client.get(f"/admin/accounts/phoneverification/{verification.pk}/change/")
+        page = admin_client.get(f"/admin/accounts/smscode/{verification.pk}/change/")
         assert page.status_code == 200
         assert verification.code_hash not in page.content.decode()
         assert "code hash" not in page.content.decode().lower()
-        assert admin_client.get("/admin/accounts/phoneverification/add/").status_code == 403
+        assert admin_client.get("/admin/accounts/smscode/add/").status_code == 403
 
 
 class TestStoredNumbers:

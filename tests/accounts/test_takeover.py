@@ -15,11 +15,11 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from apps.accounts.models import PhoneVerification, SMSCode, User
+from apps.accounts.models import SMSCode, User
 from apps.accounts.tokens import sms_code_hash
 from apps.logs.models import AuditLog
 from apps.notifications.sms import outbox
-from tests.accounts.factories import phone_verification_with_code
+from tests.accounts.factories import phone_verification_with_code, phone_verifications
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -47,7 +47,7 @@ def verified(user, phone=OWNERS, *, hours_ago=48) -> User:
     return user
 
 
-def pending(user, phone=THIEFS, code="123456") -> PhoneVerification:
+def pending(user, phone=THIEFS, code="123456") -> SMSCode:
     """A live verification of `phone` for `user` whose texted code is `code`."""
     return phone_verification_with_code(user, phone=phone, code=code)
 
@@ -76,13 +76,13 @@ class TestTheReportedTakeover:
         response = deliver(lambda: api(owner).post(PHONE, {"phone": THIEFS}))
         assert response.status_code == 400
         assert list(response.json()["field_errors"]) == ["password"]
-        assert outbox == [] and not PhoneVerification.objects.exists()
+        assert outbox == [] and not phone_verifications().exists()
 
     def test_a_wrong_password_is_400_on_password_and_sends_nothing(self, api, owner, deliver):
         response = deliver(lambda: api(owner).post(PHONE, {"phone": THIEFS, "password": "a-good-guess-1"}))
         assert response.status_code == 400
         assert response.json()["field_errors"] == {"password": ["Your password is wrong."]}
-        assert outbox == [] and not PhoneVerification.objects.exists()
+        assert outbox == [] and not phone_verifications().exists()
 
     def test_with_the_password_the_code_goes_to_the_number(self, api, owner, deliver):
         response = deliver(lambda: api(owner).post(PHONE, {"phone": THIEFS, "password": DEFAULT_PASSWORD}))

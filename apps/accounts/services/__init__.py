@@ -1,8 +1,8 @@
 """Account writes, by concern: `signin` (the password, the second step, the login record), which
 stands on `sessions` (sessions and their tokens, sign-out) and `two_factor` (the second factors:
-turning them on and off, checking a code, reauthentication); `sms_codes` (the codes they text),
-`phone` (verifying a phone number) and `accounts` (everything else). Callers use the names
-exported here."""
+turning them on and off, checking a code, reauthentication); `sms_codes` (every code texted to a
+phone, whatever its purpose), `phone` (verifying a phone number) and `accounts` (everything else).
+Callers use the names exported here."""
 
 from apps.accounts.services.accounts import (
     ADMIN_EDITABLE_FIELDS,
@@ -29,7 +29,6 @@ from apps.accounts.services.accounts import (
     user_update,
 )
 from apps.accounts.services.phone import (
-    phone_verification_code_make,
     phone_verification_request,
     phone_verify,
 )
@@ -89,7 +88,6 @@ __all__ = [
     "password_reset_confirm",
     "password_reset_request",
     "password_reset_send",
-    "phone_verification_code_make",
     "phone_verification_request",
     "phone_verify",
     "recovery_codes_generate",

@@ -30,6 +30,7 @@ from apps.accounts.services.sms_codes import (
     sms_code_refusal,
     sms_code_try,
     sms_code_wrong,
+    sms_codes_discard,
 )
 from apps.accounts.tokens import (
     RECOVERY_CODE_ALPHABET,
@@ -419,9 +420,7 @@ def _two_factor_remove(user: User) -> list[str]:
     before = _methods_enabled(two_factor)
     TwoFactor.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
-    SMSCode.objects.filter(
-        user=user, purpose__in=[SMSCode.Purpose.SIGN_IN, SMSCode.Purpose.TWO_FACTOR_CHANGE]
-    ).delete()
+    sms_codes_discard(user=user, purposes=[SMSCode.Purpose.SIGN_IN, SMSCode.Purpose.TWO_FACTOR_CHANGE])
     TwoFactorChallenge.objects.filter(user=user, used_at__isnull=True).delete()
     return before
 
