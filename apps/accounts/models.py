@@ -358,7 +358,7 @@ class SMSCode(models.Model):
     expires_at = models.DateTimeField(editable=False)
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Phone verifications had a table of their own until migration 0010 moved them here. A code
+    # Phone verifications had a table of their own until migration 0011 moved them here. A code
     # texted before that was hashed with that table's id, and an SMS still queued for it names that
     # id; both find the row by it. Empty on every row made since: once no row has one (codes live
     # minutes), this field and the branches that read it can go.

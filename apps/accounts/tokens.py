@@ -133,7 +133,7 @@ def sms_code_hash(sms_code, code: str) -> str:
     return _keyed_hash(SMS_CODE_SALT, _sms_code_message(sms_code, code))
 
 
-# Phone verification codes texted before they became SMS codes (migration 0010) were hashed with
+# Phone verification codes texted before they became SMS codes (migration 0011) were hashed with
 # this salt and the id of their former row, which such a row keeps as `legacy_verification_id`.
 LEGACY_PHONE_CODE_SALT = "apps.accounts.tokens.phone_code"
 

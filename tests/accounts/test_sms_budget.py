@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from apps.accounts.models import SMSCode, TwoFactor, TwoFactorChallenge
 from apps.accounts.services.signin import challenge_start
+from apps.core.errors import RateLimited
 from apps.logs.models import AuditLog
 from apps.notifications.sms import outbox
+from apps.notifications.sms_budget import SMSBudgetSpent, sms_budget_take
 from apps.notifications.throttles import SMSGlobalBudget, SMSNumberBudget
 from config.settings.base import sms_allowed_countries
 from tests.conftest import DEFAULT_PASSWORD
@@ -143,6 +145,37 @@ class TestPerNumber:
         }
         statuses = [post(owner, TWO_FACTOR_CODE).status_code for _ in range(4)]
         assert statuses == [202, 202, 202, 429]
+
+
+class TestTheRefusal:
+    MESSAGE = "Too many text messages to this number lately; try again later."
+
+    def test_a_spent_budget_is_a_rate_limit_of_the_domain_with_its_wait(self, three_texts_a_number):
+        for _ in range(3):
+            sms_budget_take(MOBILE)
+        with pytest.raises(RateLimited) as refused:
+            sms_budget_take(MOBILE)
+        assert isinstance(refused.value, SMSBudgetSpent)
+        assert str(refused.value.message) == self.MESSAGE
+        assert 0 < refused.value.wait <= 3600
+
+    def test_the_api_answers_429_with_the_message_and_retry_after(self, post, owner, three_texts_a_number):
+        for _ in range(3):
+            post(owner, TWO_FACTOR_CODE)
+        refused = post(owner, TWO_FACTOR_CODE)
+        wait = int(refused["Retry-After"])
+        assert (refused.status_code, refused.json()["code"]) == (429, "throttled")
+        assert refused.json()["message"] == f"{self.MESSAGE} Expected available in {wait} seconds."
+
+    def test_the_admin_sign_in_shows_it_as_a_message(self, client, make_user, three_texts_a_number):
+        staff = make_user(is_staff=True, phone=MOBILE, phone_verified_at=timezone.now())
+        TwoFactor.objects.create(user=staff, sms_enabled_at=timezone.now())
+        for _ in range(3):
+            sms_budget_take(MOBILE)
+        client.post("/admin/login/", {"username": staff.email, "password": DEFAULT_PASSWORD})
+        response = client.post("/admin/login/verify/", {"send_sms": "1"}, follow=True)
+        assert [str(message) for message in response.context["messages"]] == [self.MESSAGE]
+        assert outbox == []
 
 
 class TestGlobal:
