@@ -38,7 +38,7 @@ from apps.notifications.sms_budget import sms_budget_take
 @dataclass(frozen=True)
 class CodeRules:
     # The notification kind (and SMS template) that texts the code, and the key of its context
-    # that names the row.
+    # that names the row (`verification_id` in a phone verification's, as it always has been).
     kind: str
     id_key: str
     # The setting that says for how many minutes a code is good from its sending.
