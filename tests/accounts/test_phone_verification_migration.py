@@ -1,4 +1,4 @@
-"""Moving phone verifications into SMS codes (accounts 0009-0011) keeps every pending code working.
+"""Moving phone verifications into SMS codes (accounts 0010-0012) keeps every pending code working.
 
 Each test migrates the database back to before the move, makes rows there with the models of that
 time, migrates forward and checks the rows, the codes and the SMS still queued for them; then
@@ -20,8 +20,8 @@ from apps.core.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
-BEFORE = [("accounts", "0008_user_text_without_invisible_characters")]
-AFTER = [("accounts", "0011_delete_phoneverification")]
+BEFORE = [("accounts", "0009_two_factor_challenge")]
+AFTER = [("accounts", "0012_delete_phoneverification")]
 MOBILE = "+447911123456"
 OTHER_MOBILE = "+447400123456"
 
