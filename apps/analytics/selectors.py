@@ -1,4 +1,6 @@
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -7,7 +9,7 @@ from django.utils import timezone
 from apps.analytics.models import LoginEvent
 
 
-def login_stats(*, days: int, user_id: int | None = None) -> dict:
+def login_stats(*, days: int, user_id: int | None = None) -> dict[str, Any]:
     """Login attempts over the last `days` days (today included): totals and one row per day.
 
     Two queries on the analytics database whatever the range; days without attempts are
@@ -25,7 +27,8 @@ def login_stats(*, days: int, user_id: int | None = None) -> dict:
     counts = {"total": Count("id"), "successful": Count("id", filter=Q(success=True))}
 
     totals = events.aggregate(**counts)
-    by_day = {
+    # Rows of values("day") annotated with the counts (the stubs type such a row by "day" alone).
+    by_day: dict[date, Mapping[str, Any]] = {
         row["day"]: row
         for row in events.annotate(day=TruncDate("created_at"))
         .values("day")
@@ -33,7 +36,7 @@ def login_stats(*, days: int, user_id: int | None = None) -> dict:
         .order_by("day")
     }
 
-    def row(day: date, total: int, successful: int) -> dict:
+    def row(day: date, total: int, successful: int) -> dict[str, Any]:
         return {"date": day, "total": total, "successful": successful, "failed": total - successful}
 
     series = []

@@ -1,7 +1,12 @@
 from datetime import timedelta
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
 from apps.core.client_address import client_ip
 from apps.core.fail_soft import write_fail_soft
@@ -13,7 +18,7 @@ SECRET_FIELD_MARKERS = ("password", "token", "secret", "otp")
 REDACTED = "[redacted]"
 
 
-def _redact(changes: dict) -> dict:
+def _redact(changes: dict[str, Any]) -> dict[str, Any]:
     return {
         field: REDACTED if any(marker in field.lower() for marker in SECRET_FIELD_MARKERS) else value
         for field, value in changes.items()
@@ -23,12 +28,12 @@ def _redact(changes: dict) -> dict:
 def audit(
     *,
     action: str,
-    actor=None,
+    actor: AbstractBaseUser | AnonymousUser | None = None,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str | int = "",
-    changes: dict | None = None,
-    request=None,
+    changes: dict[str, Any] | None = None,
+    request: HttpRequest | Request | None = None,
     ip: str | None = None,
     request_id: str | None = None,
 ) -> AuditLog | None:
@@ -40,11 +45,7 @@ def audit(
     if target is not None:
         target_type = target._meta.label_lower
         target_id = target.pk
-    actor_id = (
-        getattr(actor, "pk", actor)
-        if actor is not None and getattr(actor, "is_authenticated", True)
-        else None
-    )
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     entry = AuditLog(
         actor_id=actor_id,
         action=action,

@@ -16,6 +16,7 @@ takes an idempotency key, so that window cannot be closed from here.
 import logging
 import random
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,6 +26,9 @@ from django.utils import timezone
 from apps.notifications import channels, kinds, rendering
 from apps.notifications.models import Channel, Notification, NotificationPreference
 from apps.notifications.selectors import preferences_for
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +50,9 @@ def _queue_delivery(notification_id: int, *, countdown: int = 0) -> None:
 
 def notify(
     *,
-    user,
+    user: "User",
     key: str,
-    context: dict | None = None,
+    context: dict[str, Any] | None = None,
     channels: list[str] | tuple[str, ...] | None = None,
     idempotency_key: str | None = None,
     delay_seconds: int = 0,
@@ -128,7 +132,7 @@ def _claim(notification_id: int) -> Notification | None:
     return notification
 
 
-def _finish(notification: Notification, **changes) -> None:
+def _finish(notification: Notification, **changes: Any) -> None:
     # Only the claim that moved the row to `sending` may move it on.
     Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
         sending_since=None, **changes
@@ -266,7 +270,7 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     return notification
 
 
-def notifications_mark_all_read(*, user) -> int:
+def notifications_mark_all_read(*, user: "User") -> int:
     """Mark every delivered, unread in-app message of `user` read; how many were."""
     return Notification.objects.filter(
         recipient=user, channel=Channel.IN_APP, status=Status.SENT, read_at__isnull=True
@@ -274,7 +278,7 @@ def notifications_mark_all_read(*, user) -> int:
 
 
 @transaction.atomic
-def preferences_update(*, user, changes: dict[str, dict[str, bool]]) -> dict[str, dict[str, bool]]:
+def preferences_update(*, user: "User", changes: dict[str, dict[str, bool]]) -> dict[str, dict[str, bool]]:
     """Set the named category/channel choices (others unchanged); the whole matrix after."""
     for category, by_channel in changes.items():
         for channel, enabled in by_channel.items():

@@ -1,11 +1,13 @@
 """Catalog reads: who sees which products and categories, and how a search is written."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
+from apps.accounts.models import User
 from apps.products.models import Category, Product, StockMovement
 
 
-def sees_inactive(user, model_name: str) -> bool:
+def sees_inactive(user: User | AnonymousUser | None, model_name: str) -> bool:
     """Whoever may change a `model_name` ("product", "category") also sees the inactive ones;
     everyone else, the public catalog.
 

@@ -3,14 +3,18 @@
 Every change is recorded in the audit trail with the state before and after.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
 from apps.core.errors import Conflict, InvalidInput, PermissionDenied
 from apps.logs.services import audit
@@ -18,6 +22,9 @@ from apps.logs.snapshots import diff
 from apps.roles.models import Role
 from apps.roles.selectors import assignable_permissions, permission_name, role_list
 from apps.roles.spec import DEFAULT_ROLE, SYSTEM_ROLES, RoleSpec
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 # --- Seeding --------------------------------------------------------------------------------------------
@@ -100,7 +107,7 @@ def _permissions_by_name(names: list[str]) -> list[Permission]:
     return [available[name] for name in names]
 
 
-def _state(role: Role) -> dict:
+def _state(role: Role) -> dict[str, Any]:
     return {
         "name": role.group.name,
         "description": role.description,
@@ -123,7 +130,7 @@ def _save_group_name(group: Group) -> None:
         raise InvalidInput({"name": [_("A role with that name already exists.")]}) from exc
 
 
-def _ensure_holds(actor, permission_names) -> None:
+def _ensure_holds(actor: "User | None", permission_names: Iterable[str]) -> None:
     """Nobody hands out, or takes away, a permission they do not hold themselves (superusers hold
     them all): someone who may manage roles could otherwise strip a role of duties they cannot
     judge, or escalate by handing out more than they have."""
@@ -139,7 +146,12 @@ def _ensure_holds(actor, permission_names) -> None:
 
 @transaction.atomic
 def role_create(
-    *, name: str, description: str = "", permissions: list[str] = (), actor, request=None
+    *,
+    name: str,
+    description: str = "",
+    permissions: Sequence[str] = (),
+    actor: "User",
+    request: HttpRequest | Request | None = None,
 ) -> Role:
     granted = _permissions_by_name(list(permissions))
     _ensure_holds(actor, permissions)
@@ -152,7 +164,9 @@ def role_create(
 
 
 @transaction.atomic
-def role_update(*, role: Role, data: dict, actor, request=None) -> Role:
+def role_update(
+    *, role: Role, data: dict[str, Any], actor: "User", request: HttpRequest | Request | None = None
+) -> Role:
     role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
     if role.is_system:
         # seed_permissions would undo any change on the next deploy: change apps/roles/spec.py.
@@ -175,7 +189,7 @@ def role_update(*, role: Role, data: dict, actor, request=None) -> Role:
 
 
 @transaction.atomic
-def role_delete(*, role: Role, actor, request=None) -> None:
+def role_delete(*, role: Role, actor: "User", request: HttpRequest | Request | None = None) -> None:
     if role.is_system:
         raise Conflict(_("System roles cannot be deleted."))
     before = _state(role)
@@ -193,7 +207,9 @@ def role_delete(*, role: Role, actor, request=None) -> None:
 
 # --- Users' roles ---------------------------------------------------------------------------------------
 @transaction.atomic
-def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[Role]:
+def user_roles_set(
+    *, user: "User", role_names: list[str], actor: "User", request: HttpRequest | Request | None = None
+) -> list[Role]:
     """Replace the user's roles with exactly these."""
     roles = list(role_list().filter(group__name__in=set(role_names)))
     unknown = sorted(set(role_names) - {role.name for role in roles})
@@ -218,5 +234,5 @@ def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[
     return roles
 
 
-def user_role_grant_default(*, user) -> None:
+def user_role_grant_default(*, user: "User") -> None:
     user.groups.add(default_role().group)
