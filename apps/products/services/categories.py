@@ -1,10 +1,15 @@
 """Category writes: create, change, delete (refused while the category holds products)."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError, Value
 from django.db.models.functions import Lower
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
+from apps.accounts.models import User
 from apps.core import errors
 from apps.logs.services import audit
 from apps.logs.snapshots import diff, snapshot
@@ -45,7 +50,9 @@ def _category_save(category: Category) -> None:
 
 
 @transaction.atomic
-def category_create(*, actor, request=None, **data) -> Category:
+def category_create(
+    *, actor: User | None, request: HttpRequest | Request | None = None, **data: Any
+) -> Category:
     category = Category(**data)
     category.slug = category.slug or _unique_slug(Category, category.name)
     _category_save(category)
@@ -61,7 +68,13 @@ def category_create(*, actor, request=None, **data) -> Category:
 
 
 @transaction.atomic
-def category_update(*, category: Category, data: dict, actor, request=None) -> Category:
+def category_update(
+    *,
+    category: Category,
+    data: dict[str, Any],
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
+) -> Category:
     category = _locked(Category.objects.all(), category.pk)
     return _change(
         category,
@@ -75,7 +88,9 @@ def category_update(*, category: Category, data: dict, actor, request=None) -> C
 
 
 @transaction.atomic
-def category_delete(*, category: Category, actor, request=None) -> None:
+def category_delete(
+    *, category: Category, actor: User | None, request: HttpRequest | Request | None = None
+) -> None:
     """A category that still holds products, active or not, is kept: deactivate it instead."""
     category = _locked(Category.objects.all(), category.pk)
     before, pk = snapshot(category, CATEGORY_FIELDS), category.pk

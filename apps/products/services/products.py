@@ -1,9 +1,15 @@
 """Product writes: create (with the opening stock), change, delete or deactivate, and images."""
 
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
+from apps.accounts.models import User
 from apps.core import errors
 from apps.logs.services import audit
 from apps.logs.snapshots import diff, snapshot
@@ -46,7 +52,9 @@ def _product_save(product: Product) -> None:
 
 
 @transaction.atomic
-def product_create(*, actor, stock: int = 0, request=None, **data) -> Product:
+def product_create(
+    *, actor: User | None, stock: int = 0, request: HttpRequest | Request | None = None, **data: Any
+) -> Product:
     """A new product; its opening stock is the ledger's first movement."""
     product = Product(**data, stock=stock)
     product.slug = product.slug or _unique_slug(Product, product.name)
@@ -64,7 +72,13 @@ def product_create(*, actor, stock: int = 0, request=None, **data) -> Product:
 
 
 @transaction.atomic
-def product_update(*, product: Product, data: dict, actor, request=None) -> Product:
+def product_update(
+    *,
+    product: Product,
+    data: dict[str, Any],
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
+) -> Product:
     if "stock" in data:
         raise errors.InvalidInput({"stock": [_("Stock changes only through POST products/{id}/stock/.")]})
     product = _locked(Product.objects.select_related("category"), product.pk)
@@ -80,7 +94,9 @@ def product_update(*, product: Product, data: dict, actor, request=None) -> Prod
 
 
 @transaction.atomic
-def product_delete(*, product: Product, actor, request=None) -> bool:
+def product_delete(
+    *, product: Product, actor: User | None, request: HttpRequest | Request | None = None
+) -> bool:
     """Delete a product nothing refers to; otherwise (stock history, bookings) deactivate it, so
     no history is lost. True when the row is gone, False when it was deactivated."""
     product = _locked(Product.objects.all(), product.pk)
@@ -116,7 +132,13 @@ def product_delete(*, product: Product, actor, request=None) -> bool:
 
 
 # --- Images ---------------------------------------------------------------------------------------------
-def product_image_set(*, product: Product, image, actor, request=None) -> Product:
+def product_image_set(
+    *,
+    product: Product,
+    image: "UploadedFile[bytes]",
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
+) -> Product:
     """Make the uploaded `image` the product's picture; the previous file goes once this commits.
 
     The upload is checked (apps/products/images.py) and written to storage before the row is
@@ -155,7 +177,9 @@ def product_image_set(*, product: Product, image, actor, request=None) -> Produc
 
 
 @transaction.atomic
-def product_image_delete(*, product: Product, actor, request=None) -> Product:
+def product_image_delete(
+    *, product: Product, actor: User | None, request: HttpRequest | Request | None = None
+) -> Product:
     """Clear the product's image; the file goes once this commits. Without an image, nothing changes."""
     product = _locked(Product.objects.all(), product.pk)
     previous = product.image.name

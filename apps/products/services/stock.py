@@ -7,9 +7,12 @@ is recorded by `_movement_record`: one place says what a ledger row holds.
 
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
+from apps.accounts.models import User
 from apps.core import errors
 from apps.logs.services import audit
 from apps.products.cache import catalog_changed
@@ -54,7 +57,13 @@ def stock_open(*, product: Product, actor) -> StockMovement | None:
 
 @transaction.atomic
 def stock_adjust(
-    *, product: Product, delta: int, reason: str, note: str = "", actor, request=None
+    *,
+    product: Product,
+    delta: int,
+    reason: str,
+    note: str = "",
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
 ) -> StockMovement:
     """Add `delta` (negative to remove) to the product's stock, atomically.
 
