@@ -1,9 +1,11 @@
 """Booking reads: who is a provider, whose bookings a user sees, and what a provider's day holds."""
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.bookings.models import ACTIVE_STATUSES, MAX_DURATION_MINUTES, Booking, ProviderProfile, WorkingHours
@@ -11,6 +13,9 @@ from apps.bookings.rules import Interval
 from apps.products.selectors import products_on_sale
 from apps.roles.selectors import holds_role, users_with_role
 from apps.roles.spec import SystemRole
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 VIEW_ALL = "bookings.view_all_bookings"
 
@@ -30,7 +35,7 @@ def provider_list() -> QuerySet:
     )
 
 
-def provider_with_hours(*, provider_id: int):
+def provider_with_hours(*, provider_id: int) -> "User | None":
     """The active provider `provider_id` with their profile and whole weekly schedule, or None."""
     return (
         users_with_role(SystemRole.PROVIDER)
@@ -45,12 +50,12 @@ def is_provider(user) -> bool:
     return holds_role(user, SystemRole.PROVIDER)
 
 
-def provider_zone(user) -> ZoneInfo:
+def provider_zone(user: "User") -> ZoneInfo:
     profile = getattr(user, "provider_profile", None)
     return ZoneInfo(profile.time_zone if profile is not None else settings.TIME_ZONE)
 
 
-def provider_hours(user) -> list[WorkingHours]:
+def provider_hours(user: "User") -> list[WorkingHours]:
     profile = getattr(user, "provider_profile", None)
     return list(profile.working_hours.all()) if profile is not None else []
 
@@ -77,11 +82,11 @@ def busy_intervals(*, provider_id: int, start: datetime, end: datetime) -> list[
     return [Interval(lo, hi) for lo, hi in rows]
 
 
-def sees_all_bookings(user) -> bool:
+def sees_all_bookings(user: "User | AnonymousUser") -> bool:
     return user.has_perm(VIEW_ALL)
 
 
-def booking_list(*, user) -> QuerySet[Booking]:
+def booking_list(*, user: "User") -> QuerySet[Booking]:
     """The bookings `user` may see: their own as customer or provider; everyone's with
     `bookings.view_all_bookings`. Each row comes with everything it is rendered with."""
     bookings = Booking.objects.select_related(
@@ -92,7 +97,7 @@ def booking_list(*, user) -> QuerySet[Booking]:
     return bookings.filter(Q(customer=user) | Q(provider=user))
 
 
-def overlapping(*, start: datetime, end: datetime, exclude_pk=None) -> QuerySet[Booking]:
+def overlapping(*, start: datetime, end: datetime, exclude_pk: int | None = None) -> QuerySet[Booking]:
     """Active bookings overlapping `[start, end)` (narrow with provider or customer)."""
     rows = Booking.objects.filter(
         status__in=ACTIVE_STATUSES,

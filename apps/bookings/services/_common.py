@@ -1,5 +1,8 @@
 """What the booking writes share: row locks, audit snapshots, and who counts as staff."""
 
+from django.contrib.auth.models import AnonymousUser
+
+from apps.accounts.models import User
 from apps.bookings.models import Booking
 from apps.bookings.selectors import sees_all_bookings
 from apps.core import errors
@@ -32,10 +35,10 @@ def locked_booking(pk: int) -> Booking:
     return booking
 
 
-def is_staff(actor) -> bool:
+def is_staff(actor: User | AnonymousUser | None) -> bool:
     """Staff, for the booking rules: whoever may see every booking."""
     return actor is not None and getattr(actor, "is_authenticated", False) and sees_all_bookings(actor)
 
 
-def is_party(actor, booking: Booking) -> bool:
+def is_party(actor: User | AnonymousUser | None, booking: Booking) -> bool:
     return actor is not None and actor.pk in (booking.customer_id, booking.provider_id)

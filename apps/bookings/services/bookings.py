@@ -10,12 +10,16 @@ write transaction, which its IMMEDIATE transactions make the only writer at a ti
 """
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
+from apps.accounts.models import User
 from apps.bookings import rules, selectors
 from apps.bookings.constraints import CUSTOMER_OVERLAP, PROVIDER_OVERLAP, violated_constraint
 from apps.bookings.models import ACTIVE_STATUSES, NOTES_MAX_LENGTH, Booking, BookingStatus
@@ -26,6 +30,9 @@ from apps.logs.services import audit
 from apps.logs.snapshots import diff
 from apps.products.selectors import products_on_sale
 
+if TYPE_CHECKING:
+    pass
+
 
 class SlotTaken(errors.Conflict):
     default_message = _("This time overlaps another booking with this provider; pick another slot.")
@@ -35,7 +42,7 @@ class CustomerBusy(errors.Conflict):
     default_message = _("You already have a booking at this time.")
 
 
-def _provider(provider_id) -> object:
+def _provider(provider_id: int | None) -> User:
     provider = selectors.provider_with_hours(provider_id=provider_id) if provider_id else None
     if provider is None:
         raise errors.InvalidInput({"provider": [_("No provider has this id.")]})
@@ -57,7 +64,7 @@ def _product(provider, product_id):
     return product
 
 
-def _time_problems(*, provider, start: datetime, minutes: int, now: datetime) -> dict:
+def _time_problems(*, provider: User, start: datetime, minutes: int, now: datetime) -> dict[str, Any]:
     """The rules of a booking's time, as field errors (empty when it may be booked)."""
     problems = {}
     if (problem := rules.duration_problem(minutes)) is not None:
@@ -90,7 +97,9 @@ def _time_problems(*, provider, start: datetime, minutes: int, now: datetime) ->
     return problems
 
 
-def _check_free(*, provider_id: int, customer_id: int, start: datetime, end: datetime, exclude_pk=None):
+def _check_free(
+    *, provider_id: int, customer_id: int, start: datetime, end: datetime, exclude_pk: int | None = None
+) -> None:
     """The overlap rule where no exclusion constraint holds it (SQLite); a no-op on PostgreSQL."""
     if connection.vendor == "postgresql":
         return
@@ -101,7 +110,7 @@ def _check_free(*, provider_id: int, customer_id: int, start: datetime, end: dat
         raise CustomerBusy()
 
 
-def _save(booking: Booking, **kwargs) -> None:
+def _save(booking: Booking, **kwargs: Any) -> None:
     """Save in a savepoint; an exclusion constraint lost to a concurrent booking is the 409."""
     try:
         with transaction.atomic():
@@ -118,13 +127,13 @@ def _save(booking: Booking, **kwargs) -> None:
 @transaction.atomic
 def booking_create(
     *,
-    customer,
+    customer: User,
     provider_id: int,
     start: datetime,
     duration_minutes: int,
     product_id: int | None = None,
     notes: str = "",
-    request=None,
+    request: HttpRequest | Request | None = None,
 ) -> Booking:
     """A pending booking of `customer` with the provider, priced at the product's current price."""
     provider = _provider(provider_id)
@@ -160,7 +169,9 @@ def booking_create(
 
 
 @transaction.atomic
-def booking_update(*, booking: Booking, data: dict, actor, request=None) -> Booking:
+def booking_update(
+    *, booking: Booking, data: dict[str, Any], actor: User, request: HttpRequest | Request | None = None
+) -> Booking:
     """Move a booking (`start`, `duration_minutes`) and change its `notes`, under the rules of a new
     booking. A customer moves it only until the cancellation cut-off, and a confirmed booking the
     customer moves goes back to pending: the provider confirms the new time."""

@@ -1,6 +1,6 @@
 """The reminder a customer gets the day before a confirmed booking."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,7 +12,7 @@ REMINDER_AHEAD = timedelta(hours=24)
 BATCH = 500
 
 
-def bookings_send_reminders(*, now=None) -> int:
+def bookings_send_reminders(*, now: datetime | None = None) -> int:
     """Queue the reminder of every confirmed booking that starts within the next 24 hours and has
     none yet; how many were queued.
 

@@ -1,13 +1,18 @@
 """A provider's weekly schedule: their time zone and working hours, replaced as a whole."""
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import time
 from itertools import pairwise
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
+from apps.accounts.models import User
 from apps.bookings.constraints import HOURS_OVERLAP, violated_constraint
 from apps.bookings.models import ProviderProfile, Weekday, WorkingHours, validate_time_zone
 from apps.core import errors
@@ -17,7 +22,7 @@ from apps.logs.snapshots import diff
 MAX_INTERVALS = 70  # ten a day
 
 
-def provider_profile_for(user, *, lock: bool = False) -> ProviderProfile:
+def provider_profile_for(user: User, *, lock: bool = False) -> ProviderProfile:
     """The user's provider profile, created (in the zone UTC) the first time it is asked for."""
     profile, _created = ProviderProfile.objects.get_or_create(user=user)
     if lock:
@@ -25,7 +30,7 @@ def provider_profile_for(user, *, lock: bool = False) -> ProviderProfile:
     return profile
 
 
-def _label(row: dict) -> str:
+def _label(row: Mapping[str, Any]) -> str:
     return f"{Weekday(row['weekday']).label} {row['start']:%H:%M}-{row['end']:%H:%M}"
 
 
@@ -66,7 +71,12 @@ def working_hours_check(intervals: list[dict]) -> None:
 
 @transaction.atomic
 def working_hours_replace(
-    *, provider, intervals: list[dict], time_zone: str | None = None, actor=None, request=None
+    *,
+    provider: User,
+    intervals: list[dict[str, Any]],
+    time_zone: str | None = None,
+    actor: User | None = None,
+    request: HttpRequest | Request | None = None,
 ) -> ProviderProfile:
     """Replace the provider's whole weekly schedule (and, given, their time zone) at once.
 

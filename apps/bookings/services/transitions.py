@@ -13,12 +13,16 @@ first's result (and is a 409 if the status no longer allows it):
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
+from apps.accounts.models import User
 from apps.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
 from apps.bookings.notifications import booking_parties_notify
 from apps.bookings.services._common import booking_state, is_staff, locked_booking
@@ -36,7 +40,15 @@ def _wrong_status(booking: Booking, action: str, allowed: str) -> errors.Conflic
     )
 
 
-def _record(booking: Booking, before: dict, *, action: str, actor, request, fields: list[str]) -> Booking:
+def _record(
+    booking: Booking,
+    before: dict[str, Any],
+    *,
+    action: str,
+    actor: User,
+    request: HttpRequest | Request | None,
+    fields: list[str],
+) -> Booking:
     booking.save(update_fields=[*fields, "updated_at"])
     audit(
         action=action,
@@ -49,7 +61,9 @@ def _record(booking: Booking, before: dict, *, action: str, actor, request, fiel
 
 
 @transaction.atomic
-def booking_confirm(*, booking: Booking, actor, request=None) -> Booking:
+def booking_confirm(
+    *, booking: Booking, actor: User, request: HttpRequest | Request | None = None
+) -> Booking:
     booking = locked_booking(booking.pk)
     is_provider = actor.pk == booking.provider_id
     if not is_provider and (actor.pk == booking.customer_id or not actor.has_perm(CONFIRM_PERMISSION)):
@@ -66,7 +80,9 @@ def booking_confirm(*, booking: Booking, actor, request=None) -> Booking:
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking, actor, reason: str = "", request=None) -> Booking:
+def booking_cancel(
+    *, booking: Booking, actor: User, reason: str = "", request: HttpRequest | Request | None = None
+) -> Booking:
     booking = locked_booking(booking.pk)
     now = timezone.now()
     privileged = actor.pk == booking.provider_id or is_staff(actor)
@@ -97,7 +113,9 @@ def booking_cancel(*, booking: Booking, actor, reason: str = "", request=None) -
     return booking
 
 
-def _finish(booking: Booking, *, actor, to: str, verb: str, request) -> Booking:
+def _finish(
+    booking: Booking, *, actor: User, to: str, verb: str, request: HttpRequest | Request | None
+) -> Booking:
     booking = locked_booking(booking.pk)
     if actor.pk != booking.provider_id and not is_staff(actor):
         raise errors.PermissionDenied(
@@ -113,10 +131,14 @@ def _finish(booking: Booking, *, actor, to: str, verb: str, request) -> Booking:
 
 
 @transaction.atomic
-def booking_complete(*, booking: Booking, actor, request=None) -> Booking:
+def booking_complete(
+    *, booking: Booking, actor: User, request: HttpRequest | Request | None = None
+) -> Booking:
     return _finish(booking, actor=actor, to=BookingStatus.COMPLETED, verb="completed", request=request)
 
 
 @transaction.atomic
-def booking_no_show(*, booking: Booking, actor, request=None) -> Booking:
+def booking_no_show(
+    *, booking: Booking, actor: User, request: HttpRequest | Request | None = None
+) -> Booking:
     return _finish(booking, actor=actor, to=BookingStatus.NO_SHOW, verb="a no-show", request=request)
