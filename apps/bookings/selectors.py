@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from apps.bookings.models import ACTIVE_STATUSES, MAX_DURATION_MINUTES, Booking, ProviderProfile, WorkingHours
 from apps.bookings.rules import Interval
+from apps.products.models import Product
 from apps.products.selectors import products_on_sale
 from apps.roles.selectors import holds_role, users_with_role
 from apps.roles.spec import SystemRole
@@ -20,11 +21,11 @@ if TYPE_CHECKING:
 VIEW_ALL = "bookings.view_all_bookings"
 
 
-def _active_products():
+def _active_products() -> QuerySet[Product]:
     return products_on_sale().order_by("name", "id")
 
 
-def provider_list() -> QuerySet:
+def provider_list() -> "QuerySet[User]":
     """Active users in the provider role, each with their profile and the active products they offer
     (one query for the page, one for every provider's products)."""
     return (
@@ -46,7 +47,7 @@ def provider_with_hours(*, provider_id: int) -> "User | None":
     )
 
 
-def is_provider(user) -> bool:
+def is_provider(user: "User | AnonymousUser | None") -> bool:
     return holds_role(user, SystemRole.PROVIDER)
 
 

@@ -48,7 +48,7 @@ class InvalidInput(DomainError):
 
     status_code = 400
     default_code = "validation_error"
-    default_message = "Invalid input."
+    default_message: ClassVar[Message] = "Invalid input."
 
     def __init__(
         self, errors: Mapping[str, Message | Sequence[Message]] | Message, *, code: str | None = None
@@ -73,7 +73,7 @@ class AuthenticationFailed(DomainError):
 
     status_code = 401
     default_code = "authentication_failed"
-    default_message = "Incorrect authentication credentials."
+    default_message: ClassVar[Message] = "Incorrect authentication credentials."
 
 
 class PermissionDenied(DomainError):
@@ -81,7 +81,7 @@ class PermissionDenied(DomainError):
 
     status_code = 403
     default_code = "permission_denied"
-    default_message = "You do not have permission to perform this action."
+    default_message: ClassVar[Message] = "You do not have permission to perform this action."
 
 
 class NotFound(DomainError):
@@ -89,7 +89,7 @@ class NotFound(DomainError):
 
     status_code = 404
     default_code = "not_found"
-    default_message = "Not found."
+    default_message: ClassVar[Message] = "Not found."
 
 
 class Conflict(DomainError):
@@ -97,7 +97,7 @@ class Conflict(DomainError):
 
     status_code = 409
     default_code = "conflict"
-    default_message = "The request conflicts with the current state of the resource."
+    default_message: ClassVar[Message] = "The request conflicts with the current state of the resource."
 
 
 class TooLarge(DomainError):
@@ -105,7 +105,7 @@ class TooLarge(DomainError):
 
     status_code = 413
     default_code = "payload_too_large"
-    default_message = "The request body is too large."
+    default_message: ClassVar[Message] = "The request body is too large."
 
 
 class UnsupportedMediaType(DomainError):
@@ -113,7 +113,7 @@ class UnsupportedMediaType(DomainError):
 
     status_code = 415
     default_code = "unsupported_media_type"
-    default_message = "Unsupported media type."
+    default_message: ClassVar[Message] = "Unsupported media type."
 
 
 class RateLimited(DomainError):
@@ -121,7 +121,7 @@ class RateLimited(DomainError):
 
     status_code = 429
     default_code = "throttled"
-    default_message = "Request was throttled."
+    default_message: ClassVar[Message] = "Request was throttled."
 
     def __init__(self, message: Message | None = None, *, wait: float | None = None, code: str | None = None):
         self.wait = wait

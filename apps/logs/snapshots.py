@@ -45,7 +45,7 @@ def _field_value(obj: models.Model, name: str) -> Any:
         return getattr(obj, name)
     if field.many_to_many:
         return getattr(obj, name).all()
-    if field.many_to_one or field.one_to_one:
+    if isinstance(field, models.Field) and (field.many_to_one or field.one_to_one):
         return getattr(obj, field.attname)  # the stored id: no query for the related row
     return getattr(obj, name)
 

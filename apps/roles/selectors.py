@@ -1,8 +1,15 @@
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Count, Prefetch, QuerySet
 
 from apps.roles.models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.accounts.models import User
 
 # Django's own plumbing, not things anyone should hand out through a role.
 UNASSIGNABLE_APPS = ("admin", "contenttypes", "sessions", "token_blacklist")
@@ -32,13 +39,13 @@ def role_list() -> QuerySet[Role]:
     )
 
 
-def users_with_role(role_name: str) -> QuerySet:
+def users_with_role(role_name: str) -> "QuerySet[User]":
     """The active users holding the role `role_name` (a `SystemRole` for the roles other apps rely
     on), each once: a user holds a group at most once."""
     return get_user_model().objects.filter(is_active=True, groups__name=role_name)
 
 
-def holds_role(user, role_name: str) -> bool:
+def holds_role(user: "User | AnonymousUser | None", role_name: str) -> bool:
     """Whether `user` is signed in, active and holds the role `role_name`."""
     return bool(
         user is not None

@@ -1,5 +1,8 @@
 """What the booking writes share: row locks, audit snapshots, and who counts as staff."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser
 
 from apps.accounts.models import User
@@ -11,7 +14,7 @@ from apps.logs.snapshots import snapshot
 BOOKING_FIELDS = ("status", "start", "end", "notes", "service", "price", "provider", "customer")
 
 
-def booking_state(booking: Booking, names=BOOKING_FIELDS) -> dict:
+def booking_state(booking: Booking, names: Iterable[str] = BOOKING_FIELDS) -> dict[str, Any]:
     """The audit snapshot of `names` (by default, what a change of the booking may touch)."""
     state = snapshot(booking, [_FIELDS.get(name, name) for name in names])
     return {_AUDIT_NAMES.get(field, field): value for field, value in state.items()}

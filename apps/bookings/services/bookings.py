@@ -28,10 +28,11 @@ from apps.bookings.services._common import booking_state, is_staff, locked_booki
 from apps.core import errors
 from apps.logs.services import audit
 from apps.logs.snapshots import diff
+from apps.products.models import Product
 from apps.products.selectors import products_on_sale
 
 if TYPE_CHECKING:
-    pass
+    from django_stubs_ext import StrOrPromise
 
 
 class SlotTaken(errors.Conflict):
@@ -49,7 +50,7 @@ def _provider(provider_id: int | None) -> User:
     return provider
 
 
-def _product(provider, product_id):
+def _product(provider: User, product_id: int | None) -> Product | None:
     if product_id is None:
         return None
     profile = getattr(provider, "provider_profile", None)
@@ -66,7 +67,7 @@ def _product(provider, product_id):
 
 def _time_problems(*, provider: User, start: datetime, minutes: int, now: datetime) -> dict[str, Any]:
     """The rules of a booking's time, as field errors (empty when it may be booked)."""
-    problems = {}
+    problems: dict[str, list[StrOrPromise]] = {}
     if (problem := rules.duration_problem(minutes)) is not None:
         problems["duration_minutes"] = [problem]
     if timezone.is_naive(start):

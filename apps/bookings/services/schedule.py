@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from datetime import time
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +18,9 @@ from apps.bookings.models import ProviderProfile, Weekday, WorkingHours, validat
 from apps.core import errors
 from apps.logs.services import audit
 from apps.logs.snapshots import diff
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MAX_INTERVALS = 70  # ten a day
 
@@ -34,16 +37,16 @@ def _label(row: Mapping[str, Any]) -> str:
     return f"{Weekday(row['weekday']).label} {row['start']:%H:%M}-{row['end']:%H:%M}"
 
 
-def working_hours_check(intervals: list[dict]) -> None:
+def working_hours_check(intervals: list[dict[str, Any]]) -> None:
     """InvalidInput with the errors keyed by list position (`intervals.2.end`): bad times, too many,
     overlaps."""
     if len(intervals) > MAX_INTERVALS:
         raise errors.InvalidInput(
             {"intervals": [_("At most %(n)d intervals a week.") % {"n": MAX_INTERVALS}]}
         )
-    problems: dict = {}
+    problems: dict[str, list[StrOrPromise]] = {}
     for index, row in enumerate(intervals):
-        row_problems = {}
+        row_problems: dict[str, list[StrOrPromise]] = {}
         for name in ("start", "end"):
             value: time = row[name]
             if value.second or value.microsecond:
@@ -57,7 +60,7 @@ def working_hours_check(intervals: list[dict]) -> None:
     by_day = defaultdict(list)
     for index, row in enumerate(intervals):
         by_day[row["weekday"]].append((row["start"], row["end"], index))
-    overlaps: dict[int, list] = {}
+    overlaps: dict[int, list[StrOrPromise]] = {}
     for rows in by_day.values():
         rows.sort()
         for (_start, end, first), (next_start, _end, second) in pairwise(rows):

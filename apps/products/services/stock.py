@@ -5,6 +5,8 @@ so concurrent sales can never oversell. Every change, the opening stock of a new
 is recorded by `_movement_record`: one place says what a ledger row holds.
 """
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -19,13 +21,16 @@ from apps.products.cache import catalog_changed
 from apps.products.models import MAX_STOCK, Product, StockMovement, StockReason, reason_sign_problem
 from apps.products.notifications import low_stock_notify
 
+if TYPE_CHECKING:
+    pass
+
 
 class StockConflict(errors.Conflict):
     default_message = _("Not enough stock for this change.")
 
 
 def _movement_record(
-    *, product_id: int, delta: int, reason: str, resulting_stock: int, note: str = "", actor
+    *, product_id: int, delta: int, reason: str, resulting_stock: int, note: str = "", actor: User | None
 ) -> StockMovement:
     """The ledger row of a change already made to the product's stock, in the same transaction."""
     return StockMovement.objects.create(
@@ -38,7 +43,7 @@ def _movement_record(
     )
 
 
-def stock_open(*, product: Product, actor) -> StockMovement | None:
+def stock_open(*, product: Product, actor: User | None) -> StockMovement | None:
     """The ledger's first movement: the stock a new product was inserted with (none without).
 
     The product's INSERT already set its stock, and nobody else sees the row before the commit, so
