@@ -135,7 +135,7 @@ call_command("makemigrations", check=True, dry_run=True, verbosity=0)
 for alias in ("default", "analytics", "logs"):
     call_command("migrate", database=alias, interactive=False, verbosity=0)
 """
-# The suite's checks that every app must pass (schema, permission specs, strict fields and filters).
+# The suite's checks that every app must pass (schema, permission specs, strict fields and filters, roles).
 PROJECT_WIDE_TESTS = (
     "tests/core/test_endpoint_coverage.py",
     "tests/core/test_schema.py::test_the_generated_schema_is_valid_openapi_3",
@@ -145,6 +145,7 @@ PROJECT_WIDE_TESTS = (
     "tests/core/test_schema.py::test_component_names_read_naturally",
     "tests/core/test_filters.py::test_every_filterset_bounds_its_datetime_and_integer_filters",
     "tests/core/test_write_bodies.py::TestStrictBooleans::test_no_writable_boolean_of_the_api_is_drfs_lenient_one",
+    "tests/roles/test_api.py::TestUserRoles",  # hands out the manager role, the new app in it
 )
 
 

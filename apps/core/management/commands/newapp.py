@@ -6,8 +6,8 @@ serializers, filters, ViewSet, admin, the message-kinds hook) and its tests into
 then adds the app to every list that names the apps (see `apps.core.management.app_template`):
 LOCAL_APPS, DATABASE_APPS_MAPPING (for `analytics` or `logs`), the manager role's permissions, the
 schema's tags and the import contract. The API root finds its `urls.py` by itself. An app that
-exists already (made with `startapp --template`) is only registered, which changes nothing the
-second time.
+exists already (made with `startapp --template`) is only registered, its tests moved to
+`tests/<app>/`; a second run changes nothing.
 """
 
 import shutil
@@ -44,12 +44,17 @@ class Command(BaseCommand):
             raise CommandError(f"{name!r}: the app's name is a lower-case Python identifier (widgets).")
         root = Path(settings.BASE_DIR)
         app_dir, tests_dir = root / "apps" / name, root / "tests" / name
+        if f"apps.{name}" in settings.LOCAL_APPS:
+            raise CommandError(f"apps.{name} is installed already.")
         if app_dir.exists():
             self.stdout.write(f"apps/{name}/ exists: registering it only.")
+            if (app_dir / "tests").is_dir() and not tests_dir.exists():
+                self._move_tests(app_dir, tests_dir)
         else:
             if tests_dir.exists():
                 raise CommandError(f"tests/{name}/ exists already; move it away first.")
-            self._render(name, model, app_dir, tests_dir)
+            self._render(name, model, app_dir)
+            self._move_tests(app_dir, tests_dir)
         try:
             changed = register(root, name, database=database)
         except RegistrationError as exc:
@@ -66,13 +71,16 @@ class Command(BaseCommand):
             f"Model: {names['model_class']}; database: {database}."
         )
 
-    def _render(self, name: str, model: str | None, app_dir: Path, tests_dir: Path) -> None:
+    def _render(self, name: str, model: str | None, app_dir: Path) -> None:
         app_dir.mkdir(parents=True)
         try:
             call_command("startapp", name, str(app_dir), template=str(TEMPLATE_DIR), model=model, verbosity=0)
         except BaseException:
             shutil.rmtree(app_dir, ignore_errors=True)
             raise
+        self.stdout.write(f"Created apps/{name}/.")
+
+    def _move_tests(self, app_dir: Path, tests_dir: Path) -> None:
         # The suite mirrors the apps: tests/<app>/, not a package inside the app.
         shutil.move(app_dir / "tests", tests_dir)
-        self.stdout.write(f"Created apps/{name}/ and tests/{name}/.")
+        self.stdout.write(f"Moved its tests to tests/{tests_dir.name}/.")
