@@ -36,9 +36,14 @@ def assigned(path: Path, name: str) -> ast.expr:
 
 
 def item(dictionary: ast.expr, key: str) -> ast.expr:
-    """The value of `key` in a dict display, whose other values need not be literals."""
+    """The value of `key` in a dict display, whose other values need not be literals; a key may be
+    a constant's name (`SystemRole.MANAGER` for "manager")."""
     pairs = zip(dictionary.keys, dictionary.values, strict=True)
-    return next(value for name, value in pairs if ast.literal_eval(name) == key)
+    return next(value for name, value in pairs if _key(name) == key)
+
+
+def _key(node: ast.expr) -> str:
+    return node.attr.lower() if isinstance(node, ast.Attribute) else ast.literal_eval(node)
 
 
 def listed(root: Path) -> dict:

@@ -59,19 +59,21 @@ class Registration:
 
     path: str  # relative to the project's root
     what: str  # for people: "LOCAL_APPS in config/settings/base.py"
-    start: str  # the text that opens the list (unique in the file)
+    start: str | tuple[str, ...]  # the text that opens the list (unique in the file), or alternatives
     end: str  # the text that closes it: the first one after `start`
     line: str  # the item's line, indentation and trailing comma included
     present: str  # text whose presence inside the list means the item is there already
 
     def apply(self, text: str) -> str:
         """`text` with the item added; `text` itself when it is there already."""
-        begin = text.find(self.start)
-        if begin == -1 or text.find(self.start, begin + 1) != -1:
-            raise RegistrationError(self._by_hand(f"{self.start.strip()!r} is not in the file exactly once"))
-        stop = text.find(self.end, begin + len(self.start))
+        starts = (self.start,) if isinstance(self.start, str) else self.start
+        found = [start for start in starts if text.count(start) == 1]
+        if not found:
+            raise RegistrationError(self._by_hand(f"{starts[0].strip()!r} is not in the file exactly once"))
+        begin = text.find(found[0])
+        stop = text.find(self.end, begin + len(found[0]))
         if stop == -1:
-            raise RegistrationError(self._by_hand(f"the end of {self.start.strip()!r} was not found"))
+            raise RegistrationError(self._by_hand(f"the end of {found[0].strip()!r} was not found"))
         if self.present in text[begin:stop]:
             return text
         return text[:stop] + "\n" + self.line.rstrip("\n") + text[stop:]
@@ -106,7 +108,7 @@ def registrations(app_label: str, *, database: str = "default") -> list[Registra
         Registration(
             path="apps/roles/spec.py",
             what="the manager role's permissions in apps/roles/spec.py",
-            start='    "manager": RoleSpec(',
+            start=("    SystemRole.MANAGER: RoleSpec(", '    "manager": RoleSpec('),
             end="\n        ),",
             line=f'            "{app_label}.*",',
             present=f'"{app_label}.*"',
