@@ -212,6 +212,9 @@ def test_newapp_makes_a_registered_app_that_passes_its_own_tests(tmp_path):
     generated = ["apps/widgets", "tests/widgets", "apps/stock_items", "tests/stock_items"]
     run(python, "-m", "ruff", "check", *generated, cwd=copy)
     run(python, "-m", "ruff", "format", "--check", *generated, cwd=copy)
+    # Services and selectors are in mypy's strict scope, and the new apps in the import contracts.
+    run(python, "-m", "mypy", "apps/widgets", "apps/stock_items", cwd=copy)
+    run(str(Path(python).parent / "lint-imports"), cwd=copy)
 
     # The test databases are made from the models (--no-migrations, twice as fast to start): every
     # migration has just run above, and makemigrations --check found the models and migrations equal.
