@@ -19,8 +19,8 @@ What differs between purposes is in `PURPOSES`: the message, the lifetime, and w
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +33,9 @@ from apps.accounts.models import SMSCode, TwoFactorChallenge, User
 from apps.accounts.tokens import phone_code_make, sms_code_hash, sms_code_matches
 from apps.notifications.services import notify
 from apps.notifications.sms_budget import sms_budget_take
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ PURPOSES: dict[str, CodeRules] = {
 
 
 def _minutes(purpose: str) -> int:
-    return getattr(settings, PURPOSES[purpose].minutes_setting)
+    minutes: int = getattr(settings, PURPOSES[purpose].minutes_setting)
+    return minutes
 
 
 def _lifetime(purpose: str) -> timedelta:
@@ -121,7 +125,7 @@ def _number_still_right(sms_code: SMSCode) -> bool:
 
 
 @transaction.atomic
-def sms_code_make(*, kind: str, user_id: int, context: dict) -> MadeCode | None:
+def sms_code_make(*, kind: str, user_id: int, context: dict[str, Any]) -> MadeCode | None:
     """The delivery task's half for a message of `kind` to `user_id` queued by `sms_code_issue`
     (its `context`): a fresh code, valid from now, whose hash is kept; the code is returned for the
     SMS and forgotten.
@@ -171,7 +175,7 @@ def sms_code_locked(
     return codes.first()
 
 
-def sms_code_refusal(sms_code: SMSCode | None, now) -> str | None:
+def sms_code_refusal(sms_code: SMSCode | None, now: datetime) -> "StrOrPromise | None":
     """Why no code can be right for this row now; None when one can."""
     if sms_code is None or not (sms_code.code_hash or PURPOSES[sms_code.purpose].to_pending_number):
         return _("No code was sent to you; ask for one first.")
@@ -184,7 +188,7 @@ def sms_code_refusal(sms_code: SMSCode | None, now) -> str | None:
     return None
 
 
-def sms_code_try(sms_code: SMSCode, code: str, now, *, use_up: bool = True) -> bool:
+def sms_code_try(sms_code: SMSCode, code: str, now: datetime, *, use_up: bool = True) -> bool:
     """Count a try of a code `sms_code_refusal` let through (its own tries; a sign-in code's count
     on its mfa_token) and say whether `code` is right. A right code is used up, unless `use_up` is
     False: then the caller calls `sms_code_use_up` once the change the code allows is made. The
@@ -202,12 +206,12 @@ def sms_code_try(sms_code: SMSCode, code: str, now, *, use_up: bool = True) -> b
     return right
 
 
-def sms_code_use_up(sms_code: SMSCode, now) -> None:
+def sms_code_use_up(sms_code: SMSCode, now: datetime) -> None:
     sms_code.used_at = now
     sms_code.save(update_fields=["used_at"])
 
 
-def sms_code_wrong(sms_code: SMSCode) -> str:
+def sms_code_wrong(sms_code: SMSCode) -> "StrOrPromise":
     """The refusal of a wrong code of this row, its try counted."""
     left = settings.SMS_CODE_MAX_ATTEMPTS - sms_code.attempts
     if left <= 0:
