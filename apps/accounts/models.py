@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -142,7 +143,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = canonical_email(self.email)
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Every way in (API, admin, createsuperuser, fixtures) stores the one canonical form.
         self.email = canonical_email(self.email)
         super().save(*args, **kwargs)

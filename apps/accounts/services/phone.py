@@ -22,11 +22,15 @@ must still count as a try, so its transaction commits and the 400 is raised afte
 sessions.py does for a reused refresh token.
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.phonenumber import PhoneNumber, to_python
+from rest_framework.request import Request
 
 from apps.accounts.models import SMSCode, User
 from apps.accounts.services.sms_codes import (
@@ -49,7 +53,7 @@ from apps.notifications.sms_budget import SMSBudgetSpent, sms_budget_take, sms_c
 VERIFIED_ELSEWHERE = _("This phone number is already verified by another account.")
 
 
-def phone_e164(value) -> str:
+def phone_e164(value: str | PhoneNumber) -> str:
     """`value` (text or a PhoneNumber) in E.164; a field error on `phone` unless it is a valid number.
 
     Text without a country code is read as a number of PHONE_DEFAULT_REGION.
@@ -57,7 +61,8 @@ def phone_e164(value) -> str:
     number = to_python(value, region=settings.PHONENUMBER_DEFAULT_REGION)
     if not isinstance(number, PhoneNumber) or not number.is_valid():
         raise InvalidInput({"phone": [_("Enter a valid phone number.")]})
-    return number.as_e164
+    e164: str = number.as_e164
+    return e164
 
 
 def _locked(user: User) -> User:
@@ -70,7 +75,7 @@ class EmailNotVerified(PermissionDenied):
     default_code = "email_not_verified"
 
 
-def _may_text(user: User, phone) -> str:
+def _may_text(user: User, phone: str | PhoneNumber) -> str:
     """`phone` in E.164 if the user may have a code texted to it: a 403 `email_not_verified` until
     the account's email address is verified (a fresh account costs an attacker nothing, a verified
     address a little), a 400 on `phone` for an invalid number or one outside SMS_ALLOWED_COUNTRIES."""
@@ -83,7 +88,12 @@ def _may_text(user: User, phone) -> str:
 
 
 def phone_verification_request(
-    *, user: User, phone, password: str = "", code: str = "", request=None
+    *,
+    user: User,
+    phone: str | PhoneNumber,
+    password: str = "",
+    code: str = "",
+    request: HttpRequest | Request | None = None,
 ) -> SMSCode:
     """Start verifying `phone` for `user`: an earlier code for a number ends, a new one goes out by SMS.
 
@@ -110,7 +120,7 @@ def phone_verification_request(
     return sms_code
 
 
-def _verification_start(user: User, phone: str, *, request) -> SMSCode:
+def _verification_start(user: User, phone: str, *, request: HttpRequest | Request | None) -> SMSCode:
     current = str(user.phone)
     if user.is_phone_verified and current == phone:
         raise InvalidInput({"phone": [_("This is already your verified phone number.")]})
@@ -126,7 +136,7 @@ def _verification_start(user: User, phone: str, *, request) -> SMSCode:
 
 
 # --- Checking the code ----------------------------------------------------------------------------------
-def phone_verify(*, user: User, code: str, request=None) -> User:
+def phone_verify(*, user: User, code: str, request: HttpRequest | Request | None = None) -> User:
     """Check `code` against the user's phone verification code; the right one makes its number the
     account's, verified, and works once.
 
@@ -141,6 +151,7 @@ def phone_verify(*, user: User, code: str, request=None) -> User:
         now = timezone.now()  # after the locks: a check that waited for them must not gain time
         refusal = sms_code_refusal(sms_code, now)
         if refusal is None:
+            assert sms_code is not None  # sms_code_refusal refuses a missing row
             if not sms_code_try(sms_code, code, now, use_up=False):
                 refusal = sms_code_wrong(sms_code)
             elif number_verified_elsewhere(str(sms_code.phone), user):
@@ -154,7 +165,9 @@ def phone_verify(*, user: User, code: str, request=None) -> User:
     return user
 
 
-def _phone_set(user: User, sms_code: SMSCode, now, *, request) -> bool:
+def _phone_set(
+    user: User, sms_code: SMSCode, now: datetime, *, request: HttpRequest | Request | None
+) -> bool:
     """Make the verified number the user's; False when another account got it first."""
     before, before_verified = str(user.phone), user.is_phone_verified
     user.phone, user.phone_verified_at = sms_code.phone, now
