@@ -17,10 +17,15 @@ recovery code. Every check of a code counts as a try and stays counted although 
 error, so those functions commit first and raise after, as phone.py does.
 """
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 
 from apps.accounts import otp
 from apps.accounts.models import RecoveryCode, SMSCode, TwoFactor, TwoFactorChallenge, TwoFactorMethod, User
@@ -43,6 +48,9 @@ from apps.core import errors
 from apps.core.encryption import decrypt, encrypt
 from apps.logs.services import audit
 from apps.notifications.services import notify
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 RECOVERY_CODE_COUNT = 10
 TOTP_CODE_USED = _("This code was already used; wait for the app's next one.")
@@ -87,7 +95,7 @@ def two_factor_methods(user: User, two_factor: TwoFactor | None) -> list[str]:
     return methods
 
 
-def two_factor_status(user: User) -> dict:
+def two_factor_status(user: User) -> dict[str, Any]:
     two_factor = two_factor_of(user)
     enabled = two_factor is not None and two_factor.is_enabled
     return {
@@ -103,7 +111,7 @@ def two_factor_status(user: User) -> dict:
 
 
 # --- Small pieces ---------------------------------------------------------------------------------------
-def _locked_user(user_or_id) -> User:
+def _locked_user(user_or_id: User | int) -> User:
     return User.objects.select_for_update().get(pk=getattr(user_or_id, "pk", user_or_id))
 
 
@@ -134,7 +142,7 @@ def _check_password(user: User, password: str) -> None:
 
 def _recovery_codes_replace(user: User) -> list[str]:
     RecoveryCode.objects.filter(user=user).delete()
-    codes = []
+    codes: list[str] = []
     while len(codes) < RECOVERY_CODE_COUNT:
         code = recovery_code_make()
         if code not in codes:
@@ -145,7 +153,13 @@ def _recovery_codes_replace(user: User) -> list[str]:
     return codes
 
 
-def _enabled(user: User, before: list[str], two_factor: TwoFactor, method: str, request) -> list[str] | None:
+def _enabled(
+    user: User,
+    before: list[str],
+    two_factor: TwoFactor,
+    method: TwoFactorMethod,
+    request: HttpRequest | Request | None,
+) -> list[str] | None:
     """Audit and announce a method just turned on; the first method also brings recovery codes,
     returned to be shown once (None when the user has them already)."""
     after = _methods_enabled(two_factor)
@@ -168,8 +182,14 @@ def _looks_like_recovery_code(code: str) -> bool:
 
 
 def second_factor_match(
-    user: User, two_factor: TwoFactor, code: str, *, sms_purpose: str, challenge=None, now
-) -> tuple[str | None, str, str | None]:
+    user: User,
+    two_factor: TwoFactor,
+    code: str,
+    *,
+    sms_purpose: str,
+    challenge: TwoFactorChallenge | None = None,
+    now: datetime,
+) -> "tuple[str | None, str, StrOrPromise | None]":
     """Which method `code` is right for: (method or None, the method it was tried as, why no SMS
     code could be right). A right code is used up: a TOTP step, an SMS code, a recovery code.
     Runs in the caller's transaction, which holds the user's lock and `two_factor`'s."""
@@ -205,8 +225,14 @@ def second_factor_match(
 
 
 def _sms_code_match(
-    user: User, two_factor: TwoFactor, code: str, *, sms_purpose: str, challenge, now
-) -> tuple[str | None, str, str | None]:
+    user: User,
+    two_factor: TwoFactor,
+    code: str,
+    *,
+    sms_purpose: str,
+    challenge: TwoFactorChallenge | None,
+    now: datetime,
+) -> "tuple[str | None, str, StrOrPromise | None]":
     if two_factor.sms_enabled_at is None:
         # A code texted to a number that is not a factor (to turn SMS codes on) proves no factor.
         return None, TwoFactorMethod.TOTP, None
@@ -224,7 +250,7 @@ def _sms_code_match(
     return None, TwoFactorMethod.SMS, refusal or sms_code_wrong(sms_code)
 
 
-def two_factor_use_record(*, two_factor: TwoFactor, method: str, now) -> None:
+def two_factor_use_record(*, two_factor: TwoFactor, method: str, now: datetime) -> None:
     """A sign-in was finished with `method` (the status shows the last one)."""
     two_factor.last_used_at, two_factor.last_used_method = now, method
     two_factor.save(update_fields=["last_used_at", "last_used_method"])
@@ -237,7 +263,9 @@ CODE_NEEDED = _(
 )
 
 
-def reauthentication_refusal(*, user: User, password: str, code: str, code_field: str, now) -> str | None:
+def reauthentication_refusal(
+    *, user: User, password: str, code: str, code_field: str, now: datetime
+) -> "StrOrPromise | None":
     """The proof asked before a change that would let the holder of a stolen access token keep the
     account (a second factor, the number sign-in and reset codes go to): the password and, while
     two-factor sign-in is on, a current code of a factor that is on, which it uses up.
@@ -264,11 +292,12 @@ def reauthentication_refusal(*, user: User, password: str, code: str, code_field
 
 # --- Turning it on --------------------------------------------------------------------------------------
 @transaction.atomic
-def totp_setup(*, user: User, request=None) -> dict:
+def totp_setup(*, user: User, request: HttpRequest | Request | None = None) -> dict[str, str]:
     """A new secret for an authenticator app, pending until `totp_confirm`; asking again replaces
     a pending one. A 409 while the app is already on: turn two-factor sign-in off first."""
     user = _locked_user(user)
     two_factor = two_factor_locked(user, create=True)
+    assert two_factor is not None  # made if missing, under the user's lock
     if two_factor.totp_enabled_at is not None:
         raise errors.Conflict(_("An authenticator app is already on; turn two-factor sign-in off first."))
     secret = otp.secret_make()
@@ -279,7 +308,7 @@ def totp_setup(*, user: User, request=None) -> dict:
     return {"secret": secret, "provisioning_uri": uri, "qr_code": otp.qr_code_data_uri(uri)}
 
 
-def totp_pending_step(*, user: User, code: str, now) -> tuple[TwoFactor, int | None]:
+def totp_pending_step(*, user: User, code: str, now: datetime) -> tuple[TwoFactor, int | None]:
     """The user's two-factor row, locked, and the time step of the pending secret that `code` is
     right for (None: wrong). Without a pending secret, a 400 on `code`. Runs in the caller's
     transaction, which holds the user's lock."""
@@ -294,7 +323,14 @@ def totp_pending_step(*, user: User, code: str, now) -> tuple[TwoFactor, int | N
     return two_factor, step
 
 
-def totp_turn_on(*, user: User, two_factor: TwoFactor, step: int, now, request=None) -> list[str] | None:
+def totp_turn_on(
+    *,
+    user: User,
+    two_factor: TwoFactor,
+    step: int,
+    now: datetime,
+    request: HttpRequest | Request | None = None,
+) -> list[str] | None:
     """The pending secret becomes the app's, its code of `step` used up; audited and announced.
     Returns the recovery codes the first method brings, to be shown once (None: the user has some)."""
     before = _methods_enabled(two_factor)
@@ -304,7 +340,14 @@ def totp_turn_on(*, user: User, two_factor: TwoFactor, step: int, now, request=N
     return _enabled(user, before, two_factor, TwoFactorMethod.TOTP, request)
 
 
-def totp_confirm(*, user: User, code: str, password: str = "", current_code: str = "", request=None) -> dict:
+def totp_confirm(
+    *,
+    user: User,
+    code: str,
+    password: str = "",
+    current_code: str = "",
+    request: HttpRequest | Request | None = None,
+) -> dict[str, Any]:
     """Turn the authenticator app on, signed in, with a first code of the pending secret.
 
     It also takes the password and, while another factor is on, a current code of it
@@ -314,8 +357,9 @@ def totp_confirm(*, user: User, code: str, password: str = "", current_code: str
 
     Returns the status, and the recovery codes when these are the user's first.
     """
-    refusal, refused_field = None, "code"
-    result: dict = {}
+    refusal: StrOrPromise | None = None
+    refused_field = "code"
+    result: dict[str, Any] = {}
     with transaction.atomic():
         user = _locked_user(user)
         now = timezone.now()
@@ -329,18 +373,18 @@ def totp_confirm(*, user: User, code: str, password: str = "", current_code: str
                 user=user, password=password, code=current_code, code_field="current_code", now=now
             )
             refused_field = "current_code"
-        if refusal is None:
-            codes = totp_turn_on(user=user, two_factor=two_factor, step=step, now=now, request=request)
-            if codes is not None:
-                result["recovery_codes"] = codes
-            result["status"] = two_factor_status(user)
+            if refusal is None:
+                codes = totp_turn_on(user=user, two_factor=two_factor, step=step, now=now, request=request)
+                if codes is not None:
+                    result["recovery_codes"] = codes
+                result["status"] = two_factor_status(user)
     if refusal is not None:
         raise errors.InvalidInput({refused_field: [refusal]})
     return result
 
 
 @transaction.atomic
-def two_factor_sms_code_send(*, user: User, request=None) -> None:
+def two_factor_sms_code_send(*, user: User, request: HttpRequest | Request | None = None) -> None:
     """Text a code to the user's verified number: for `sms_enable`, and, while SMS codes are on, as
     the proof `reauthentication_refusal` asks for (turning two-factor sign-in off, adding the app,
     a new number)."""
@@ -350,35 +394,45 @@ def two_factor_sms_code_send(*, user: User, request=None) -> None:
     sms_code_issue(user=user, purpose=SMSCode.Purpose.TWO_FACTOR_CHANGE)
 
 
-def sms_enable(*, user: User, code: str, password: str = "", current_code: str = "", request=None) -> dict:
+def sms_enable(
+    *,
+    user: User,
+    code: str,
+    password: str = "",
+    current_code: str = "",
+    request: HttpRequest | Request | None = None,
+) -> dict[str, Any]:
     """Turn on SMS codes with a code texted by `two_factor_sms_code_send` to the verified number,
     the password and, while the app is on, a current code of it or a recovery code
     (`reauthentication_refusal`)."""
-    refusal, refused_field = None, "code"
-    result: dict = {}
+    refused_field = "code"
+    result: dict[str, Any] = {}
     with transaction.atomic():
         user = _locked_user(user)
         if not user.is_phone_verified:
             raise errors.InvalidInput(PHONE_FIRST)
         two_factor = two_factor_locked(user, create=True)
+        assert two_factor is not None  # made if missing, under the user's lock
         if two_factor.sms_enabled_at is not None:
             raise errors.Conflict(_("Text message codes are already on."))
         now = timezone.now()
         sms_code = sms_code_locked(user=user, purpose=SMSCode.Purpose.TWO_FACTOR_CHANGE)
         refusal = sms_code_refusal(sms_code, now)
-        if refusal is None and str(sms_code.phone) != str(user.phone):
-            refusal = _("Your phone number changed since this code was sent; ask for a new one.")
-        if refusal is None and not sms_code_try(sms_code, code, now):
-            refusal = sms_code_wrong(sms_code)
         if refusal is None:
-            # After the texted code, so that a wrong one does not use up a recovery code.
-            refusal = reauthentication_refusal(
-                user=user, password=password, code=current_code, code_field="current_code", now=now
-            )
-            if refusal is not None:
-                refused_field = "current_code"
-                sms_code.used_at = None  # right, and kept for the next try with a right proof
-                sms_code.save(update_fields=["used_at"])
+            assert sms_code is not None  # sms_code_refusal refuses a missing row
+            if str(sms_code.phone) != str(user.phone):
+                refusal = _("Your phone number changed since this code was sent; ask for a new one.")
+            elif not sms_code_try(sms_code, code, now):
+                refusal = sms_code_wrong(sms_code)
+            else:
+                # After the texted code, so that a wrong one does not use up a recovery code.
+                refusal = reauthentication_refusal(
+                    user=user, password=password, code=current_code, code_field="current_code", now=now
+                )
+                if refusal is not None:
+                    refused_field = "current_code"
+                    sms_code.used_at = None  # right, and kept for the next try with a right proof
+                    sms_code.save(update_fields=["used_at"])
         if refusal is None:
             before = _methods_enabled(two_factor)
             two_factor.sms_enabled_at = now
@@ -392,7 +446,9 @@ def sms_enable(*, user: User, code: str, password: str = "", current_code: str =
     return result
 
 
-def recovery_codes_generate(*, user: User, password: str, code: str = "", request=None) -> list[str]:
+def recovery_codes_generate(
+    *, user: User, password: str, code: str = "", request: HttpRequest | Request | None = None
+) -> list[str]:
     """Ten new recovery codes, shown once; every earlier one stops working. Needs the password and a
     current code (`reauthentication_refusal`): the codes pass the second step without the phone,
     so whoever collects them keeps the account. The account is emailed."""
@@ -425,7 +481,9 @@ def _two_factor_remove(user: User) -> list[str]:
     return before
 
 
-def two_factor_disable(*, user: User, password: str, code: str, request=None) -> None:
+def two_factor_disable(
+    *, user: User, password: str, code: str, request: HttpRequest | Request | None = None
+) -> None:
     """Turn two-factor sign-in off: every method and recovery code goes. Needs the password and a
     current code (the app's, one texted by `two_factor_sms_code_send`, or a recovery code)."""
     refusal = None
@@ -456,7 +514,7 @@ def two_factor_disable(*, user: User, password: str, code: str, request=None) ->
 
 
 @transaction.atomic
-def two_factor_reset(*, user: User, actor: User, request=None) -> bool:
+def two_factor_reset(*, user: User, actor: User, request: HttpRequest | Request | None = None) -> bool:
     """A superuser turns off the two-factor sign-in of someone locked out (phone lost, no recovery
     code left); False when it was not on."""
     if not actor.is_superuser:
