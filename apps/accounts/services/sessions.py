@@ -15,16 +15,21 @@ which the authentication classes share, states its refusals in DRF's terms, and
 """
 
 import functools
+from collections.abc import Callable
 from datetime import timedelta
+from typing import ParamSpec, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ErrorDetail
+from rest_framework.request import Request
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import Token
 
 from apps.accounts import auth_cache
 from apps.accounts.jwt import (
@@ -44,6 +49,9 @@ from apps.logs.services import audit
 
 USER_AGENT_MAX_LENGTH = AuthSession._meta.get_field("user_agent").max_length
 
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
 
 class RefreshTokenReused(errors.AuthenticationFailed):
     default_code = TokenInvalid.default_code
@@ -58,17 +66,18 @@ class SessionTooOld(errors.AuthenticationFailed):
 def _domain_error(refusal: APIException) -> errors.DomainError:
     """A refusal of jwt.py as the domain error of the same status, code and message."""
     detail = refusal.detail
-    if isinstance(detail, dict):  # SimpleJWT's {"detail": …, "code": …}
-        message, code = detail["detail"], detail["code"]
-    else:
+    if isinstance(detail, ErrorDetail):
         message, code = detail, detail.code
+    else:  # SimpleJWT's {"detail": …, "code": …}
+        simplejwt_detail = cast(dict[str, ErrorDetail], detail)
+        message, code = simplejwt_detail["detail"], simplejwt_detail["code"]
     error = errors.PermissionDenied if refusal.status_code == 403 else errors.AuthenticationFailed
     return error(str(message), code=str(code))
 
 
-def _refusals_as_domain_errors(service):
+def _refusals_as_domain_errors(service: Callable[Params, Result]) -> Callable[Params, Result]:
     @functools.wraps(service)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Params.args, **kwargs: Params.kwargs) -> Result:
         try:
             return service(*args, **kwargs)
         except APIException as refusal:
@@ -86,7 +95,7 @@ def _too_old(session: AuthSession) -> bool:
 
 
 # --- Starting and ending sessions -----------------------------------------------------------------------
-def session_start(*, user: User, request=None) -> dict[str, str]:
+def session_start(*, user: User, request: HttpRequest | Request | None = None) -> dict[str, str]:
     """A new session for `user`, and its first token pair."""
     session = AuthSession.objects.create(
         user=user,
@@ -96,7 +105,7 @@ def session_start(*, user: User, request=None) -> dict[str, str]:
     return refresh_token_issue(session)
 
 
-def _sessions_end(sessions, reason: str) -> int:
+def _sessions_end(sessions: QuerySet[AuthSession], reason: str) -> int:
     now = timezone.now()
     ended = sessions.filter(ended_at__isnull=True).update(ended_at=now, end_reason=reason)
     if ended:
@@ -117,14 +126,14 @@ def sessions_end_all(*, user: User, reason: str) -> int:
 
 
 # --- Rotation and sign-out ------------------------------------------------------------------------------
-def _lock(token) -> tuple[OutstandingToken | None, AuthSession | None, bool]:
+def _lock(token: Token) -> tuple[OutstandingToken | None, AuthSession | None, bool]:
     """Lock the token's row, then its session's (always in this order: no deadlock between a
     refresh and a sign-out), and blacklist the token. The flag says whether this call did; when
     it did not, the token had been used before.
     """
     # get() would drop the model's ordering by user, whose outer join FOR UPDATE cannot lock.
-    outstanding = OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM])
-    outstanding = outstanding.order_by().first()
+    rows = OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM])
+    outstanding = rows.order_by().first()
     if outstanding is None:
         return None, None, False
     session_id = session_id_claim(token)
@@ -140,7 +149,7 @@ def _lock(token) -> tuple[OutstandingToken | None, AuthSession | None, bool]:
     return outstanding, session, blacklisted_now
 
 
-def _reuse_detected(session: AuthSession | None, request) -> Exception:
+def _reuse_detected(session: AuthSession | None, request: HttpRequest | Request | None) -> Exception:
     if session is not None and session.is_live:
         _sessions_end(AuthSession.objects.filter(pk=session.pk), AuthSession.EndReason.REFRESH_REUSE)
         audit(
@@ -153,7 +162,7 @@ def _reuse_detected(session: AuthSession | None, request) -> Exception:
 
 
 @_refusals_as_domain_errors
-def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
+def token_refresh(*, refresh: str, request: HttpRequest | Request | None = None) -> dict[str, str]:
     """Rotate a refresh token: the presented one dies, a new pair of the same session is returned.
 
     Two concurrent refreshes of one token must not both succeed, so the token's row is locked
@@ -162,6 +171,8 @@ def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
     decision is committed first and the error raised after.
     """
     token = token_decode(refresh, SessionRefreshToken)
+    refusal: Exception | None
+    tokens: dict[str, str] | None
     with transaction.atomic():
         outstanding, session, blacklisted_now = _lock(token)
         if outstanding is None:
@@ -175,19 +186,22 @@ def token_refresh(*, refresh: str, request=None) -> dict[str, str]:
             user = session.user if session else User.objects.filter(pk=user_id_claim(token)).first()
             live = None if session_id_claim(token) is None else bool(session and session.is_live)
             refusal, tokens = token_refusal(user, token, session_live=live), None
-            if refusal is None and session is None:
-                tokens = session_start(user=user, request=request)  # a token from before sessions
-            elif refusal is None:
-                session.last_refreshed_at = timezone.now()
-                session.save(update_fields=["last_refreshed_at"])
-                tokens = refresh_token_issue(session)
+            if refusal is None:
+                assert user is not None  # token_refusal refuses a missing user
+                if session is None:
+                    tokens = session_start(user=user, request=request)  # a token from before sessions
+                else:
+                    session.last_refreshed_at = timezone.now()
+                    session.save(update_fields=["last_refreshed_at"])
+                    tokens = refresh_token_issue(session)
     if refusal is not None:
         raise refusal
+    assert tokens is not None  # every branch that refuses nothing issues tokens
     return tokens
 
 
 @_refusals_as_domain_errors
-def auth_logout(*, user: User, refresh: str, request) -> None:
+def auth_logout(*, user: User, refresh: str, request: Request | None) -> None:
     """End the session of `refresh`, and that of the access token the call was made with.
 
     A refresh token that is not the caller's, or is already dead, is a 401 like everywhere else;
@@ -196,6 +210,7 @@ def auth_logout(*, user: User, refresh: str, request) -> None:
     token = token_decode(refresh, SessionRefreshToken)
     if user_id_claim(token) != user.pk:
         raise TokenInvalid()
+    refusal: Exception | None
     with transaction.atomic():
         outstanding, session, blacklisted_now = _lock(token)
         if outstanding is None:
@@ -207,7 +222,8 @@ def auth_logout(*, user: User, refresh: str, request) -> None:
         else:
             refusal = None
             ended = [session.pk] if session is not None else []
-            current = session_id_claim(request.auth) if request is not None and request.auth else None
+            access = request.auth if request is not None else None
+            current = session_id_claim(access) if isinstance(access, Token) else None
             if current is not None:
                 ended.append(current)
             _sessions_end(AuthSession.objects.filter(user=user, pk__in=ended), AuthSession.EndReason.LOGOUT)
@@ -217,7 +233,7 @@ def auth_logout(*, user: User, refresh: str, request) -> None:
 
 
 @transaction.atomic
-def auth_logout_all(*, user: User, request=None) -> int:
+def auth_logout_all(*, user: User, request: HttpRequest | Request | None = None) -> int:
     """Sign out everywhere: every session ends, every token issued until now is refused."""
     ended = sessions_end_all(user=user, reason=AuthSession.EndReason.LOGOUT_ALL)
     audit(
@@ -227,7 +243,9 @@ def auth_logout_all(*, user: User, request=None) -> int:
 
 
 @transaction.atomic
-def sessions_revoke(*, sessions, actor: User, request=None) -> int:
+def sessions_revoke(
+    *, sessions: QuerySet[AuthSession], actor: User, request: HttpRequest | Request | None = None
+) -> int:
     """Staff end chosen sessions (the admin's action)."""
     ended = 0
     for session in sessions.select_related("user").filter(ended_at__isnull=True):
