@@ -21,10 +21,10 @@ class UserManager(BaseUserManager):
     # Emails are stored in their canonical form, so a lookup compares that form exactly, as the
     # unique constraint does. Usernames keep the case people chose: both sides are lower-cased by
     # the database, with the function of the unique constraint, so the two always agree.
-    def with_email(self, email: str):
+    def with_email(self, email: str) -> "models.QuerySet[User]":
         return self.filter(email=canonical_email(email))
 
-    def with_username(self, username: str):
+    def with_username(self, username: str) -> "models.QuerySet[User]":
         return self.alias(username_lower=Lower("username")).filter(
             username_lower=Lower(Value(username.strip()))
         )

@@ -23,15 +23,18 @@ import contract in pyproject.toml says so).
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Sum
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from rest_framework.request import Request
 
 from apps.accounts.models import SMSCode, TwoFactorChallenge, TwoFactorMethod, User
 from apps.accounts.services.sessions import session_start
@@ -55,6 +58,9 @@ from apps.analytics.services import login_event_create
 from apps.core import errors
 from apps.core.client_address import client_ip
 from apps.logs.services import audit
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ENROL_AT = "/api/v1/auth/2fa/totp/setup/"
 _EVENT_METHOD = {
@@ -109,7 +115,7 @@ def login_attempt_record(
     email: str,
     user: User | None,
     method: str,
-    request,
+    request: HttpRequest | Request | None,
     user_id: int | None = None,
     mfa_pending: bool = False,
 ) -> None:
@@ -134,7 +140,9 @@ def _account_id(email: str) -> int | None:
 
 
 # --- The password ---------------------------------------------------------------------------------------
-def auth_login(*, email: str, password: str, request) -> tuple[User, dict]:
+def auth_login(
+    *, email: str, password: str, request: HttpRequest | Request | None
+) -> tuple[User, dict[str, Any]]:
     """Check the credentials, record the attempt, and answer the first token pair of a new session.
 
     For an account with two-factor sign-in on, the answer is `{mfa_required, mfa_token, methods}`
@@ -161,7 +169,7 @@ def auth_login(*, email: str, password: str, request) -> tuple[User, dict]:
     return user, {"mfa_required": True, "mfa_token": second_step.token, "methods": second_step.methods}
 
 
-def second_step_start(*, user: User, request=None) -> SecondStep | None:
+def second_step_start(*, user: User, request: HttpRequest | Request | None = None) -> SecondStep | None:
     """After a right password: None when the sign-in may finish now, else the challenge that asks
     for a second factor, or, for staff who must turn two-factor sign-in on first, for enrolment."""
     two_factor = two_factor_of(user)
@@ -175,7 +183,7 @@ def second_step_start(*, user: User, request=None) -> SecondStep | None:
 
 
 # --- The challenge --------------------------------------------------------------------------------------
-def challenge_start(*, user: User, purpose: str, request=None) -> str:
+def challenge_start(*, user: User, purpose: str, request: HttpRequest | Request | None = None) -> str:
     """A new challenge for `user`; returns its token, of which only the hash is kept."""
     token = challenge_token_make()
     now = timezone.now()
@@ -204,7 +212,7 @@ def challenge_of(token: str, *, purpose: str) -> TwoFactorChallenge | None:
     return challenge
 
 
-def _locked_user(user_or_id) -> User:
+def _locked_user(user_or_id: User | int) -> User:
     return User.objects.select_for_update().get(pk=getattr(user_or_id, "pk", user_or_id))
 
 
@@ -214,7 +222,7 @@ def _locked_challenge(challenge: TwoFactorChallenge) -> TwoFactorChallenge | Non
     return TwoFactorChallenge.objects.select_for_update().filter(pk=challenge.pk).first()
 
 
-def _tries_left_message(challenge: TwoFactorChallenge) -> str:
+def _tries_left_message(challenge: TwoFactorChallenge) -> "StrOrPromise":
     left = settings.MFA_TOKEN_MAX_ATTEMPTS - challenge.attempts
     if left <= 0:
         return _("This code is wrong, and that was the last try; sign in again.")
@@ -223,7 +231,7 @@ def _tries_left_message(challenge: TwoFactorChallenge) -> str:
     ) % {"left": left}
 
 
-def _failures_of(user: User, now) -> tuple[int, object]:
+def _failures_of(user: User, now: datetime) -> tuple[int, datetime | None]:
     since = now - timedelta(minutes=settings.MFA_FAILURE_WINDOW_MINUTES)
     recent = TwoFactorChallenge.objects.filter(user=user, created_at__gte=since, failures__gt=0)
     failures = recent.aggregate(total=Sum("failures"))["total"] or 0
@@ -233,7 +241,7 @@ def _failures_of(user: User, now) -> tuple[int, object]:
 
 # --- The second step ------------------------------------------------------------------------------------
 @transaction.atomic
-def sign_in_sms_send(*, challenge_token: str, request=None) -> None:
+def sign_in_sms_send(*, challenge_token: str, request: HttpRequest | Request | None = None) -> None:
     """Text a sign-in code for this challenge to the account's verified number."""
     found = challenge_of(challenge_token, purpose=TwoFactorChallenge.Purpose.SIGN_IN)
     if found is None:
@@ -253,8 +261,12 @@ def sign_in_sms_send(*, challenge_token: str, request=None) -> None:
 
 
 def sign_in_verify(
-    *, challenge_token: str, code: str, request=None, issue_tokens: bool = False
-) -> tuple[User, str, dict]:
+    *,
+    challenge_token: str,
+    code: str,
+    request: HttpRequest | Request | None = None,
+    issue_tokens: bool = False,
+) -> tuple[User, str, dict[str, str]]:
     """Finish the second step of a sign-in: (user, method) for a right code, which uses the
     challenge up. Every try counts on the challenge and, through it, on the account, and is a
     LoginEvent; a wrong code is a 400 on `code`, a dead challenge a 401 (`mfa_token_invalid`), too
@@ -266,7 +278,8 @@ def sign_in_verify(
     found = challenge_of(challenge_token, purpose=TwoFactorChallenge.Purpose.SIGN_IN)
     if found is None:
         raise TwoFactorTokenInvalid()
-    refusal, tokens = None, {}
+    refusal: StrOrPromise | None = None
+    tokens: dict[str, str] = {}
     with transaction.atomic():
         user = _locked_user(found.user)
         challenge = _locked_challenge(found)
@@ -275,6 +288,7 @@ def sign_in_verify(
             raise TwoFactorTokenInvalid()
         failures, oldest = _failures_of(user, now)
         if failures >= settings.MFA_MAX_FAILURES_PER_USER:
+            assert oldest is not None  # failures were counted (the limit is at least 1), so on a challenge
             wait = (oldest + timedelta(minutes=settings.MFA_FAILURE_WINDOW_MINUTES) - now).total_seconds()
             raise errors.RateLimited(
                 _("Too many wrong codes for this account; try again later."), wait=max(wait, 1)
@@ -315,12 +329,17 @@ def sign_in_verify(
             tokens = _sign_in_complete(user, request, second_factor=method)
     if refusal is not None:
         raise errors.InvalidInput({"code": [refusal]})
+    assert method is not None  # a code right for no method was refused above
     return user, method, tokens
 
 
 def enrolment_confirm(
-    *, challenge: TwoFactorChallenge, code: str, request=None, issue_tokens: bool = True
-) -> dict:
+    *,
+    challenge: TwoFactorChallenge,
+    code: str,
+    request: HttpRequest | Request | None = None,
+    issue_tokens: bool = True,
+) -> dict[str, Any]:
     """Finish a staff member's enrolment at sign-in: the first code of the authenticator app set up
     with the enrolment challenge turns the app on, and the sign-in finishes with it.
 
@@ -331,12 +350,13 @@ def enrolment_confirm(
     which signs in its own way, passes False).
     """
     refusal = None
-    result: dict = {}
+    result: dict[str, Any] = {}
     with transaction.atomic():
         user = _locked_user(challenge.user)
-        challenge = _locked_challenge(challenge)
-        if challenge is None or not challenge.is_live():
+        locked = _locked_challenge(challenge)
+        if locked is None or not locked.is_live():
             raise TwoFactorTokenInvalid()
+        challenge = locked
         now = timezone.now()
         two_factor, step = totp_pending_step(user=user, code=code, now=now)
         challenge.attempts += 1
@@ -366,7 +386,9 @@ def enrolment_confirm(
 
 
 # --- The end --------------------------------------------------------------------------------------------
-def _sign_in_complete(user: User, request, *, second_factor: str | None = None) -> dict[str, str]:
+def _sign_in_complete(
+    user: User, request: HttpRequest | Request | None, *, second_factor: str | None = None
+) -> dict[str, str]:
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])
     audit(

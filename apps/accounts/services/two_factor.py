@@ -189,7 +189,7 @@ def second_factor_match(
     sms_purpose: str,
     challenge: TwoFactorChallenge | None = None,
     now: datetime,
-) -> "tuple[str | None, str, StrOrPromise | None]":
+) -> "tuple[TwoFactorMethod | None, TwoFactorMethod, StrOrPromise | None]":
     """Which method `code` is right for: (method or None, the method it was tried as, why no SMS
     code could be right). A right code is used up: a TOTP step, an SMS code, a recovery code.
     Runs in the caller's transaction, which holds the user's lock and `two_factor`'s."""
@@ -232,7 +232,7 @@ def _sms_code_match(
     sms_purpose: str,
     challenge: TwoFactorChallenge | None,
     now: datetime,
-) -> "tuple[str | None, str, StrOrPromise | None]":
+) -> "tuple[TwoFactorMethod | None, TwoFactorMethod, StrOrPromise | None]":
     if two_factor.sms_enabled_at is None:
         # A code texted to a number that is not a factor (to turn SMS codes on) proves no factor.
         return None, TwoFactorMethod.TOTP, None
