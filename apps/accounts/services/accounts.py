@@ -5,15 +5,22 @@ the notification pipeline and leave only after it commits; every change is recor
 trail (logs database).
 """
 
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.phonenumber import PhoneNumber
+from rest_framework.request import Request
 
 from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
 from apps.accounts.services.phone import phone_change_notify
@@ -46,7 +53,7 @@ PHONE_ONLY_BY_VERIFICATION = _(
 STAFF_EDITABLE_FIELDS = (*PROFILE_FIELDS, "is_active")
 
 
-def _after_commit(send) -> None:
+def _after_commit(send: Callable[[], None]) -> None:
     # robust: the change has committed; a broker outage now must not turn it into a 500.
     # Django logs the failure (by the function's name), and the user can ask again.
     transaction.on_commit(send, robust=True)
@@ -59,7 +66,7 @@ def _raise_uniqueness_error(user: User) -> None:
     raise InvalidInput({"username": [_("A user with that username already exists.")]})
 
 
-def _save(user: User, **kwargs) -> None:
+def _save(user: User, **kwargs: Any) -> None:
     try:
         with transaction.atomic():
             user.save(**kwargs)
@@ -69,7 +76,14 @@ def _save(user: User, **kwargs) -> None:
 
 # --- Registration and email verification ---------------------------------------------------------------
 @transaction.atomic
-def user_register(*, email: str, username: str, password: str, full_name: str = "", request=None) -> User:
+def user_register(
+    *,
+    email: str,
+    username: str,
+    password: str,
+    full_name: str = "",
+    request: HttpRequest | Request | None = None,
+) -> User:
     user = User(email=canonical_email(email), username=username, full_name=full_name)
     try:
         validate_password(password, user)
@@ -83,16 +97,21 @@ def user_register(*, email: str, username: str, password: str, full_name: str = 
     return user
 
 
-def _user_from_link(uid: str, token: str, generator) -> User:
+def _user_from_link(uid: str, token: str, generator: PasswordResetTokenGenerator) -> User:
     # Locked: two concurrent uses of one single-use link must not both pass the check.
-    user = User.objects.select_for_update().filter(pk=user_id_from_uid(uid), is_active=True).first()
+    user_id = user_id_from_uid(uid)
+    user = (
+        User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user_id is not None
+        else None
+    )
     if user is None or not generator.check_token(user, token):
         raise InvalidInput({"token": [_("This link is invalid or has expired.")]})
     return user
 
 
 @transaction.atomic
-def email_verify(*, uid: str, token: str, request=None) -> User:
+def email_verify(*, uid: str, token: str, request: HttpRequest | Request | None = None) -> User:
     user = _user_from_link(uid, token, email_verification_token)
     user.email_verified_at = timezone.now()
     user.save(update_fields=["email_verified_at"])
@@ -110,7 +129,9 @@ def email_verification_resend(*, user: User) -> None:
 
 # --- Email change ---------------------------------------------------------------------------------------
 @transaction.atomic
-def email_change_request(*, user: User, password: str, new_email: str, request=None) -> None:
+def email_change_request(
+    *, user: User, password: str, new_email: str, request: HttpRequest | Request | None = None
+) -> None:
     """Send a confirmation link to the new address and tell the old one; nothing changes yet."""
     if not user.check_password(password):
         raise InvalidInput({"password": [_("Your password is wrong.")]})
@@ -131,14 +152,14 @@ def email_change_request(*, user: User, password: str, new_email: str, request=N
 
 
 @transaction.atomic
-def email_change_confirm(*, token: str, request=None) -> User:
+def email_change_confirm(*, token: str, request: HttpRequest | Request | None = None) -> User:
     """Switch to the address the link was sent to; it counts as verified, since the link arrived."""
     claim = email_change_token_read(token)
     user = None
     if claim is not None:
         # Locked: two concurrent uses of the single-use link must not both pass the check.
         user = User.objects.select_for_update().filter(pk=claim.user_id, is_active=True).first()
-    if user is None or not email_change_token_matches(user, claim):
+    if claim is None or user is None or not email_change_token_matches(user, claim):
         raise InvalidInput({"token": [_("This link is invalid or has expired.")]})
     old_email = user.email
     user.email, user.email_verified_at = claim.new_email, timezone.now()
@@ -163,13 +184,16 @@ def _password_set(user: User, password: str, *, reason: str, encoded: str | None
     if encoded is None:
         user.set_password(password)
     else:  # hashed already (make_password): set_password, less the hashing
-        user.password, user._password = encoded, password
+        # `_password` is AbstractBaseUser's, which the stubs leave out.
+        user.password, user._password = encoded, password  # type: ignore[attr-defined]
     user.save(update_fields=["password"])
     sessions_end_all(user=user, reason=reason)
 
 
 @transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str, request=None) -> dict[str, str]:
+def password_change(
+    *, user: User, old_password: str, new_password: str, request: HttpRequest | Request | None = None
+) -> dict[str, str]:
     """Every session ends, the one that made the change included; that one gets a fresh pair."""
     if not user.check_password(old_password):
         raise InvalidInput({"old_password": [_("Your current password is wrong.")]})
@@ -182,7 +206,12 @@ def password_change(*, user: User, old_password: str, new_password: str, request
     return session_start(user=user, request=request)
 
 
-def password_reset_request(*, email: str | None = None, phone=None, request=None) -> None:
+def password_reset_request(
+    *,
+    email: str | None = None,
+    phone: str | PhoneNumber | None = None,
+    request: HttpRequest | Request | None = None,
+) -> None:
     """Email a reset link, or text a reset code to a verified number, if an active account has
     this address or number; say nothing either way.
 
@@ -192,7 +221,7 @@ def password_reset_request(*, email: str | None = None, phone=None, request=None
     ip, request_id = client_ip(request), getattr(request, "request_id", None) or current_request_id()
     phone = str(phone) if phone else None
 
-    def queue_password_reset():
+    def queue_password_reset() -> None:
         if phone:
             send_password_reset_code.delay(phone, ip=ip, request_id=request_id)
         else:
@@ -201,7 +230,7 @@ def password_reset_request(*, email: str | None = None, phone=None, request=None
     _after_commit(queue_password_reset)
 
 
-def _account_with_password(users) -> User | None:
+def _account_with_password(users: QuerySet[User]) -> User | None:
     return next((user for user in users.filter(is_active=True) if user.has_usable_password()), None)
 
 
@@ -215,7 +244,7 @@ def password_reset_send(*, email: str, ip: str | None = None, request_id: str | 
     return True
 
 
-def _with_verified_phone(phone: str):
+def _with_verified_phone(phone: str) -> QuerySet[User]:
     """The account that verified `phone`, once it has held it for PHONE_RESET_COOLING_OFF_HOURS: a
     number added with a stolen access token must not reset the password before the owner, told of
     the change by email, can take the account back."""
@@ -251,7 +280,9 @@ def password_reset_code_send(*, phone: str, ip: str | None = None, request_id: s
     return refused is None
 
 
-def _sms_reset_request_audit(user: User, refused: str | None, *, ip, request_id) -> None:
+def _sms_reset_request_audit(
+    user: User, refused: str | None, *, ip: str | None, request_id: str | None
+) -> None:
     """The audit entry of a reset request by SMS, with why no code went out when none did."""
     changes = {"channel": [None, "sms"]}
     if refused is not None:
@@ -270,7 +301,9 @@ def _reset_code_failures_of(user: User | None, phone: str) -> str:
     return f"user:{user.pk}" if user is not None else f"phone:{phone}"
 
 
-def password_reset_code_confirm(*, phone, code: str, new_password: str, request=None) -> User:
+def password_reset_code_confirm(
+    *, phone: str | PhoneNumber, code: str, new_password: str, request: HttpRequest | Request | None = None
+) -> User:
     """Set a new password with the code texted by `password_reset_code_send`; every session ends.
 
     The new password is checked first, for every number alike (a check that needs the account would
@@ -298,8 +331,14 @@ def password_reset_code_confirm(*, phone, code: str, new_password: str, request=
         failures, whose = PasswordResetCodeFailureBudget(), _reset_code_failures_of(user, phone)
         spent = failures.spent(whose)
         now = timezone.now()
-        usable = sms_code is not None and str(sms_code.phone) == phone and not sms_code_refusal(sms_code, now)
-        if not (usable and not spent and sms_code_try(sms_code, code, now)):  # the try counts either way
+        if not (
+            user is not None  # (a number without an account has no code either)
+            and sms_code is not None
+            and str(sms_code.phone) == phone
+            and not sms_code_refusal(sms_code, now)
+            and not spent
+            and sms_code_try(sms_code, code, now)  # the try counts either way
+        ):
             failures.take(whose)
             refusal = InvalidInput({"code": [RESET_CODE_REFUSED]})
         else:
@@ -323,11 +362,14 @@ def password_reset_code_confirm(*, phone, code: str, new_password: str, request=
                 notify(user=user, key="password_changed", context={"how": "sms", "phone": phone})
     if refusal is not None:
         raise refusal
+    assert user is not None  # refused above without an account
     return user
 
 
 @transaction.atomic
-def password_reset_confirm(*, uid: str, token: str, new_password: str, request=None) -> User:
+def password_reset_confirm(
+    *, uid: str, token: str, new_password: str, request: HttpRequest | Request | None = None
+) -> User:
     user = _user_from_link(uid, token, password_reset_token)
     try:
         _password_set(user, new_password, reason=AuthSession.EndReason.PASSWORD_RESET)
@@ -348,7 +390,15 @@ def _ensure_may_manage(actor: User, user: User) -> None:
         raise PermissionDenied(_("Only a superuser can change a superuser's account."))
 
 
-def _user_update(user: User, data: dict, fields, *, actor: User, action: str, request) -> User:
+def _user_update(
+    user: User,
+    data: dict[str, Any],
+    fields: Sequence[str],
+    *,
+    actor: User,
+    action: str,
+    request: HttpRequest | Request | None,
+) -> User:
     before = snapshot(user, fields)  # a phone number compares as its E.164 text
     for field in fields:
         if field in data:
@@ -373,7 +423,9 @@ def _user_update(user: User, data: dict, fields, *, actor: User, action: str, re
 
 
 @transaction.atomic
-def user_profile_update(*, user: User, data: dict, request=None) -> User:
+def user_profile_update(
+    *, user: User, data: dict[str, Any], request: HttpRequest | Request | None = None
+) -> User:
     """The user's own changes: full_name, username, and removing the phone number (phone "");
     a number is added or changed only by verifying it (apps/accounts/services/phone.py)."""
     if data.get("phone"):
@@ -395,7 +447,9 @@ def user_profile_update(*, user: User, data: dict, request=None) -> User:
 
 
 @transaction.atomic
-def user_update(*, user: User, data: dict, actor: User, request=None) -> User:
+def user_update(
+    *, user: User, data: dict[str, Any], actor: User, request: HttpRequest | Request | None = None
+) -> User:
     """A staff member's changes to someone's account."""
     _ensure_may_manage(actor, user)
     if "is_active" in data and not data["is_active"] and user.pk == actor.pk:
@@ -417,7 +471,13 @@ ADMIN_EDITABLE_FIELDS = (
 
 @transaction.atomic
 def user_admin_create(
-    *, email: str, username: str, full_name: str = "", password: str | None, actor: User, request=None
+    *,
+    email: str,
+    username: str,
+    full_name: str = "",
+    password: str | None,
+    actor: User,
+    request: HttpRequest | Request | None = None,
 ) -> User:
     """An account added in the admin; `password` None: one that cannot sign in with a password
     until it is set. Unlike a registration, it gets no role and no email."""
@@ -436,7 +496,9 @@ def user_admin_create(
 
 
 @transaction.atomic
-def user_admin_update(*, user: User, data: dict, actor: User, request=None) -> User:
+def user_admin_update(
+    *, user: User, data: dict[str, Any], actor: User, request: HttpRequest | Request | None = None
+) -> User:
     """Staff's changes on the admin's user page, validated by its form: besides what `user_update`
     takes, the address, the staff and superuser flags, the roles (`groups`) and direct permissions.
 
@@ -470,7 +532,7 @@ def user_admin_update(*, user: User, data: dict, actor: User, request=None) -> U
 
 
 @transaction.atomic
-def user_activate(*, user: User, actor: User, request=None) -> User:
+def user_activate(*, user: User, actor: User, request: HttpRequest | Request | None = None) -> User:
     """Let a deactivated account sign in again; its old sessions stay ended."""
     if not user.is_active:
         user.is_active = True
@@ -481,7 +543,7 @@ def user_activate(*, user: User, actor: User, request=None) -> User:
 
 
 @transaction.atomic
-def user_deactivate(*, user: User, actor: User, request=None) -> User:
+def user_deactivate(*, user: User, actor: User, request: HttpRequest | Request | None = None) -> User:
     """Soft delete: the account stays for history, cannot sign in, and all its tokens die."""
     _ensure_may_manage(actor, user)
     was_active = user.is_active
@@ -500,7 +562,7 @@ def user_deactivate(*, user: User, actor: User, request=None) -> User:
 
 
 @transaction.atomic
-def user_deactivate_self(*, user: User, password: str, request=None) -> User:
+def user_deactivate_self(*, user: User, password: str, request: HttpRequest | Request | None = None) -> User:
     if not user.check_password(password):
         raise InvalidInput({"password": [_("Your password is wrong.")]})
     return user_deactivate(user=user, actor=user, request=request)

@@ -166,9 +166,10 @@ def sms_code_make(*, kind: str, user_id: int, context: dict[str, Any]) -> MadeCo
 
 # --- Checking ---------------------------------------------------------------------------------------------
 def sms_code_locked(
-    *, user: User, purpose: str, challenge: TwoFactorChallenge | None = None
+    *, user: User | None, purpose: str, challenge: TwoFactorChallenge | None = None
 ) -> SMSCode | None:
-    """The user's code of `purpose` (of `challenge`, for a sign-in), locked for the check."""
+    """The user's code of `purpose` (of `challenge`, for a sign-in), locked for the check. None for
+    no user: a reset by SMS looks a code up for a number without an account too, to read the same."""
     codes = SMSCode.objects.select_for_update().filter(user=user, purpose=purpose)
     if challenge is not None:
         codes = codes.filter(challenge=challenge)
