@@ -15,7 +15,7 @@ from apps.core.normalization import canonical_email
 from apps.core.validators import validate_visible_text
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     # Emails are stored in their canonical form, so a lookup compares that form exactly, as the
