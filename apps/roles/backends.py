@@ -9,12 +9,18 @@ under, read together with the current version in one round trip:
 - a change to any group's permissions, or a group's deletion, bumps the version, which
   retires every entry at once (see receivers.py).
 
+The names of the user's roles (`role_names`) are cached the same way beside the set, and
+forgotten with it; a role renamed also bumps the version.
+
 When the cache is unavailable the set is simply read from the database. The two entries are
 read in the general throttle's round trip when there is one (`PermissionsReadAlong`), which a
 signed-in read makes together with the auth cache's.
 """
 
+from typing import Any
+
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, PermissionsMixin
 from django.core.cache import cache
 from django.db import transaction
 
@@ -28,8 +34,12 @@ def _key(user_id: int) -> str:
     return f"perms:user:{user_id}"
 
 
+def _roles_key(user_id: int) -> str:
+    return f"perms:roles:{user_id}"
+
+
 def _forget_user_now(user_id: int) -> None:
-    cache.delete(_key(user_id))
+    cache.delete_many([_key(user_id), _roles_key(user_id)])
 
 
 def _forget_everyone_now() -> None:
@@ -61,14 +71,31 @@ def _cached(user_id: int, found: dict | None = None) -> tuple[set[str] | None, i
     it was computed under."""
     if found is None:
         found = cache.get_many([VERSION_KEY, _key(user_id)])
+    return _current(found, _key(user_id))
+
+
+def _current(found: dict, key: str) -> tuple[Any, int]:
+    """The value of entry `key` in `found` (None when absent or of an older version) and the
+    current version."""
     version = found.get(VERSION_KEY)
     if version is None:
         version = 1
         cache.add(VERSION_KEY, version, None)
-    entry = found.get(_key(user_id))
+    entry = found.get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
         return entry[1], version
     return None, version
+
+
+def role_names(user: PermissionsMixin) -> list[str]:
+    """The names of the roles (groups) `user` holds, sorted; from the cache, else one query, then
+    cached under the current version like the permission set."""
+    key = _roles_key(user.pk)
+    names, version = _current(cache.get_many([VERSION_KEY, key]), key)
+    if names is None:
+        names = sorted(Group.objects.filter(user=user).values_list("name", flat=True))
+        cache.set(key, (version, names), CACHE_TIMEOUT_SECONDS)
+    return list(names)
 
 
 class CachedModelBackend(ModelBackend):

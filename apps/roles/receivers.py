@@ -28,6 +28,13 @@ def forget_on_group_permission_change(sender, action, **kwargs):
         forget_everyone()
 
 
+@receiver(post_save, sender=Group, dispatch_uid="roles.forget_on_group_save")
+def forget_on_group_rename(sender, created, **kwargs):
+    # A group's name is what `role_names` caches; a new group has no members yet.
+    if not created:
+        forget_everyone()
+
+
 @receiver(post_delete, sender=Group, dispatch_uid="roles.forget_on_group_delete")
 def forget_on_group_delete(sender, **kwargs):
     forget_everyone()

@@ -1,9 +1,11 @@
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, PermissionsMixin
 from django.db.models import Count, Prefetch, QuerySet
 
+from apps.roles.backends import role_names
 from apps.roles.models import Role
 
 if TYPE_CHECKING:
@@ -52,4 +54,28 @@ def holds_role(user: "User | AnonymousUser | None", role_name: str) -> bool:
         and user.is_authenticated
         and user.is_active
         and user.groups.filter(name=role_name).exists()
+    )
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """What a user may do, as they are told it (`users/me/permissions/`)."""
+
+    is_superuser: bool
+    roles: list[str]
+    permissions: list[str]
+
+
+def user_access(user: PermissionsMixin) -> UserAccess:
+    """`user`'s role names and effective permissions (`app_label.codename`, both sorted), from the
+    permission cache (apps/roles/backends.py): no query once cached, three at most before.
+
+    The permissions are those of the user's roles and their direct ones, exactly the set every
+    permission check reads. A superuser passes every check whatever they hold; their set is every
+    permission that exists, and `is_superuser` says that checks of names beyond it pass too.
+    """
+    return UserAccess(
+        is_superuser=bool(getattr(user, "is_superuser", False)),
+        roles=role_names(user),
+        permissions=sorted(user.get_all_permissions()),
     )

@@ -75,3 +75,17 @@ class UserRolesSerializer(serializers.Serializer):
     roles = serializers.ListField(
         child=fields.CharField(max_length=150), max_length=100, help_text="Role names; replaces all."
     )
+
+
+@extend_schema_serializer(description="What you may do: your roles and every permission you hold.")
+class UserAccessSerializer(serializers.Serializer):
+    is_superuser = serializers.BooleanField(
+        read_only=True, help_text="A superuser passes every permission check, listed or not."
+    )
+    roles = serializers.ListField(child=fields.CharField(), read_only=True, help_text="Role names, sorted.")
+    permissions = serializers.ListField(
+        child=fields.CharField(),
+        read_only=True,
+        help_text="Every permission held through a role or directly, `app_label.codename`, sorted; "
+        "for a superuser, every permission there is.",
+    )
