@@ -3,7 +3,7 @@ from typing import Any
 
 from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 
-from apps.accounts.models import User
+from apps.accounts.models import AuthSession, User
 
 # What UserSerializer shows: a list need not load password hashes and the rest.
 USER_FIELDS = (
@@ -46,3 +46,12 @@ def _user_rows() -> QuerySet[User, dict[str, Any]]:
         phone_text=ExpressionWrapper(F("phone"), output_field=CharField()),
     )
     return rows
+
+
+def session_list(*, user: User, include_ended: bool = False) -> QuerySet[AuthSession]:
+    """`user`'s sessions, newest first; only the live ones unless `include_ended`. The id breaks
+    ties between sessions started at the same instant, so pages do not overlap."""
+    sessions = AuthSession.objects.filter(user=user)
+    if not include_ended:
+        sessions = sessions.filter(ended_at__isnull=True)
+    return sessions.order_by("-created_at", "-pk")

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from phonenumber_field import serializerfields
 from rest_framework import serializers
 
-from apps.accounts.models import TwoFactorMethod, User
+from apps.accounts.models import AuthSession, TwoFactorMethod, User
 from apps.accounts.selectors import USER_FIELDS
 from apps.accounts.services import PHONE_ONLY_BY_VERIFICATION
 from apps.accounts.tokens import PHONE_CODE_DIGITS
@@ -422,3 +422,48 @@ class PasswordResetByCodeSerializer(serializers.Serializer):
         error_messages={"invalid": _("Enter the six digits of the code.")},
     )
     new_password = fields.CharField(max_length=128, trim_whitespace=False)
+
+
+class EndReasonField(serializers.ChoiceField):
+    """A session's end reason, null while it is live: stored as "", which is not one of the
+    choices the schema names."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
+@extend_schema_serializer(description="One sign-in and the tokens rotated from it, as recorded at its start.")
+class SessionSerializer(fields.ModelSerializer):
+    end_reason = EndReasonField(
+        choices=AuthSession.EndReason.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Why it ended; null while it is live.",
+    )
+    current = serializers.SerializerMethodField(
+        help_text="Whether the token of this request belongs to this session."
+    )
+
+    class Meta:
+        model = AuthSession
+        fields = [
+            "id",
+            "created_at",
+            "last_refreshed_at",
+            "ended_at",
+            "end_reason",
+            "ip",
+            "user_agent",
+            "current",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "created_at": {"help_text": "The sign-in."},
+            "last_refreshed_at": {"help_text": "The latest token refresh; null before the first."},
+            "ended_at": {"help_text": "Null while the session is live."},
+            "ip": {"help_text": "The client's address at sign-in."},
+            "user_agent": {"help_text": "The client's User-Agent at sign-in."},
+        }
+
+    def get_current(self, session: AuthSession) -> bool:
+        return session.pk == self.context.get("current_session_id")

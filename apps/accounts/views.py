@@ -1,5 +1,9 @@
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -13,7 +17,8 @@ from rest_framework.response import Response
 from apps.accounts import selectors, services
 from apps.accounts.authentication import JWTAuthentication, TwoFactorEnrolmentAuthentication
 from apps.accounts.filters import UserFilter
-from apps.accounts.models import TwoFactorChallenge
+from apps.accounts.jwt import session_id_claim
+from apps.accounts.models import AuthSession, TwoFactorChallenge
 from apps.accounts.serializers import (
     ChallengeTokenSerializer,
     EmailChangeConfirmSerializer,
@@ -34,6 +39,7 @@ from apps.accounts.serializers import (
     RecoveryCodesSerializer,
     RefreshSerializer,
     RegisterSerializer,
+    SessionSerializer,
     SignInVerifySerializer,
     SMSEnableSerializer,
     StaffUserUpdateSerializer,
@@ -60,8 +66,9 @@ from apps.accounts.throttles import (
     TwoFactorSMSThrottle,
 )
 from apps.core.api import GenericViewSet, public_action, validated
+from apps.roles import selectors as role_selectors
 from apps.roles import services as role_services
-from apps.roles.serializers import UserRolesSerializer
+from apps.roles.serializers import UserAccessSerializer, UserRolesSerializer
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 ACCEPTED = OpenApiResponse(description="Accepted; an email is on its way if the request applies.")
@@ -531,7 +538,13 @@ class UserViewSet(
     search_fields = ["email", "username", "full_name"]
     ordering_fields = ["id", "email", "username", "full_name", "date_joined", "last_login"]
     ordering = ["id"]
-    action_permissions = {"me": [], "phone": [], "phone_verify": [], "roles": ["accounts.manage_roles"]}
+    action_permissions = {
+        "me": [],
+        "my_permissions": [],
+        "phone": [],
+        "phone_verify": [],
+        "roles": ["accounts.manage_roles"],
+    }
 
     def get_queryset(self):
         if self.action in ("list", "retrieve"):  # reads: rows of only the columns the answer shows
@@ -590,6 +603,29 @@ class UserViewSet(
             services.user_deactivate_self(user=user, password=data["password"], request=request)
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(UserSerializer(user).data)
+
+    @extend_schema(
+        responses={200: UserAccessSerializer},
+        summary="What you may do",
+        description="Your roles and every permission you hold (`app_label.codename`, sorted), from "
+        "your roles and given to you directly: what the API checks. For a superuser, "
+        "`is_superuser` is true and the list holds every permission there is; a superuser passes "
+        "every check. A change to your roles or theirs shows at the next call.",
+        examples=[
+            OpenApiExample(
+                "A provider",
+                value={
+                    "is_superuser": False,
+                    "roles": ["provider"],
+                    "permissions": ["bookings.change_booking", "bookings.view_booking"],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    @action(detail=False, methods=["get"], url_path="me/permissions")
+    def my_permissions(self, request):
+        return Response(UserAccessSerializer(role_selectors.user_access(request.user)).data)
 
     @extend_schema(
         request=PhoneChangeSerializer,
@@ -653,3 +689,67 @@ class UserViewSet(
                 user=user, role_names=data["roles"], actor=request.user, request=request
             )
         return Response({"roles": sorted(user.groups.values_list("name", flat=True))})
+
+
+SESSION_ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+INCLUDE_ENDED = OpenApiParameter(
+    "include_ended",
+    OpenApiTypes.STR,
+    enum=["true", "false"],
+    description="`true` lists ended sessions too (newest first, with `ended_at` and `end_reason`).",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your sessions",
+        description="The sessions of your account, newest first: where and when each began "
+        "(`ip`, `user_agent`, `created_at` as recorded at sign-in), its latest refresh, and "
+        "`current` for the one this request's token belongs to. Only the live ones unless "
+        "`include_ended=true`.",
+        parameters=[INCLUDE_ENDED],
+    ),
+    destroy=extend_schema(
+        summary="End one of your sessions",
+        description="Signs that session out, as `auth/logout/` does: its access tokens stop "
+        "working at once, its refresh token at its next use. Yours only: anyone else's session is "
+        "a 404. Ending the current one signs you out; ending one that has ended already changes "
+        "nothing (204).",
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The session's id.")
+        ],
+        responses={204: NO_CONTENT},
+    ),
+)
+@extend_schema(tags=["auth"])
+class SessionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, GenericViewSet):
+    """The caller's own sessions: see where the account is signed in, and end any of them."""
+
+    serializer_class = SessionSerializer
+    queryset = AuthSession.objects.none()  # for the schema; get_queryset() is the caller's
+    lookup_value_regex = SESSION_ID
+    filter_backends = []
+    action_permissions = {"list": [], "destroy": []}
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuthSession.objects.none()
+        return selectors.session_list(user=self.request.user, include_ended=self._include_ended())
+
+    def _include_ended(self) -> bool:
+        values = self.request.query_params.getlist("include_ended")
+        if not values:
+            return False
+        if len(values) > 1 or values[0] not in ("true", "false"):
+            raise ValidationError({"include_ended": ['Give "true" or "false", once.']})
+        return values[0] == "true"
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        token = self.request.auth
+        context["current_session_id"] = session_id_claim(token) if token is not None else None
+        return context
+
+    def destroy(self, request, pk=None):
+        services.session_end(user=request.user, session_id=uuid.UUID(pk), request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -168,3 +168,24 @@ class TestTwoFactorEndpoints(EndpointPermissionTests):
         self.prepare(caller, endpoint.path)
         response = endpoint.call(api(caller), endpoint.url(make_user))
         assert response.status_code == endpoint.success, response.content
+
+
+def a_session(make_user, owner=None):
+    from apps.accounts.models import AuthSession
+
+    return AuthSession.objects.create(user=owner or make_user())
+
+
+class TestOwnAccessAndSessionsEndpoints(EndpointPermissionTests):
+    endpoints = [
+        Endpoint("GET", "/api/v1/users/me/permissions/", None),
+        Endpoint("GET", "/api/v1/auth/sessions/", None),
+        Endpoint(
+            "DELETE",
+            "/api/v1/auth/sessions/{pk}/",
+            None,
+            success=204,
+            make_object=a_session,
+            owner_field="user",
+        ),
+    ]

@@ -165,7 +165,7 @@ def test_options_describes_every_routed_endpoint_without_failing(schema, superus
 
     client = api(superuser)
     for path in ["/api/v1/", *schema["paths"]]:
-        url = path.replace("{id}", str(superuser.pk))
+        url = path.replace("{id}", SESSION_ID if path in UUID_ID_PATHS else str(superuser.pk))
         response = client.options(url)
         assert response.status_code == 200, f"OPTIONS {url}: {response.status_code} {response.content[:200]}"
         assert set(response.json()) == {"name", "description", "renders", "parses"}
@@ -179,6 +179,11 @@ def test_options_on_a_public_endpoint_needs_no_token(api):
     assert response.json()["parses"] == ["application/json"]
 
 
+# Sessions are named by the UUID their tokens carry in `sid`; every other path id is a bigint key.
+UUID_ID_PATHS = {"/api/v1/auth/sessions/{id}/"}
+SESSION_ID = "0b0e6a4c-3f0c-4b8e-9d7e-2a1c5f3e4d6b"
+
+
 def test_every_path_id_is_a_positive_integer(schema):
     ids = [
         (path, parameter["schema"])
@@ -189,6 +194,9 @@ def test_every_path_id_is_a_positive_integer(schema):
     ]
     assert len({path for path, _ in ids}) >= 18  # every detail route of every app
     for path, id_schema in ids:
+        if path in UUID_ID_PATHS:
+            assert id_schema == {"type": "string", "format": "uuid"}, path
+            continue
         assert id_schema["type"] == "integer", path
         assert id_schema["minimum"] == 1, path
         assert id_schema["maximum"] <= 2**63 - 1, path

@@ -35,6 +35,7 @@ from apps.accounts.services.phone import (
 from apps.accounts.services.sessions import (
     auth_logout,
     auth_logout_all,
+    session_end,
     session_start,
     sessions_end_all,
     sessions_prune,
@@ -92,6 +93,7 @@ __all__ = [
     "phone_verify",
     "recovery_codes_generate",
     "second_step_start",
+    "session_end",
     "session_start",
     "sessions_end_all",
     "sessions_prune",

@@ -15,6 +15,7 @@ which the authentication classes share, states its refusals in DRF's terms, and
 """
 
 import functools
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import ParamSpec, TypeVar, cast
@@ -240,6 +241,34 @@ def auth_logout_all(*, user: User, request: HttpRequest | Request | None = None)
         action="user.logout_all", actor=user, target=user, changes={"sessions": [ended, 0]}, request=request
     )
     return ended
+
+
+@transaction.atomic
+def session_end(*, user: User, session_id: uuid.UUID, request: HttpRequest | Request | None = None) -> bool:
+    """End one of `user`'s own sessions (`DELETE auth/sessions/{id}/`): signing out of it from
+    elsewhere, so it ends as `auth_logout` ends one, with the same reason and audit entry.
+
+    Its access tokens are refused from their next request (the session is forgotten by the auth
+    cache) and its refresh token at its next use. That token is not blacklisted here, since refresh
+    tokens are recorded by id alone and nothing ties one to its session but its own `sid` claim;
+    `token_refresh` blacklists it when it is presented and refuses it because the session ended.
+    Returns whether the session was live: ending an ended one again changes nothing. Someone
+    else's session is not found, like one that does not exist.
+    """
+    session = AuthSession.objects.select_for_update().filter(pk=session_id, user=user).order_by().first()
+    if session is None:
+        raise errors.NotFound()
+    if not session.is_live:
+        return False
+    _sessions_end(AuthSession.objects.filter(pk=session.pk), AuthSession.EndReason.LOGOUT)
+    audit(
+        action="user.logout",
+        actor=user,
+        target=user,
+        changes={"session": [str(session.pk), None]},
+        request=request,
+    )
+    return True
 
 
 @transaction.atomic
