@@ -20,7 +20,7 @@ signed-in read makes together with the auth cache's.
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Group, PermissionsMixin
+from django.contrib.auth.models import PermissionsMixin
 from django.core.cache import cache
 from django.db import transaction
 
@@ -93,7 +93,7 @@ def role_names(user: PermissionsMixin) -> list[str]:
     key = _roles_key(user.pk)
     names, version = _current(cache.get_many([VERSION_KEY, key]), key)
     if names is None:
-        names = sorted(Group.objects.filter(user=user).values_list("name", flat=True))
+        names = sorted(user.groups.values_list("name", flat=True))
         cache.set(key, (version, names), CACHE_TIMEOUT_SECONDS)
     return list(names)
 
