@@ -68,7 +68,7 @@ from apps.accounts.throttles import (
 from apps.core.api import GenericViewSet, public_action, validated
 from apps.roles import selectors as role_selectors
 from apps.roles import services as role_services
-from apps.roles.serializers import UserAccessSerializer, UserRolesSerializer
+from apps.roles.serializers import UserAccessSerializer, UserRoleSerializer, UserRolesSerializer
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 ACCEPTED = OpenApiResponse(description="Accepted; an email is on its way if the request applies.")
@@ -680,15 +680,51 @@ class UserViewSet(
         request=UserRolesSerializer,
         responses={200: UserRolesSerializer},
     )
-    @action(detail=True, methods=["get", "put"])
+    @extend_schema(
+        methods=["POST"],
+        summary="Give a user one more role",
+        description=(
+            "Needs `accounts.manage_roles`. Adds the named role and keeps the others: 201 when it was "
+            "added, 200 when the user held it already (nothing changes). An unknown role is a 400 on "
+            "`role`; the rules of the replace apply (403 for a role whose permissions you lack, or a "
+            "superuser's roles unless you are one)."
+        ),
+        request=UserRoleSerializer,
+        responses={200: UserRolesSerializer, 201: UserRolesSerializer},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Take one role from a user",
+        description=(
+            "Needs `accounts.manage_roles`. Removes the named role and keeps the others. A role that "
+            "does not exist, or that the user does not hold, is a 404 (so a repeated call says it is "
+            "gone already); the rules of the replace apply."
+        ),
+        request=UserRoleSerializer,
+        responses={204: NO_CONTENT},
+    )
+    @action(detail=True, methods=["get", "put", "post", "delete"])
     def roles(self, request, pk=None):
         user = self.get_object()
+        status_code = status.HTTP_200_OK
         if request.method == "PUT":
             data = validated(UserRolesSerializer, request)
             role_services.user_roles_set(
                 user=user, role_names=data["roles"], actor=request.user, request=request
             )
-        return Response({"roles": sorted(user.groups.values_list("name", flat=True))})
+        elif request.method == "POST":
+            data = validated(UserRoleSerializer, request)
+            if role_services.user_role_add(
+                user=user, role_name=data["role"], actor=request.user, request=request
+            ):
+                status_code = status.HTTP_201_CREATED
+        elif request.method == "DELETE":
+            data = validated(UserRoleSerializer, request)
+            role_services.user_role_remove(
+                user=user, role_name=data["role"], actor=request.user, request=request
+            )
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({"roles": sorted(user.groups.values_list("name", flat=True))}, status=status_code)
 
 
 SESSION_ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

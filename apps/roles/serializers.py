@@ -89,3 +89,7 @@ class UserAccessSerializer(serializers.Serializer):
         help_text="Every permission held through a role or directly, `app_label.codename`, sorted; "
         "for a superuser, every permission there is.",
     )
+
+
+class UserRoleSerializer(serializers.Serializer):
+    role = fields.CharField(max_length=150, help_text="A role's name; the user keeps their other roles.")

@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 
-from apps.core.errors import Conflict, InvalidInput, PermissionDenied
+from apps.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from apps.logs.services import audit
 from apps.logs.snapshots import diff
 from apps.roles.models import Role
@@ -206,23 +206,22 @@ def role_delete(*, role: Role, actor: "User", request: HttpRequest | Request | N
 
 
 # --- Users' roles ---------------------------------------------------------------------------------------
-@transaction.atomic
-def user_roles_set(
-    *, user: "User", role_names: list[str], actor: "User", request: HttpRequest | Request | None = None
-) -> list[Role]:
-    """Replace the user's roles with exactly these."""
-    roles = list(role_list().filter(group__name__in=set(role_names)))
-    unknown = sorted(set(role_names) - {role.name for role in roles})
-    if unknown:
-        raise InvalidInput({"roles": [_("Unknown role: %(name)s.") % {"name": n} for n in unknown]})
+# The rules of every change to a user's roles, whether the whole set is replaced or one role is added
+# or removed: only a superuser changes a superuser's roles, and the caller must hold every permission
+# of each role that comes or goes. One audit action, `user.roles_update`, with the names before and
+# after; the permission cache forgets the user through the `m2m_changed` receiver (receivers.py).
+def user_roles_change_check(*, user: User, changed: set[str], actor: User) -> None:
+    """Refuse (PermissionDenied) a change to `user`'s roles that `actor` may not make; `changed`
+    names the roles that would come or go. Also what a form asks before it saves."""
     if user.is_superuser and not actor.is_superuser:
         raise PermissionDenied(_("Only a superuser can change a superuser's roles."))
-    before = sorted(user.groups.values_list("name", flat=True))
-    changed = set(before) ^ {role.name for role in roles}
     changed_permissions = Permission.objects.filter(group__name__in=changed).select_related("content_type")
     _ensure_holds(actor, {permission_name(p) for p in changed_permissions})
-    user.groups.set([role.group for role in roles])
-    after = sorted(role.name for role in roles)
+
+
+def _audit_roles(
+    *, user: User, before: list[str], after: list[str], actor: User, request: HttpRequest | None
+) -> None:
     if before != after:
         audit(
             action="user.roles_update",
@@ -231,8 +230,76 @@ def user_roles_set(
             changes={"roles": [before, after]},
             request=request,
         )
+
+
+def _role_names_of(user: User) -> list[str]:
+    return sorted(user.groups.values_list("name", flat=True))
+
+
+def _locked_user(user: User) -> User:
+    """The user's row, locked until the transaction ends: two changes to one user's roles run one
+    after the other, so each reads (and audits) the roles the other left."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+@transaction.atomic
+def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[Role]:
+    """Replace the user's roles with exactly these."""
+    roles = list(role_list().filter(group__name__in=set(role_names)))
+    unknown = sorted(set(role_names) - {role.name for role in roles})
+    if unknown:
+        raise InvalidInput({"roles": [_("Unknown role: %(name)s.") % {"name": n} for n in unknown]})
+    before = _role_names_of(user)
+    user_roles_change_check(user=user, changed=set(before) ^ {role.name for role in roles}, actor=actor)
+    user.groups.set([role.group for role in roles])
+    _audit_roles(
+        user=user, before=before, after=sorted(role.name for role in roles), actor=actor, request=request
+    )
     return roles
 
 
-def user_role_grant_default(*, user: "User") -> None:
+def _role_named(name: str) -> Role | None:
+    if "\x00" in name:  # no role has one, and PostgreSQL refuses the character in a query
+        return None
+    return Role.objects.select_related("group").filter(group__name=name).first()
+
+
+@transaction.atomic
+def user_role_add(*, user: User, role_name: str, actor: User, request: HttpRequest | None = None) -> bool:
+    """Give the user one more role, keeping the others. True when it was added, False when the user
+    held it already (nothing changes, nothing is audited). An unknown role is a 400 on `role`."""
+    role = _role_named(role_name)
+    if role is None:
+        raise InvalidInput({"role": [_("Unknown role: %(name)s.") % {"name": role_name}]})
+    user = _locked_user(user)
+    before = _role_names_of(user)
+    if role.name in before:
+        return False
+    user_roles_change_check(user=user, changed={role.name}, actor=actor)
+    user.groups.add(role.group)
+    _audit_roles(user=user, before=before, after=sorted([*before, role.name]), actor=actor, request=request)
+    return True
+
+
+@transaction.atomic
+def user_role_remove(*, user: User, role_name: str, actor: User, request: HttpRequest | None = None) -> None:
+    """Take one role from the user, keeping the others. A role that does not exist, or that the user
+    does not hold, is a 404: there is no such role of theirs to remove."""
+    role = _role_named(role_name)
+    user = _locked_user(user)
+    before = _role_names_of(user)
+    if role is None or role.name not in before:
+        raise NotFound(_("The user does not hold a role named %(name)s.") % {"name": role_name})
+    user_roles_change_check(user=user, changed={role.name}, actor=actor)
+    user.groups.remove(role.group)
+    _audit_roles(
+        user=user,
+        before=before,
+        after=[name for name in before if name != role.name],
+        actor=actor,
+        request=request,
+    )
+
+
+def user_role_grant_default(*, user) -> None:
     user.groups.add(default_role().group)

@@ -15,6 +15,21 @@ def another_user(make_user, **kwargs):
     return make_user()
 
 
+def an_empty_role(name: str = "holders"):
+    """A role granting nothing, so any caller may hand it out or take it away."""
+    from django.contrib.auth.models import Group
+
+    from apps.roles.models import Role
+
+    return Role.objects.get_or_create(group=Group.objects.get_or_create(name=name)[0])[0]
+
+
+def a_user_holding_a_role(make_user, **kwargs):
+    user = make_user()
+    user.groups.add(an_empty_role().group)
+    return user
+
+
 class TestAccountsEndpoints(EndpointPermissionTests):
     endpoints = [
         Endpoint("GET", "/api/v1/users/", "accounts.view_user"),
@@ -36,6 +51,22 @@ class TestAccountsEndpoints(EndpointPermissionTests):
             "accounts.manage_roles",
             {"roles": []},
             make_object=another_user,
+        ),
+        Endpoint(
+            "POST",
+            "/api/v1/users/{pk}/roles/",
+            "accounts.manage_roles",
+            lambda: {"role": an_empty_role().name},
+            success=201,
+            make_object=another_user,
+        ),
+        Endpoint(
+            "DELETE",
+            "/api/v1/users/{pk}/roles/",
+            "accounts.manage_roles",
+            lambda: {"role": "holders"},
+            success=204,
+            make_object=a_user_holding_a_role,
         ),
         Endpoint("GET", "/api/v1/users/me/", None),
         Endpoint("PATCH", "/api/v1/users/me/", None, {"full_name": "Me"}),
