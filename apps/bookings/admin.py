@@ -3,7 +3,9 @@
 Bookings are read-only here (they are made and moved through the API, under its rules); the
 "Confirm" and "Cancel" actions call the same services, so they are checked, audited and tell both
 parties. A provider's working hours are edited inline on their profile and saved as a whole by
-`working_hours_replace`, the service behind `PUT providers/me/working-hours/`.
+`working_hours_replace`, the service behind `PUT providers/me/working-hours/`; the profile itself
+is saved by the services behind `POST providers/` (adding one makes its user a provider) and
+`PATCH providers/me/`.
 """
 
 from django import forms
@@ -11,10 +13,11 @@ from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from apps.bookings import services
+from apps.bookings import selectors, services
 from apps.bookings.models import Booking, ProviderProfile, WorkingHours
 from apps.bookings.services.schedule import working_hours_check
 from apps.core.errors import DomainError
+from apps.products.selectors import products_on_sale
 
 
 class WorkingHoursFormSet(BaseInlineFormSet):
@@ -41,9 +44,32 @@ class WorkingHoursInline(admin.TabularInline):
     ordering = ("weekday", "start")
 
 
+class ProviderProfileForm(forms.ModelForm):
+    """Adding a profile makes its user a provider: what the service would refuse about that (an
+    inactive user, a role the signed-in staff member may not give) is a form error before any save."""
+
+    actor = None  # the signed-in staff member, set per request by ProviderProfileAdmin.get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        user = cleaned.get("user")
+        if self.instance._state.adding and user is not None:
+            try:
+                services.provider_make_check(user=user, actor=self.actor)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.messages) from exc
+        return cleaned
+
+
 @admin.register(ProviderProfile)
 class ProviderProfileAdmin(admin.ModelAdmin):
-    list_display = ("user", "time_zone", "updated_at")
+    """As the API: adding a profile is `POST providers/` (the provider role, kept alongside the
+    user's others), saving one is `PATCH providers/me/`'s service, "Stop being providers" is
+    `DELETE providers/{id}/`. Only products on sale can be chosen."""
+
+    form = ProviderProfileForm
+    list_display = ("user", "is_provider", "time_zone", "updated_at")
+    list_filter = ("time_zone",)
     search_fields = ("user__email", "user__username", "user__full_name")
     list_select_related = ("user",)
     autocomplete_fields = ("user",)
@@ -51,13 +77,69 @@ class ProviderProfileAdmin(admin.ModelAdmin):
     fields = ("user", "time_zone", "products", "created_at", "updated_at")
     readonly_fields = ("created_at", "updated_at")
     inlines = [WorkingHoursInline]
+    actions = ["stop_being_providers"]
+
+    def get_queryset(self, request):
+        return selectors.provider_profiles()
+
+    @admin.display(boolean=True, description=_("provider now"), ordering="is_provider")
+    def is_provider(self, profile) -> bool:
+        return profile.is_provider
 
     def get_readonly_fields(self, request, obj=None):
         return (*self.readonly_fields, "user") if obj is not None else self.readonly_fields
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)  # a class made for this request
+        form.actor = request.user
+        return form
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "products":
+            kwargs["queryset"] = products_on_sale().order_by("name", "id")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and self.has_manage_providers_permission(request)
+
+    def has_manage_providers_permission(self, request) -> bool:
+        return request.user.has_perm(selectors.MANAGE_PROVIDERS)
+
+    def save_model(self, request, obj, form, change):
+        service_ids = [product.pk for product in form.cleaned_data.get("products", [])]
+        try:
+            if change:
+                services.provider_profile_update(
+                    provider=obj.user,
+                    time_zone=obj.time_zone,
+                    service_ids=service_ids,
+                    actor=request.user,
+                    request=request,
+                )
+            else:
+                services.provider_make(
+                    user_id=obj.user_id,
+                    time_zone=obj.time_zone,
+                    service_ids=service_ids,
+                    actor=request.user,
+                    request=request,
+                )
+        except DomainError as exc:  # only if something changed since the form was checked
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        # The products were set by the service in save_model; the working hours go to theirs.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not WorkingHours:
             return super().save_formset(request, form, formset, change)
+        if form.instance._state.adding:
+            return None  # the profile was not made (see the message)
         intervals = [
             {
                 "weekday": f.cleaned_data["weekday"],
@@ -74,6 +156,21 @@ class ProviderProfileAdmin(admin.ModelAdmin):
         except DomainError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    @admin.action(
+        description=_("Stop being providers (keeps their profiles)"), permissions=["manage_providers"]
+    )
+    def stop_being_providers(self, request, queryset):
+        stopped = 0
+        for profile in queryset:
+            try:
+                services.provider_remove(provider=profile.user, actor=request.user, request=request)
+            except DomainError as exc:  # bookings still to come, or not a provider now
+                self.message_user(request, f"{profile}: {' '.join(exc.messages)}", messages.WARNING)
+            else:
+                stopped += 1
+        if stopped:
+            self.message_user(request, _("%(n)d users are no longer providers.") % {"n": stopped})
 
 
 @admin.register(Booking)

@@ -122,6 +122,9 @@ class ProviderProfile(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=~Q(time_zone=""), name="bookings_profile_time_zone_not_empty"),
         ]
+        # Giving (and taking) the provider role with the profile: staff's, where
+        # `change_providerprofile` is a provider's own (providers/me/).
+        permissions = [("manage_providers", "Can make users providers and stop them being providers")]
 
     def __str__(self) -> str:
         return f"Provider {self.user}"

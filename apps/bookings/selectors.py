@@ -1,13 +1,13 @@
 """Booking reads: who is a provider, whose bookings a user sees, and what a provider's day holds."""
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from apps.accounts.models import User
 from apps.bookings.models import ACTIVE_STATUSES, MAX_DURATION_MINUTES, Booking, ProviderProfile, WorkingHours
 from apps.bookings.rules import Interval
 from apps.products.models import Product
@@ -15,10 +15,8 @@ from apps.products.selectors import products_on_sale
 from apps.roles.selectors import holds_role, users_with_role
 from apps.roles.spec import SystemRole
 
-if TYPE_CHECKING:
-    from apps.accounts.models import User
-
 VIEW_ALL = "bookings.view_all_bookings"
+MANAGE_PROVIDERS = "bookings.manage_providers"  # staff: POST providers/, DELETE providers/{id}/
 
 
 def _active_products() -> QuerySet[Product]:
@@ -107,3 +105,25 @@ def overlapping(*, start: datetime, end: datetime, exclude_pk: int | None = None
         end__gt=start,
     )
     return rows.exclude(pk=exclude_pk) if exclude_pk is not None else rows
+
+
+def provider_detail(*, provider_id: int) -> User | None:
+    """The active provider `provider_id` as `provider_list` renders them, or None."""
+    return provider_list().filter(pk=provider_id).first()
+
+
+def offered_service_ids(*, profile: ProviderProfile) -> list[int]:
+    """The ids of the products on sale that the provider offers, sorted."""
+    return sorted(products_on_sale(profile.products.all()).values_list("pk", flat=True))
+
+
+def upcoming_bookings(*, provider_id: int, now: datetime) -> QuerySet[Booking]:
+    """The provider's pending and confirmed bookings that have not ended by `now`."""
+    return Booking.objects.filter(provider_id=provider_id, status__in=ACTIVE_STATUSES, end__gt=now)
+
+
+def provider_profiles() -> QuerySet[ProviderProfile]:
+    """Every profile with its user, and `is_provider`: whether the user is an active provider now (a
+    former provider keeps their profile)."""
+    holds = users_with_role(SystemRole.PROVIDER).filter(pk=OuterRef("user_id"))
+    return ProviderProfile.objects.select_related("user").annotate(is_provider=Exists(holds))

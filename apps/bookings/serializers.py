@@ -19,6 +19,7 @@ from apps.bookings.models import (
     Weekday,
 )
 from apps.bookings.selectors import provider_zone
+from apps.bookings.services.providers import MAX_SERVICES
 from apps.bookings.services.schedule import MAX_INTERVALS
 from apps.core import fields
 
@@ -253,6 +254,39 @@ def working_hours_representation(profile, rows) -> dict:
 
 
 # --- Writes ---------------------------------------------------------------------------------------------
+_TIME_ZONE_HELP = "Canonical IANA time zone (Area/Location, e.g. Europe/London) or UTC; left out: unchanged."
+
+
+def _services_field(**kwargs):
+    return serializers.ListField(
+        child=fields.IdField(),
+        max_length=MAX_SERVICES,
+        allow_empty=True,
+        help_text=(
+            "Ids of products on sale: the services offered, replacing the list (a product offered "
+            "before that is now off sale stays attached, unseen); left out: unchanged."
+        ),
+        **kwargs,
+    )
+
+
+class ProviderCreateSerializer(serializers.Serializer):
+    user = fields.IdField(help_text="The id of the active user who becomes a provider.")
+    time_zone = fields.CharField(max_length=64, required=False, help_text=_TIME_ZONE_HELP + " UTC at first.")
+    services = _services_field(required=False)
+
+    class Meta:
+        ref_name = "ProviderCreate"
+
+
+class ProviderProfileUpdateSerializer(serializers.Serializer):
+    time_zone = fields.CharField(max_length=64, required=False, help_text=_TIME_ZONE_HELP)
+    services = _services_field(required=False)
+
+    class Meta:
+        ref_name = "ProviderProfileUpdate"
+
+
 def _duration_field(**kwargs):
     return fields.IntegerField(
         min_value=MIN_DURATION_MINUTES,

@@ -23,6 +23,8 @@ from apps.bookings.serializers import (
     BookingCreateSerializer,
     BookingSerializer,
     BookingUpdateSerializer,
+    ProviderCreateSerializer,
+    ProviderProfileUpdateSerializer,
     ProviderSerializer,
     WorkingHoursSerializer,
     WorkingHoursWriteSerializer,
@@ -41,6 +43,7 @@ OVERLAP = OpenApiResponse(
     description="The time overlaps an active booking of the provider, or another of your own bookings."
 )
 FINISH = f"The provider or staff (403 otherwise); confirmed bookings that have started (409 otherwise). {OWN}"
+MANAGE_PROVIDERS = selectors.MANAGE_PROVIDERS
 NOT_A_PROVIDER = "Only providers (users in the provider role) have working hours."
 CHANGES_LIMITED = (
     "Bookings made, and cancelled as their customer, are rate-limited per customer "
@@ -63,15 +66,111 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
     serializer_class = ProviderSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ProviderFilter
-    http_method_names = ["get", "put", "head", "options"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     public_actions = ("list", "retrieve", "availability")
     action_permissions = {
+        "create": [MANAGE_PROVIDERS],
+        "destroy": [MANAGE_PROVIDERS],
+        "me": ["bookings.view_providerprofile"],
+        "me_update": ["bookings.change_providerprofile"],
         "working_hours": ["bookings.view_workinghours"],
         "working_hours_replace": ["bookings.change_workinghours"],
     }
 
     def get_queryset(self):
         return selectors.provider_list()
+
+    def _provider(self, provider_id: int, status_code=status.HTTP_200_OK) -> Response:
+        provider = selectors.provider_detail(provider_id=provider_id)
+        return Response(ProviderSerializer(provider).data, status=status_code)
+
+    @extend_schema(
+        summary="Make a user a provider",
+        request=ProviderCreateSerializer,
+        responses={201: ProviderSerializer, 200: ProviderSerializer},
+        description=(
+            f"Needs `{MANAGE_PROVIDERS}`. Gives the active user `user` the provider role, keeping their "
+            "other roles (a customer who becomes a provider can still book), with their profile: "
+            "`time_zone` (UTC at first) and `services`, the ids of the products on sale they offer. 201 "
+            "when the user became a provider; 200 when they were one already (the profile is updated). "
+            "An unknown or inactive user is a 400 on `user`, a product not on sale a 400 naming its "
+            "item (`services.1`); the rules of giving a role apply (403 for a role whose permissions "
+            "you lack). Their weekly hours are theirs to set (`providers/me/working-hours/`)."
+        ),
+        examples=[
+            OpenApiExample(
+                "A new provider",
+                value={"user": 42, "time_zone": "Europe/London", "services": [7, 9]},
+                request_only=True,
+            )
+        ],
+    )
+    def create(self, request):
+        data = validated(ProviderCreateSerializer, request)
+        profile, added = services.provider_make(
+            user_id=data["user"],
+            time_zone=data.get("time_zone"),
+            service_ids=data.get("services"),
+            actor=request.user,
+            request=request,
+        )
+        return self._provider(profile.pk, status.HTTP_201_CREATED if added else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Stop a user being a provider",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Done; no body."),
+            409: OpenApiResponse(description="They have pending or confirmed bookings still to come."),
+        },
+        description=(
+            f"Needs `{MANAGE_PROVIDERS}`. Takes the provider role; their other roles stay. Refused with "
+            "a 409 while they have pending or confirmed bookings that have not ended (cancel or move "
+            "them first). Their profile, hours and services are kept for if they come back; past "
+            "bookings keep naming them. Not a provider: 404."
+        ),
+    )
+    def destroy(self, request, pk=None):
+        services.provider_remove(provider=self.get_object(), actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Your provider profile",
+        responses={200: ProviderSerializer},
+        description=(
+            f"Needs `bookings.view_providerprofile`. {NOT_A_PROVIDER} As `providers/{{id}}/` shows it: "
+            "your time zone and the services on sale you offer."
+        ),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], url_path="me", filter_backends=[], pagination_class=None)
+    def me(self, request):
+        self._require_provider(request)
+        return self._provider(request.user.pk)
+
+    @extend_schema(
+        summary="Change your time zone or services",
+        request=ProviderProfileUpdateSerializer,
+        responses={200: ProviderSerializer},
+        description=(
+            f"Needs `bookings.change_providerprofile`. {NOT_A_PROVIDER} `services` (product ids) replaces "
+            "the products on sale you offer; one not on sale is a 400 naming its item (`services.1`). "
+            "Bookings already made stay as they are, also for a service you take off the list. Each "
+            "change is audited (`provider.update`)."
+        ),
+    )
+    @me.mapping.patch
+    def me_update(self, request):
+        self._require_provider(request)
+        data = validated(ProviderProfileUpdateSerializer, request)
+        services.provider_profile_update(
+            provider=request.user,
+            time_zone=data.get("time_zone"),
+            service_ids=data.get("services"),
+            actor=request.user,
+            request=request,
+        )
+        return self._provider(request.user.pk)
 
     @extend_schema(
         summary="A provider's free slots on a day",

@@ -38,6 +38,7 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
         description="Manages the catalog and every booking, sees users and statistics.",
         permissions=(
             "products.*",
+            # Every booking, and the providers themselves (`bookings.manage_providers`: providers/).
             "bookings.*",
             "notifications.view_*",
             "accounts.view_user",
@@ -56,6 +57,9 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
             "bookings.confirm_booking",
             # Their own weekly schedule (providers/me/working-hours/); availability is public.
             "bookings.*_workinghours",
+            # Their own profile: time zone and the services they offer (providers/me/).
+            "bookings.view_providerprofile",
+            "bookings.change_providerprofile",
         ),
     ),
     SystemRole.CUSTOMER: RoleSpec(

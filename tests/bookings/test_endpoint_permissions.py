@@ -116,3 +116,56 @@ class TestWorkingHoursEndpoints(EndpointPermissionTests):
             return user
 
         return make
+
+
+def a_provider_to_remove(make_user, owner=None):
+    provider_role()
+    return new_provider()
+
+
+def new_provider_payload() -> dict:
+    provider_role()
+    return {"user": new_customer().pk, "time_zone": "Europe/London"}
+
+
+def provider_role():
+    """The provider role as the roles API knows it (a Role), granting nothing here, so any caller
+    with `bookings.manage_providers` may hand it out; the role's own rules are specified in
+    test_provider_management_api.py."""
+    from apps.roles.models import Role
+
+    return Role.objects.get_or_create(group=role("provider"))[0]
+
+
+class TestProviderManagementEndpoints(EndpointPermissionTests):
+    endpoints = [
+        Endpoint("POST", "/api/v1/providers/", "bookings.manage_providers", new_provider_payload, 201),
+        Endpoint(
+            "DELETE",
+            "/api/v1/providers/{pk}/",
+            "bookings.manage_providers",
+            success=204,
+            make_object=a_provider_to_remove,
+        ),
+    ]
+
+
+class TestOwnProviderProfileEndpoints(EndpointPermissionTests):
+    """Providers only, as the working hours: callers given the permission are in the role too."""
+
+    endpoints = [
+        Endpoint("GET", "/api/v1/providers/me/", "bookings.view_providerprofile"),
+        Endpoint(
+            "PATCH", "/api/v1/providers/me/", "bookings.change_providerprofile", {"time_zone": "Europe/Paris"}
+        ),
+    ]
+
+    @pytest.fixture
+    def make_user(self, make_user):
+        def make(*permissions, **fields):
+            user = make_user(*permissions, **fields)
+            if permissions:
+                user.groups.add(role("provider"))
+            return user
+
+        return make

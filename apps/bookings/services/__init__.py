@@ -2,6 +2,12 @@
 its messages through the notification pipeline in the same transaction."""
 
 from apps.bookings.services.bookings import CustomerBusy, SlotTaken, booking_create, booking_update
+from apps.bookings.services.providers import (
+    provider_make,
+    provider_make_check,
+    provider_profile_update,
+    provider_remove,
+)
 from apps.bookings.services.reminders import bookings_send_reminders
 from apps.bookings.services.schedule import provider_profile_for, working_hours_replace
 from apps.bookings.services.transitions import (
@@ -21,6 +27,10 @@ __all__ = [
     "booking_no_show",
     "booking_update",
     "bookings_send_reminders",
+    "provider_make",
+    "provider_make_check",
     "provider_profile_for",
+    "provider_profile_update",
+    "provider_remove",
     "working_hours_replace",
 ]
