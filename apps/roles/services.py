@@ -3,6 +3,9 @@
 Every change is recorded in the audit trail with the state before and after.
 """
 
+# The user model is named in annotations only (roles sits below accounts and never imports it).
+from __future__ import annotations
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -130,7 +133,7 @@ def _save_group_name(group: Group) -> None:
         raise InvalidInput({"name": [_("A role with that name already exists.")]}) from exc
 
 
-def _ensure_holds(actor: "User | None", permission_names: Iterable[str]) -> None:
+def _ensure_holds(actor: User | None, permission_names: Iterable[str]) -> None:
     """Nobody hands out, or takes away, a permission they do not hold themselves (superusers hold
     them all): someone who may manage roles could otherwise strip a role of duties they cannot
     judge, or escalate by handing out more than they have."""
@@ -150,7 +153,7 @@ def role_create(
     name: str,
     description: str = "",
     permissions: Sequence[str] = (),
-    actor: "User",
+    actor: User,
     request: HttpRequest | Request | None = None,
 ) -> Role:
     granted = _permissions_by_name(list(permissions))
@@ -165,7 +168,7 @@ def role_create(
 
 @transaction.atomic
 def role_update(
-    *, role: Role, data: dict[str, Any], actor: "User", request: HttpRequest | Request | None = None
+    *, role: Role, data: dict[str, Any], actor: User, request: HttpRequest | Request | None = None
 ) -> Role:
     role = Role.objects.select_for_update().select_related("group").get(pk=role.pk)
     if role.is_system:
@@ -189,7 +192,7 @@ def role_update(
 
 
 @transaction.atomic
-def role_delete(*, role: Role, actor: "User", request: HttpRequest | Request | None = None) -> None:
+def role_delete(*, role: Role, actor: User, request: HttpRequest | Request | None = None) -> None:
     if role.is_system:
         raise Conflict(_("System roles cannot be deleted."))
     before = _state(role)
@@ -239,11 +242,13 @@ def _role_names_of(user: User) -> list[str]:
 def _locked_user(user: User) -> User:
     """The user's row, locked until the transaction ends: two changes to one user's roles run one
     after the other, so each reads (and audits) the roles the other left."""
-    return User.objects.select_for_update().get(pk=user.pk)
+    return type(user).objects.select_for_update().get(pk=user.pk)
 
 
 @transaction.atomic
-def user_roles_set(*, user, role_names: list[str], actor, request=None) -> list[Role]:
+def user_roles_set(
+    *, user: User, role_names: list[str], actor: User, request: HttpRequest | Request | None = None
+) -> list[Role]:
     """Replace the user's roles with exactly these."""
     roles = list(role_list().filter(group__name__in=set(role_names)))
     unknown = sorted(set(role_names) - {role.name for role in roles})
@@ -301,5 +306,5 @@ def user_role_remove(*, user: User, role_name: str, actor: User, request: HttpRe
     )
 
 
-def user_role_grant_default(*, user) -> None:
+def user_role_grant_default(*, user: User) -> None:
     user.groups.add(default_role().group)
