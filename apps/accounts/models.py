@@ -390,3 +390,41 @@ class SMSCode(models.Model):
 
     def __str__(self) -> str:
         return f"SMS code ({self.purpose}) of {self.user_id}"
+
+
+class AccountDeletion(models.Model):
+    """An account its owner closed (`DELETE users/me/`): inactive at once, erased at `erase_after`
+    (ACCOUNT_DELETION_GRACE_DAYS later) unless reactivated before; apps/accounts/services/deletion.py
+    is its one owner.
+
+    Reactivation deletes the row. Erasure keeps it, with `erased_at` set: the user row itself stays,
+    anonymised, because bookings keep pointing at it for the other party's records.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="deletion")
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    erase_after = models.DateTimeField(editable=False, help_text="When the account is erased for good.")
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "account deletion"
+        ordering = ["erase_after"]
+        # The erasure sweep: pending deletions by due date.
+        indexes = [
+            models.Index(
+                fields=["erase_after"], condition=Q(erased_at__isnull=True), name="accounts_deletion_due_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(erase_after__gte=models.F("requested_at")),
+                name="accounts_deletion_erase_after_request",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Deletion of {self.user_id} ({'erased' if self.erased_at else 'pending'})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.erased_at is None

@@ -17,6 +17,7 @@ from apps.accounts.tokens import (
     email_change_token_make,
     email_verification_token,
     password_reset_token,
+    reactivation_token_make,
     uid_for,
 )
 from apps.notifications.kinds import Kind, NotNeeded, default_address, register
@@ -99,6 +100,32 @@ def _the_account_and_the_old_number(user, context: dict, channel: str) -> str | 
     if channel == Channel.SMS:
         return context["old_phone"] if context.get("text_old_phone") else None
     return default_address(user, context, channel)
+
+
+def _erasure_date(notification) -> dict:
+    from datetime import datetime
+
+    erase_after = datetime.fromisoformat(notification.context["erase_after"])
+    return {
+        "erase_on": f"{erase_after:%d %B %Y}",
+        "link": f"{settings.FRONTEND_URL}/reactivate",
+    }
+
+
+def _reactivation_link(notification) -> dict:
+    from apps.accounts.models import AccountDeletion
+
+    deletion = AccountDeletion.objects.filter(
+        user_id=notification.recipient_id, erased_at__isnull=True, erase_after__gt=timezone.now()
+    ).first()
+    if deletion is None or deletion.requested_at.isoformat() != notification.context["requested_at"]:
+        raise NotNeeded("the account was reactivated or erased meanwhile")
+    token = reactivation_token_make(notification.recipient, deletion.requested_at)
+    return {
+        "link": f"{settings.FRONTEND_URL}/reactivate?token={token}",
+        "valid_for": _valid_for(settings.PASSWORD_RESET_TIMEOUT),
+        "erase_on": f"{deletion.erase_after:%d %B %Y}",
+    }
 
 
 VERIFY_EMAIL = register(
@@ -234,5 +261,26 @@ RECOVERY_CODES_GENERATED = register(
         transactional=True,
         description="Tells the account that new recovery codes replaced its earlier ones.",
         send_context=_home,
+    )
+)
+ACCOUNT_CLOSED = register(
+    Kind(
+        "account_closed",
+        Category.ACCOUNT,
+        transactional=True,
+        description="Sent as an account is closed: when it will be erased, and how to come back.",
+        send_context=_erasure_date,
+        reaches_inactive=True,
+    )
+)
+ACCOUNT_REACTIVATE = register(
+    Kind(
+        "account_reactivate",
+        Category.ACCOUNT,
+        transactional=True,
+        description="The link that opens a closed account again, before it is erased.",
+        send_context=_reactivation_link,
+        secret=("link",),
+        reaches_inactive=True,
     )
 )

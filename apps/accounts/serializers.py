@@ -88,6 +88,12 @@ class UniqueUsernameMixin:
 USERNAME_VALIDATORS = [UnicodeUsernameValidator(), validate_visible_text]
 
 
+ADDRESS_OF_A_CLOSED_ACCOUNT = _(
+    "This address belongs to a closed account that is waiting to be erased. Until then it can be "
+    "opened again: ask for a link at auth/reactivate/. Once it is erased, the address is free."
+)
+
+
 @extend_schema_serializer(description="A new account: `full_name` may be left out.")
 class RegisterSerializer(UniqueUsernameMixin, fields.ModelSerializer):
     password = fields.CharField(write_only=True, style={"input_type": "password"}, max_length=128)
@@ -103,7 +109,15 @@ class RegisterSerializer(UniqueUsernameMixin, fields.ModelSerializer):
         }
 
     def validate_email(self, value: str) -> str:
-        if User.objects.with_email(value).exists():
+        # As before, a taken address is named taken; a closed account's address says how to come back.
+        holder = (
+            User.objects.with_email(value)
+            .values_list("pk", "deletion__requested_at", "deletion__erased_at")
+            .first()
+        )
+        if holder is not None and holder[1] is not None and holder[2] is None:
+            raise serializers.ValidationError(ADDRESS_OF_A_CLOSED_ACCOUNT)
+        if holder is not None:
             raise serializers.ValidationError(_("A user with that email already exists."))
         return value
 
@@ -200,6 +214,36 @@ class EmailChangeSerializer(serializers.Serializer):
 
 class EmailChangeConfirmSerializer(serializers.Serializer):
     token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text="The `token` of the emailed link.")
+
+
+# --- Leaving and coming back ---------------------------------------------------------------------------
+class AccountReactivationSerializer(serializers.Serializer):
+    email = fields.EmailField(max_length=EMAIL_MAX_LENGTH, help_text="The address of the closed account.")
+
+
+class AccountReactivationConfirmSerializer(serializers.Serializer):
+    token = fields.CharField(max_length=TOKEN_MAX_LENGTH, help_text="The `token` of the emailed link.")
+
+
+class PersonalDataExportSerializer(serializers.Serializer):
+    """The shape of `GET users/me/export/` (answered as built, for the schema only). Lists are
+    newest first, at most `max_rows` each; `truncated` names those that had more."""
+
+    exported_at = serializers.DateTimeField()
+    max_rows = serializers.IntegerField()
+    truncated = serializers.ListField(child=serializers.CharField())
+    profile = serializers.DictField()
+    roles = serializers.ListField(child=serializers.CharField())
+    sessions = serializers.ListField(child=serializers.DictField())
+    two_factor = serializers.DictField()
+    phone = serializers.DictField()
+    deletion = serializers.DictField(allow_null=True)
+    notifications = serializers.ListField(child=serializers.DictField())
+    notification_preferences = serializers.ListField(child=serializers.DictField())
+    audit_trail = serializers.ListField(child=serializers.DictField())
+    login_events = serializers.ListField(child=serializers.DictField())
+    bookings = serializers.DictField(help_text="`as_customer` and `as_provider`: lists of bookings.")
+    provider = serializers.DictField(allow_null=True, help_text="The provider profile and working hours.")
 
 
 # --- Phone numbers --------------------------------------------------------------------------------------

@@ -32,3 +32,19 @@ def flush_expired_tokens() -> None:
 
     call_command("flushexpiredtokens")
     sessions_prune()
+
+
+@shared_task(name="accounts.send_account_reactivation")
+def send_account_reactivation(email: str, ip: str | None = None, request_id: str | None = None) -> bool:
+    """Queue a reactivation link if a closed account not yet erased has this address."""
+    from apps.accounts.services import account_reactivation_send  # services queue this task
+
+    return account_reactivation_send(email=email, ip=ip, request_id=request_id)
+
+
+@shared_task(name="accounts.erase_closed_accounts")
+def erase_closed_accounts() -> int:
+    """Erase the closed accounts whose grace period (ACCOUNT_DELETION_GRACE_DAYS) is over."""
+    from apps.accounts.services import accounts_erase_due  # services queue this module's tasks
+
+    return accounts_erase_due()

@@ -114,6 +114,30 @@ class TwoFactorSMSThrottle(SecurityThrottle):
     counted_per = "user"
 
 
+class AccountReactivationThrottle(SecurityThrottle):
+    """Reactivation links asked for, per IP address and the address they name
+    (`THROTTLE_ACCOUNT_REACTIVATION_RATE`): each is an email."""
+
+    scope = "account_reactivation"
+    counted_per = "ip+email"
+
+
+class AccountReactivationConfirmThrottle(SecurityThrottle):
+    """Attempts to use reactivation links, per IP address: a token names no email."""
+
+    scope = "account_reactivation"
+    counted_per = "ip"
+    cache_format = "throttle_%(scope)s_confirm_%(ident)s"
+
+
+class AccountExportThrottle(SecurityThrottle):
+    """Personal data exports per user (`THROTTLE_ACCOUNT_EXPORT_RATE`): each reads every table
+    about them, across three databases."""
+
+    scope = "account_export"
+    counted_per = "user"
+
+
 class PasswordResetCodeFailureBudget(SecurityBudget):
     """Refused texted reset codes per account (`THROTTLE_PASSWORD_RESET_CODE_FAILURES_RATE`),
     across every code, address and number; the per-code and per-address limits alone let a

@@ -187,3 +187,31 @@ def challenge_token_make() -> str:
 def challenge_token_hash(token: str) -> str:
     # 256 random bits: a plain SHA-256 finds the row and gives nothing away.
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- Reactivation of a closed account ------------------------------------------------------------------
+REACTIVATION_SALT = "apps.accounts.tokens.reactivation"
+
+
+@dataclass(frozen=True)
+class ReactivationClaim:
+    user_id: int
+    requested_at: str  # the closing it undoes: a link for an earlier closing is dead
+
+
+def reactivation_token_make(user, requested_at) -> str:
+    """A signed link token naming the account and its closing; valid for PASSWORD_RESET_TIMEOUT
+    seconds, and once: reactivating ends the closing it names."""
+    return signing.dumps({"u": user.pk, "r": requested_at.isoformat()}, salt=REACTIVATION_SALT, compress=True)
+
+
+def reactivation_token_read(token: str) -> ReactivationClaim | None:
+    """The claim of a token that is well-signed and unexpired; None for any other."""
+    try:
+        payload = signing.loads(token, salt=REACTIVATION_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
+        claim = ReactivationClaim(user_id=payload["u"], requested_at=payload["r"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if not (isinstance(claim.user_id, int) and isinstance(claim.requested_at, str)):
+        return None
+    return claim

@@ -20,6 +20,8 @@ from apps.accounts.filters import UserFilter
 from apps.accounts.jwt import session_id_claim
 from apps.accounts.models import AuthSession, TwoFactorChallenge
 from apps.accounts.serializers import (
+    AccountReactivationConfirmSerializer,
+    AccountReactivationSerializer,
     ChallengeTokenSerializer,
     EmailChangeConfirmSerializer,
     EmailChangeSerializer,
@@ -32,6 +34,7 @@ from apps.accounts.serializers import (
     PasswordResetByPhoneSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
+    PersonalDataExportSerializer,
     PhoneChangePendingSerializer,
     PhoneChangeSerializer,
     PhoneVerifySerializer,
@@ -54,6 +57,9 @@ from apps.accounts.serializers import (
     UserSerializer,
 )
 from apps.accounts.throttles import (
+    AccountExportThrottle,
+    AccountReactivationConfirmThrottle,
+    AccountReactivationThrottle,
     EmailVerificationResendThrottle,
     LoginFailureThrottle,
     LoginThrottle,
@@ -381,6 +387,42 @@ class AuthViewSet(GenericViewSet):
         services.email_change_confirm(**data, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(
+        request=AccountReactivationSerializer,
+        responses={202: ACCEPTED},
+        summary="Ask to open a closed account again",
+        description="Emails a link to the address if it belongs to an account closed with "
+        "`DELETE users/me/` and not yet erased (`ACCOUNT_DELETION_GRACE_DAYS`, 30, after closing). "
+        "The answer is the same 202 either way. Follow the link at `auth/reactivate/confirm/`.",
+        examples=[OpenApiExample("A closed account", value={"email": "ada@example.com"}, request_only=True)],
+    )
+    @public_action(
+        detail=False, methods=["post"], url_path="reactivate", throttle_classes=[AccountReactivationThrottle]
+    )
+    def reactivate(self, request):
+        data = validated(AccountReactivationSerializer, request)
+        services.account_reactivation_request(email=data["email"], request=request)
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=AccountReactivationConfirmSerializer,
+        responses={204: NO_CONTENT},
+        summary="Open a closed account again",
+        description="With the `token` of the emailed link: the account is active again and will not "
+        "be erased; sign in at `auth/login/`. Its past bookings are as they were; those cancelled "
+        "when it closed stay cancelled. A wrong, used or expired link is a 400 on `token`.",
+    )
+    @public_action(
+        detail=False,
+        methods=["post"],
+        url_path="reactivate/confirm",
+        throttle_classes=[AccountReactivationConfirmThrottle],
+    )
+    def reactivate_confirm(self, request):
+        data = validated(AccountReactivationConfirmSerializer, request)
+        services.account_reactivate(token=data["token"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 @extend_schema(tags=["two-factor"])
 class TwoFactorViewSet(GenericViewSet):
@@ -543,6 +585,7 @@ class UserViewSet(
         "my_permissions": [],
         "phone": [],
         "phone_verify": [],
+        "export": [],
         "roles": ["accounts.manage_roles"],
     }
 
@@ -588,7 +631,12 @@ class UserViewSet(
     @extend_schema(
         methods=["DELETE"],
         summary="Close your account",
-        description="Confirm with your password; the account is deactivated and every token revoked.",
+        description="Confirm with your password. At once: the account is deactivated, every session "
+        "and token ends, your bookings not yet started are cancelled (the other party is told), and "
+        "messages still queued for you are dropped. For `ACCOUNT_DELETION_GRACE_DAYS` (30) you can "
+        "open it again (`auth/reactivate/`); then it is erased: your details are removed, the "
+        "address is free to register again, and bookings stay, anonymised, in the other party's "
+        "records.",
         request=PasswordConfirmSerializer,
         responses={204: NO_CONTENT},
     )
@@ -626,6 +674,20 @@ class UserViewSet(
     @action(detail=False, methods=["get"], url_path="me/permissions")
     def my_permissions(self, request):
         return Response(UserAccessSerializer(role_selectors.user_access(request.user)).data)
+
+    @extend_schema(
+        responses={200: PersonalDataExportSerializer},
+        summary="Export your personal data",
+        description="Everything stored about you, as JSON: profile, roles, sessions, two-factor "
+        "sign-in (which methods are on; no secrets), phone verification, bookings as customer and as "
+        "provider, provider profile and working hours, the messages sent to you (as stored), the "
+        "audit entries where you acted or were acted on, and your sign-in attempts. Each list is the "
+        "newest `ACCOUNT_EXPORT_MAX_ROWS` (1000) rows at most; `truncated` names the lists that had "
+        "more. A 429 past `THROTTLE_ACCOUNT_EXPORT_RATE` (3 an hour).",
+    )
+    @action(detail=False, methods=["get"], url_path="me/export", throttle_classes=[AccountExportThrottle])
+    def export(self, request):
+        return Response(services.personal_data_export(user=request.user, request=request))
 
     @extend_schema(
         request=PhoneChangeSerializer,

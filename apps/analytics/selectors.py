@@ -2,7 +2,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -54,3 +54,8 @@ def login_stats(*, days: int, user_id: int | None = None) -> dict[str, Any]:
         "success_rate": round(successful / total, 4) if total else None,
         "series": series,
     }
+
+
+def login_events_of_user(*, user_id: int, email: str) -> QuerySet[LoginEvent]:
+    """The sign-in attempts of the account or naming its address, newest first."""
+    return LoginEvent.objects.filter(Q(user_id=user_id) | Q(email=email)).order_by("-created_at", "-id")

@@ -1,3 +1,5 @@
+from django.db.models import Q
+
 from apps.analytics.models import LoginEvent
 from apps.core.fail_soft import write_fail_soft
 
@@ -32,3 +34,10 @@ def login_event_create(
         return event
 
     return write_fail_soft("analytics", write, what="a login event")
+
+
+def login_events_erase(*, user_id: int, email: str) -> int:
+    """Delete the sign-in record of an erased account: its events, and the attempts that named its
+    address (the address is personal data, and a failed attempt has no user id). How many went."""
+    deleted, _ = LoginEvent.objects.filter(Q(user_id=user_id) | Q(email=email)).delete()
+    return deleted

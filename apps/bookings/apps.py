@@ -7,4 +7,7 @@ class BookingsConfig(AppConfig):
     verbose_name = "Bookings"
 
     def ready(self):
-        from apps.bookings import notifications  # noqa: F401 - registers the booking messages
+        from apps.bookings import (  # noqa: F401
+            notifications,  # registers the booking messages
+            personal_data,  # what leaving means for bookings (apps.accounts.personal_data)
+        )

@@ -12,6 +12,7 @@ from apps.core.client_address import client_ip
 from apps.core.fail_soft import write_fail_soft
 from apps.core.request_context import current_request_id
 from apps.logs.models import ApplicationLog, AuditLog
+from apps.logs.selectors import audit_entries_about_user
 
 # Values of these fields never reach the audit trail, only the fact that they changed.
 SECRET_FIELD_MARKERS = ("password", "token", "secret", "otp")
@@ -68,3 +69,38 @@ def application_logs_prune(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = ApplicationLog.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# The values of an erased person's own details in the entries about them (see below).
+PERSONAL_FIELDS = ("email", "new_email", "username", "full_name", "phone", "old_phone")
+ERASED = "[erased]"
+
+
+def audit_personal_data_redact(*, user_id: int, batch_size: int = 500) -> int:
+    """Blank the personal details of an erased user in the entries where they acted or were acted
+    on; how many entries changed. What happened, when, and between which ids stays: the trail
+    must still account for every change (to a booking, a role, a price) after its author leaves.
+    The values of PERSONAL_FIELDS become ERASED and the IP address goes; the ids now name an
+    anonymised account. Append-only otherwise: this is the one rewrite of an entry, and it is
+    idempotent.
+    """
+    changed = 0
+    pending: list[AuditLog] = []
+    for entry in audit_entries_about_user(user_id=user_id).only("id", "changes", "ip").iterator():
+        changes = entry.changes if isinstance(entry.changes, dict) else {}
+        redacted = {
+            field: [ERASED if value not in (None, "") else value for value in values]
+            if field in PERSONAL_FIELDS and isinstance(values, list)
+            else values
+            for field, values in changes.items()
+        }
+        if redacted == changes and entry.ip is None:
+            continue
+        entry.changes, entry.ip = redacted, None
+        pending.append(entry)
+        if len(pending) >= batch_size:
+            changed += AuditLog.objects.bulk_update(pending, ["changes", "ip"])
+            pending = []
+    if pending:
+        changed += AuditLog.objects.bulk_update(pending, ["changes", "ip"])
+    return changed

@@ -11,7 +11,8 @@ the stored copy of the message shows them masked. It raises `NotNeeded` when the
 its point meanwhile (the address it would verify is verified): the row ends `failed` with that
 reason and nothing is sent. `address(user, context, channel)` runs when the message is asked for:
 where that channel's copy goes (the account's email address, its verified phone number), or None
-to skip the channel.
+to skip the channel. An inactive account is sent nothing, except the kinds marked
+`reaches_inactive` (the way back into a closed account).
 
     register(Kind("low_stock", Category.CATALOG, channels=(Channel.EMAIL, Channel.IN_APP)))
 """
@@ -46,6 +47,8 @@ class Kind:
     address: Callable[..., str | None] = default_address
     # Values for the admin's preview of an SMS template, one per variable it may use.
     sample_context: dict = field(default_factory=dict)
+    # Delivered to an inactive account too: the messages about closing it and coming back.
+    reaches_inactive: bool = False
 
 
 _kinds: dict[str, Kind] = {}

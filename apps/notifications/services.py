@@ -157,7 +157,7 @@ def notification_deliver(*, notification_id: int) -> int | None:
     user = notification.recipient
     try:
         kind = kinds.get(notification.key)
-        if not user.is_active:
+        if not user.is_active and not kind.reaches_inactive:
             raise rendering.RenderError("the recipient's account is inactive")
         context = {"user": user, "site_name": settings.SITE_NAME, **notification.context}
         stored_context = None

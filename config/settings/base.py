@@ -210,6 +210,12 @@ EMAIL_VERIFICATION_TIMEOUT = env.int("EMAIL_VERIFICATION_TIMEOUT", default=3 * 2
 # Links in emails point at the client application, which posts uid and token back to the API.
 FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
 
+# --- Leaving -------------------------------------------------------------------------------------------
+# A closed account (DELETE users/me/) can be reactivated for this many days; then it is erased.
+ACCOUNT_DELETION_GRACE_DAYS = env.int("ACCOUNT_DELETION_GRACE_DAYS", default=30)
+# GET users/me/export/ gives at most this many rows of each list (the newest), and says which it cut.
+ACCOUNT_EXPORT_MAX_ROWS = env.int("ACCOUNT_EXPORT_MAX_ROWS", default=1000)
+
 # --- Phone numbers --------------------------------------------------------------------------------------
 # Stored in E.164 (+447911123456) through django-phonenumber-field. A number typed without its
 # country code ("020 7946 0958") is read as one of this region (ISO 3166-1 alpha-2); empty: every
@@ -449,6 +455,8 @@ REST_FRAMEWORK = {
         "phone_verification": env("THROTTLE_PHONE_VERIFICATION_RATE", default="5/hour"),
         "two_factor_sms": env("THROTTLE_TWO_FACTOR_SMS_RATE", default="5/hour"),
         "mfa": env("THROTTLE_MFA_RATE", default="30/minute"),
+        "account_reactivation": env("THROTTLE_ACCOUNT_REACTIVATION_RATE", default="5/hour"),
+        "account_export": env("THROTTLE_ACCOUNT_EXPORT_RATE", default="3/hour"),
         # Budgets (apps.core.throttles.SecurityBudget), not per-request limits: texts to one number
         # whatever the account or purpose, texts to anyone, and refused texted reset codes per account.
         "sms_number": env("THROTTLE_SMS_NUMBER_RATE", default="10/hour"),
@@ -571,6 +579,10 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-flush-expired-tokens": {
         "task": "accounts.flush_expired_tokens",
         "schedule": timedelta(hours=24),
+    },
+    "accounts-erase-closed-accounts": {
+        "task": "accounts.erase_closed_accounts",
+        "schedule": timedelta(hours=1),
     },
     "logs-prune-application-logs": {
         "task": "logs.prune_application_logs",

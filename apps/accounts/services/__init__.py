@@ -1,7 +1,8 @@
 """Account writes, by concern: `signin` (the password, the second step, the login record), which
 stands on `sessions` (sessions and their tokens, sign-out) and `two_factor` (the second factors:
 turning them on and off, checking a code, reauthentication); `sms_codes` (every code texted to a
-phone, whatever its purpose), `phone` (verifying a phone number) and `accounts` (everything else).
+phone, whatever its purpose), `phone` (verifying a phone number), `deletion` (closing, reactivating
+and erasing an account) and `accounts` (everything else).
 Callers use the names exported here."""
 
 from apps.accounts.services.accounts import (
@@ -28,6 +29,16 @@ from apps.accounts.services.accounts import (
     user_register,
     user_update,
 )
+from apps.accounts.services.deletion import (
+    account_close,
+    account_deletion_cancel,
+    account_erase,
+    account_reactivate,
+    account_reactivation_request,
+    account_reactivation_send,
+    accounts_erase_due,
+)
+from apps.accounts.services.export import personal_data_export
 from apps.accounts.services.phone import (
     phone_verification_request,
     phone_verify,
@@ -73,6 +84,13 @@ __all__ = [
     "InvalidCredentials",
     "TwoFactorEnrolmentRequired",
     "TwoFactorTokenInvalid",
+    "account_close",
+    "account_deletion_cancel",
+    "account_erase",
+    "account_reactivate",
+    "account_reactivation_request",
+    "account_reactivation_send",
+    "accounts_erase_due",
     "auth_login",
     "auth_logout",
     "auth_logout_all",
@@ -89,6 +107,7 @@ __all__ = [
     "password_reset_confirm",
     "password_reset_request",
     "password_reset_send",
+    "personal_data_export",
     "phone_verification_request",
     "phone_verify",
     "recovery_codes_generate",

@@ -23,6 +23,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from rest_framework.request import Request
 
 from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
+from apps.accounts.services.deletion import account_close, account_deletion_cancel
 from apps.accounts.services.phone import phone_change_notify
 from apps.accounts.services.sessions import session_start, sessions_end_all
 from apps.accounts.services.sms_codes import sms_code_issue, sms_code_locked, sms_code_refusal, sms_code_try
@@ -533,7 +534,9 @@ def user_admin_update(
 
 @transaction.atomic
 def user_activate(*, user: User, actor: User, request: HttpRequest | Request | None = None) -> User:
-    """Let a deactivated account sign in again; its old sessions stay ended."""
+    """Let a deactivated account sign in again; its old sessions stay ended, and a pending
+    erasure of a closed account is called off."""
+    account_deletion_cancel(user=user)
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
@@ -561,8 +564,7 @@ def user_deactivate(*, user: User, actor: User, request: HttpRequest | Request |
     return user
 
 
-@transaction.atomic
 def user_deactivate_self(*, user: User, password: str, request: HttpRequest | Request | None = None) -> User:
-    if not user.check_password(password):
-        raise InvalidInput({"password": [_("Your password is wrong.")]})
-    return user_deactivate(user=user, actor=user, request=request)
+    """The owner closes the account: see `account_close` (apps/accounts/services/deletion.py)."""
+    account_close(user=user, password=password, request=request)
+    return user

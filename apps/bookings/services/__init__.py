@@ -9,12 +9,17 @@ from apps.bookings.services.providers import (
     provider_remove,
 )
 from apps.bookings.services.reminders import bookings_send_reminders
-from apps.bookings.services.schedule import provider_profile_for, working_hours_replace
+from apps.bookings.services.schedule import (
+    provider_profile_for,
+    provider_schedule_erase,
+    working_hours_replace,
+)
 from apps.bookings.services.transitions import (
     booking_cancel,
     booking_complete,
     booking_confirm,
     booking_no_show,
+    bookings_cancel_for_closed_account,
 )
 
 __all__ = [
@@ -26,11 +31,13 @@ __all__ = [
     "booking_create",
     "booking_no_show",
     "booking_update",
+    "bookings_cancel_for_closed_account",
     "bookings_send_reminders",
     "provider_make",
     "provider_make_check",
     "provider_profile_for",
     "provider_profile_update",
     "provider_remove",
+    "provider_schedule_erase",
     "working_hours_replace",
 ]

@@ -116,3 +116,14 @@ def working_hours_replace(
     changes = diff(before, after)
     audit(action="working_hours.replace", actor=actor, target=profile, changes=changes, request=request)
     return profile
+
+
+@transaction.atomic
+def provider_schedule_erase(*, user) -> int:
+    """An erased account offers nothing: its working hours and offered products go; how many hours.
+    The profile itself (its time zone) stays, so the bookings it kept still read in their zone."""
+    deleted, _ = WorkingHours.objects.filter(provider_id=user.pk).delete()
+    profile = ProviderProfile.objects.filter(user_id=user.pk).first()
+    if profile is not None:
+        profile.products.clear()
+    return deleted

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -142,3 +143,38 @@ def booking_no_show(
     *, booking: Booking, actor: User, request: HttpRequest | Request | None = None
 ) -> Booking:
     return _finish(booking, actor=actor, to=BookingStatus.NO_SHOW, verb="a no-show", request=request)
+
+
+ACCOUNT_CLOSED_REASON = _("The account of the other party was closed.")
+
+
+@transaction.atomic
+def bookings_cancel_for_closed_account(*, user, request=None) -> int:
+    """Cancel the active bookings not yet started in which `user` is the customer or the provider,
+    as their account closes; how many. Unlike `booking_cancel`, no cut-off applies: the person is
+    leaving, and the other party is better told now than stood up. Each is audited as a
+    cancellation by the leaving user, and the other party is told as for any cancellation."""
+    now = timezone.now()
+    ids = list(
+        Booking.objects.filter(
+            Q(customer=user) | Q(provider=user), status__in=ACTIVE_STATUSES, start__gt=now
+        ).values_list("pk", flat=True)
+    )
+    for pk in ids:
+        booking = locked_booking(pk)
+        if booking.status not in ACTIVE_STATUSES:  # changed meanwhile
+            continue
+        before = booking_state(booking, ("status", "cancellation_reason"))
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_at, booking.cancelled_by = now, user
+        booking.cancellation_reason = str(ACCOUNT_CLOSED_REASON)
+        _record(
+            booking,
+            before,
+            action="booking.cancel",
+            actor=user,
+            request=request,
+            fields=["status", "cancelled_at", "cancelled_by", "cancellation_reason"],
+        )
+        booking_parties_notify(booking, "cancelled")
+    return len(ids)
