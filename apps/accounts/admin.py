@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from apps.accounts import services
 from apps.accounts.forms import UserChangeForm, UserCreationForm
 from apps.accounts.models import (
+    AccountDeletion,
     AuthSession,
     SMSCode,
     TwoFactor,
@@ -424,3 +425,31 @@ class SMSCodeAdmin(ReadOnlyModelAdmin):
         "attempts",
         "used_at",
     ]
+
+
+class DeletionStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("pending", _("Pending: can still be reactivated")), ("erased", _("Erased")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(erased_at__isnull=True)
+        if self.value() == "erased":
+            return queryset.filter(erased_at__isnull=False)
+        return queryset
+
+
+@admin.register(AccountDeletion)
+class AccountDeletionAdmin(ReadOnlyModelAdmin):
+    """Accounts their owners closed: when each is (or was) erased. Read-only: the owner reactivates
+    by email; staff who activate the user call the erasure off."""
+
+    list_display = ["user", "requested_at", "erase_after", "erased_at"]
+    list_filter = [DeletionStateFilter, "erase_after"]
+    search_fields = ["user__email", "user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "erase_after"
+    fields = readonly_fields = ["user", "requested_at", "erase_after", "erased_at"]
