@@ -265,3 +265,21 @@ class TestErasure:
 
 def user_username_free() -> str:
     return "ada-again"
+
+
+class TestAdmin:
+    @pytest.fixture
+    def admin_client(self, client, superuser):
+        client.force_login(superuser)
+        return client
+
+    def test_staff_see_pending_deletions_and_their_dates(self, admin_client, close, make_user):
+        pending, erased = make_user(), make_user()
+        erase_after_grace(close(erased))
+        deletion = close(pending)
+        listing = admin_client.get("/admin/accounts/accountdeletion/?state=pending")
+        assert listing.status_code == 200
+        assert pending.email in listing.content.decode()
+        assert f"erased-{erased.pk}@" not in listing.content.decode()
+        page = admin_client.get(f"/admin/accounts/accountdeletion/{deletion.pk}/change/")
+        assert page.status_code == 200
