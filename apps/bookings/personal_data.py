@@ -6,11 +6,16 @@ Bookings are kept at erasure: they are the other party's records too (PROTECT on
 then point at the anonymised account, their notes and reasons as written.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpRequest
 
 from apps.accounts.personal_data import PersonalData, Section, register
 from apps.bookings.models import Booking, ProviderProfile, WorkingHours
 from apps.bookings.services import bookings_cancel_for_closed_account, provider_schedule_erase
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 BOOKING_EXPORT_FIELDS = (
     "id",
@@ -29,11 +34,11 @@ BOOKING_EXPORT_FIELDS = (
 )
 
 
-def _close(user, request) -> None:
+def _close(user: "User", request: HttpRequest | None) -> None:
     bookings_cancel_for_closed_account(user=user, request=request)
 
 
-def _erase(user) -> None:
+def _erase(user: "User") -> None:
     provider_schedule_erase(user=user)
 
 
@@ -45,7 +50,7 @@ def _bookings(limit: int, **owner: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _export(user, limit: int) -> dict[str, Section]:
+def _export(user: "User", limit: int) -> dict[str, Section]:
     """Four queries: bookings as customer, as provider, the provider profile, its working hours."""
     profile = ProviderProfile.objects.filter(user_id=user.pk).values("time_zone", "created_at").first()
     provider: dict[str, Any] | None = None

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
@@ -64,7 +65,7 @@ def _pending_messages_drop(user: User) -> int:
 
 # --- Closing --------------------------------------------------------------------------------------------
 @transaction.atomic
-def account_close(*, user: User, password: str, request=None) -> AccountDeletion:
+def account_close(*, user: User, password: str, request: HttpRequest | None = None) -> AccountDeletion:
     """The owner closes their account, with their password; erased ACCOUNT_DELETION_GRACE_DAYS on
     unless reactivated."""
     if not user.check_password(password):
@@ -107,7 +108,7 @@ def account_close(*, user: User, password: str, request=None) -> AccountDeletion
 
 
 # --- Coming back ----------------------------------------------------------------------------------------
-def account_reactivation_request(*, email: str, request=None) -> None:
+def account_reactivation_request(*, email: str, request: HttpRequest | None = None) -> None:
     """Email a reactivation link if a closed account not yet erased has this address; say nothing
     either way. The lookup happens in the task, so the answer takes the same time either way."""
     from apps.accounts.tasks import send_account_reactivation  # the task calls back into this module
@@ -140,7 +141,7 @@ def account_reactivation_send(*, email: str, ip: str | None = None, request_id: 
 
 
 @transaction.atomic
-def account_reactivate(*, token: str, request=None) -> User:
+def account_reactivate(*, token: str, request: HttpRequest | None = None) -> User:
     """Open a closed account again with the emailed link's token: active, the erasure called off.
     Its old sessions stay ended: the owner signs in again."""
     claim = reactivation_token_read(token)
@@ -153,9 +154,9 @@ def account_reactivate(*, token: str, request=None) -> User:
             .filter(user_id=claim.user_id, erased_at__isnull=True, erase_after__gt=timezone.now())
             .first()
         )
-    if deletion is None or deletion.requested_at.isoformat() != claim.requested_at:
+    if claim is None or deletion is None or deletion.requested_at.isoformat() != claim.requested_at:
         raise InvalidInput({"token": [REACTIVATION_LINK_REFUSED]})
-    user = deletion.user
+    user: User = deletion.user
     deletion.delete()
     if not user.is_active:
         user.is_active = True

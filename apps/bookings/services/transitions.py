@@ -13,7 +13,7 @@ first's result (and is a 409 if the status no longer allows it):
 """
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +30,9 @@ from apps.bookings.services._common import booking_state, is_staff, locked_booki
 from apps.core import errors
 from apps.logs.services import audit
 from apps.logs.snapshots import diff
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 CONFIRM_PERMISSION = "bookings.confirm_booking"
 
@@ -149,7 +152,7 @@ ACCOUNT_CLOSED_REASON = _("The account of the other party was closed.")
 
 
 @transaction.atomic
-def bookings_cancel_for_closed_account(*, user, request=None) -> int:
+def bookings_cancel_for_closed_account(*, user: "User", request: HttpRequest | None = None) -> int:
     """Cancel the active bookings not yet started in which `user` is the customer or the provider,
     as their account closes; how many. Unlike `booking_cancel`, no cut-off applies: the person is
     leaving, and the other party is better told now than stood up. Each is audited as a
