@@ -190,6 +190,14 @@ class TestReactivation:
         user.refresh_from_db()
         assert user.is_active and user.email.endswith("@example.com")
 
+    def test_staff_activating_through_the_api_call_off_the_erasure(self, api, close, make_user):
+        staff = make_user("accounts.change_user", is_staff=True)
+        user = make_user()
+        close(user)
+        response = api(staff).patch(f"/api/v1/users/{user.pk}/", {"is_active": True})
+        assert response.status_code == 200
+        assert not AccountDeletion.objects.filter(user=user).exists()
+
 
 class TestErasure:
     def test_is_not_done_during_the_grace_period(self, close, make_user):

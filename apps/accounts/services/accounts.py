@@ -419,6 +419,8 @@ def _user_update(
     _save(user, update_fields=update_fields)
     if "is_active" in changes and not user.is_active:
         sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
+    if "is_active" in changes and user.is_active:
+        account_deletion_cancel(user=user)  # staff opened a closed account: it stays
     audit(action=action, actor=actor, target=user, changes=changes, request=request)
     return user
 
@@ -527,6 +529,8 @@ def user_admin_update(
     changes = diff(before, user)
     if "is_active" in changes and not user.is_active:
         sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
+    if "is_active" in changes and user.is_active:
+        account_deletion_cancel(user=user)  # staff opened a closed account: it stays
     if changes:
         audit(action="user.update", actor=actor, target=user, changes=changes, request=request)
     return user
