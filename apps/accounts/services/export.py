@@ -101,9 +101,8 @@ def _phone(user: User, limit: int) -> Row:
 
 
 def _deletion(user: User) -> Row | None:
-    return (
-        AccountDeletion.objects.filter(user=user).values("requested_at", "erase_after", "erased_at").first()
-    )
+    row = AccountDeletion.objects.filter(user=user).values("requested_at", "erase_after", "erased_at").first()
+    return dict(row) if row is not None else None
 
 
 def _capped(section: Any, limit: int, path: str, truncated: list[str]) -> Any:

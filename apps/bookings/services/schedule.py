@@ -119,7 +119,7 @@ def working_hours_replace(
 
 
 @transaction.atomic
-def provider_schedule_erase(*, user) -> int:
+def provider_schedule_erase(*, user: User) -> int:
     """An erased account offers nothing: its working hours and offered products go; how many hours.
     The profile itself (its time zone) stays, so the bookings it kept still read in their zone."""
     deleted, _ = WorkingHours.objects.filter(provider_id=user.pk).delete()
