@@ -13,6 +13,7 @@ active bookings, is an exclusion constraint on PostgreSQL (see `constraints.py` 
 transactions serialise.
 """
 
+from datetime import time
 from functools import cache
 
 from django.conf import settings
@@ -271,3 +272,79 @@ class Booking(TimeStampedModel):
     @property
     def duration_minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
+
+
+class ExceptionKind(models.TextChoices):
+    DAY_OFF = "day_off", "Day off"
+    HOLIDAY = "holiday", "Holiday"
+    HOURS = "hours", "Changed hours"
+
+
+# A provider is off on these: no working hours at all.
+OFF_KINDS = (ExceptionKind.DAY_OFF, ExceptionKind.HOLIDAY)
+EXCEPTION_NOTE_MAX_LENGTH = 200
+EXCEPTION_MAX_DAYS = 366
+
+
+class ScheduleException(TimeStampedModel):
+    """Days, `start_date` to `end_date` inclusive, on which the weekly hours do not apply: the
+    provider is off (`day_off`, `holiday`), or works `intervals` instead (`hours`: the same
+    wall-clock intervals on every day of the range, `[{"start": "HH:MM", "end": "HH:MM"}, …]`).
+
+    A day is in at most one exception of a provider: checked by the service under a lock on the
+    profile, and on PostgreSQL by an exclusion constraint over the date ranges (migration 0004).
+    """
+
+    Kind = ExceptionKind
+
+    provider = models.ForeignKey(
+        ProviderProfile, on_delete=models.CASCADE, related_name="schedule_exceptions"
+    )
+    start_date = models.DateField(help_text="The first day, in the provider's zone.")
+    end_date = models.DateField(help_text="The last day (inclusive); the first day for a single day.")
+    kind = models.CharField(max_length=16, choices=ExceptionKind.choices)
+    intervals = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The hours of each day for "changed hours": [{"start": "HH:MM", "end": "HH:MM"}, …].',
+    )
+    note = models.CharField(max_length=EXCEPTION_NOTE_MAX_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["provider", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="bookings_exception_dates_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ExceptionKind.values), name="bookings_exception_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("note"), EXCEPTION_NOTE_MAX_LENGTH),
+                name="bookings_exception_note_length",
+            ),
+            # Every database: no two exceptions of a provider start on one day (overlaps in general:
+            # the service, and PostgreSQL's exclusion constraint).
+            models.UniqueConstraint(
+                fields=["provider", "start_date"], name="bookings_exception_one_per_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        days = f"{self.start_date}"
+        if self.end_date != self.start_date:
+            days += f" to {self.end_date}"
+        return f"{self.get_kind_display()} {days}"
+
+    @property
+    def is_off(self) -> bool:
+        return self.kind in OFF_KINDS
+
+    def covers(self, day) -> bool:
+        return self.start_date <= day <= self.end_date
+
+    def clock_intervals(self) -> list[tuple[time, time]]:
+        """`intervals` as wall-clock times (none on a day off)."""
+        if self.is_off:
+            return []
+        return [(time.fromisoformat(row["start"]), time.fromisoformat(row["end"])) for row in self.intervals]

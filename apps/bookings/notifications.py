@@ -11,7 +11,12 @@ meantime withdraws it; a party whose "booking made" never went out is not sent t
 either. The delivery itself checks again: a "booking made" message finds the booking cancelled
 at send time and is dropped (`NotNeeded`), whatever the queue did with the countdown.
 
-Template variables, for every kind: `booking_id`, `service` (the booked product's name),
+When a provider adds time off (or changes their hours for some days) over active bookings, those
+bookings are not cancelled: the provider is sent `schedule_exception_conflicts` listing them, so
+that they can cancel or move each one. Its variables: `days` and `kind` (the exception),
+`bookings` (each with `start`, `end`, `customer`, `service`, `link`), `count`, `link`.
+
+Template variables, for every booking kind: `booking_id`, `service` (the booked product's name),
 `provider`, `customer`, `start`, `end`, `time_zone`, `duration`, `status`, `is_provider` (the
 recipient is the provider), `other` (the other party's name), `reason` and `cancelled_by`
 (cancellations), `link`; the pipeline adds `user` and `site_name`.
@@ -222,4 +227,71 @@ def booking_reminder_notify(booking) -> None:
         key=BOOKING_REMINDER.key,
         context={"booking_id": booking.pk, "start": start},
         idempotency_key=f"booking:{booking.pk}:reminder:{int(start)}",
+    )
+
+
+def _exception_conflicts_context(notification) -> dict:
+    from apps.bookings.models import Booking, ScheduleException
+
+    exception = (
+        ScheduleException.objects.select_related("provider__user")
+        .filter(pk=notification.context["exception_id"])
+        .first()
+    )
+    if exception is None:
+        raise NotNeeded("the exception was deleted")
+    from apps.bookings.selectors import provider_zone
+
+    tz = provider_zone(exception.provider.user)
+    bookings = list(
+        Booking.objects.select_related("customer", "product")
+        .filter(pk__in=notification.context["booking_ids"], status__in=("pending", "confirmed"))
+        .order_by("start", "id")
+    )
+    if not bookings:
+        raise NotNeeded("every booking it named is cancelled or finished")
+    days = f"{exception.start_date:%a} {exception.start_date.day} {exception.start_date:%b %Y}"
+    if exception.end_date != exception.start_date:
+        days += f" to {exception.end_date:%a} {exception.end_date.day} {exception.end_date:%b %Y}"
+    return {
+        "days": days,
+        "kind": exception.get_kind_display(),
+        "count": len(bookings),
+        "bookings": [
+            {
+                "id": booking.pk,
+                "start": when(booking.start, tz),
+                "end": f"{booking.end.astimezone(tz):%H:%M}",
+                "customer": _name(booking.customer),
+                "service": booking.product.name if booking.product is not None else "Appointment",
+                "link": f"{settings.FRONTEND_URL}/bookings/{booking.pk}",
+            }
+            for booking in bookings
+        ],
+        "link": f"{settings.FRONTEND_URL}/bookings",
+    }
+
+
+SCHEDULE_EXCEPTION_CONFLICTS = register(
+    Kind(
+        "schedule_exception_conflicts",
+        Category.BOOKINGS,
+        channels=_EVERYWHERE,
+        description=(
+            "Time off (or changed hours) the provider saved leaves active bookings outside their working "
+            "time; lists them, to the provider, who cancels or moves them. Not sent once none is active."
+        ),
+        send_context=_exception_conflicts_context,
+    )
+)
+
+
+def schedule_exception_conflicts_notify(exception, bookings) -> None:
+    """Queue the message listing `bookings` to the provider of `exception`, in the caller's
+    transaction; once per save of the exception (keyed by its id and the moment it was saved)."""
+    notify(
+        user=exception.provider.user,
+        key=SCHEDULE_EXCEPTION_CONFLICTS.key,
+        context={"exception_id": exception.pk, "booking_ids": [booking.pk for booking in bookings]},
+        idempotency_key=f"schedule_exception:{exception.pk}:conflicts:{exception.updated_at.timestamp():.6f}",
     )

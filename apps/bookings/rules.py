@@ -10,11 +10,20 @@ starts at a multiple of `BOOKING_SLOT_MINUTES` past the hour there (09:00, 09:15
 
 Intervals of one day that touch (09:00-12:00 and 12:00-15:00) count as one: a booking may run
 from one into the other, but never out of working time.
+
+A dated exception (`ScheduleException`) replaces the weekly hours on each day it covers: a day off
+or a holiday has no working time; changed hours have their own intervals, read as the weekly ones
+are. Callers pass a provider's exceptions around the days they ask about (`exceptions=`, loaded by
+`selectors.schedule_exceptions_between`); without them only the weekly hours count.
+
+Every interval ends on the day it starts (`23:59` at the latest): a night shift is two intervals,
+and a booking never runs past midnight in the provider's zone (see the README).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -72,13 +81,32 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return wall_instant(day, time(0), tz), wall_instant(day + timedelta(days=1), time(0), tz)
 
 
-def working_windows(day: date, hours: Iterable, tz: ZoneInfo) -> list[Interval]:
+class DatedException(Protocol):
+    """What the rules read of a `ScheduleException`."""
+
+    start_date: date
+    end_date: date
+
+    def clock_intervals(self) -> list[tuple[time, time]]: ...
+
+
+def exception_on(day: date, exceptions: Iterable[DatedException]) -> DatedException | None:
+    """The exception that covers `day`, if any (a provider's never overlap)."""
+    return next((e for e in exceptions if e.start_date <= day <= e.end_date), None)
+
+
+def working_windows(
+    day: date, hours: Iterable, tz: ZoneInfo, *, exceptions: Iterable[DatedException] = ()
+) -> list[Interval]:
     """The day's working hours (rows with `weekday`, `start` and `end`) as instants, touching
-    intervals merged, in order."""
+    intervals merged, in order; on a day an exception covers, the exception's hours instead."""
+    exception = exception_on(day, exceptions)
+    if exception is not None:
+        clocks = exception.clock_intervals()
+    else:
+        clocks = [(row.start, row.end) for row in hours if row.weekday == day.weekday()]
     windows = sorted(
-        Interval(wall_instant(day, row.start, tz), wall_instant(day, row.end, tz))
-        for row in hours
-        if row.weekday == day.weekday()
+        Interval(wall_instant(day, start, tz), wall_instant(day, end, tz)) for start, end in clocks
     )
     merged: list[Interval] = []
     for window in windows:
@@ -91,9 +119,17 @@ def working_windows(day: date, hours: Iterable, tz: ZoneInfo) -> list[Interval]:
     return merged
 
 
-def inside_working_hours(start: datetime, end: datetime, hours: Iterable, tz: ZoneInfo) -> bool:
+def inside_working_hours(
+    start: datetime,
+    end: datetime,
+    hours: Iterable,
+    tz: ZoneInfo,
+    *,
+    exceptions: Iterable[DatedException] = (),
+) -> bool:
     day = start.astimezone(tz).date()
-    return any(w.start <= start and end <= w.end for w in working_windows(day, hours, tz))
+    windows = working_windows(day, hours, tz, exceptions=exceptions)
+    return any(w.start <= start and end <= w.end for w in windows)
 
 
 def free_slots(
@@ -105,13 +141,15 @@ def free_slots(
     minutes: int,
     earliest: datetime,
     latest: datetime,
+    exceptions: Iterable[DatedException] = (),
 ) -> list[Interval]:
     """Every bookable `[start, start + minutes)` of the local `day`: on the grid, inside working
-    hours, clear of `busy`, starting between `earliest` and `latest`."""
+    hours (the exception's, on a day one covers), clear of `busy`, starting between `earliest`
+    and `latest`."""
     step, length = timedelta(minutes=slot_minutes()), timedelta(minutes=minutes)
     busy = sorted(busy, key=lambda interval: interval.start)
     slots = []
-    for window in working_windows(day, hours, tz):
+    for window in working_windows(day, hours, tz, exceptions=exceptions):
         candidate = _first_on_grid(window.start, tz)
         while candidate + length <= window.end:
             end = candidate + length

@@ -10,17 +10,22 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from apps.bookings.models import (
+    EXCEPTION_MAX_DAYS,
+    EXCEPTION_NOTE_MAX_LENGTH,
     MAX_DURATION_MINUTES,
     MIN_DURATION_MINUTES,
     NOTES_MAX_LENGTH,
     REASON_MAX_LENGTH,
     Booking,
     BookingStatus,
+    ExceptionKind,
+    ScheduleException,
     Weekday,
 )
 from apps.bookings.selectors import provider_zone
 from apps.bookings.services.providers import MAX_SERVICES
 from apps.bookings.services.schedule import MAX_INTERVALS
+from apps.bookings.services.schedule_exceptions import MAX_EXCEPTION_INTERVALS
 from apps.core import fields
 
 _PRICE = serializers.DecimalField(max_digits=10, decimal_places=2)
@@ -251,6 +256,133 @@ def working_hours_representation(profile, rows) -> dict:
             {"weekday": row.weekday, "start": f"{row.start:%H:%M}", "end": f"{row.end:%H:%M}"} for row in rows
         ],
     }
+
+
+class DayField(serializers.DateField):
+    """`YYYY-MM-DD`, a JSON string and nothing else."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class ExceptionIntervalSerializer(serializers.Serializer):
+    start = ClockTimeField(help_text="Wall-clock time in the provider's zone, `HH:MM`.")
+    end = ClockTimeField(
+        help_text=(
+            "After `start`, on the same day (`23:59` at the latest); hours past midnight are two "
+            "intervals, one on each day."
+        )
+    )
+
+    class Meta:
+        ref_name = "ExceptionInterval"
+
+
+@extend_schema_serializer(
+    description=(
+        "Days on which the weekly hours do not apply: the provider is off (`day_off`, `holiday`) or "
+        "works `intervals` instead (`hours`)."
+    )
+)
+class ScheduleExceptionSerializer(fields.DatetimeTextMixin, serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    start_date = serializers.DateField(read_only=True, help_text="The first day, in the provider's zone.")
+    end_date = serializers.DateField(read_only=True, help_text="The last day (inclusive).")
+    kind = serializers.ChoiceField(choices=ExceptionKind.choices, read_only=True)
+    intervals = ExceptionIntervalSerializer(
+        many=True, read_only=True, help_text="The hours of each day for `hours`; empty otherwise."
+    )
+    note = fields.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    class Meta:
+        ref_name = "ScheduleException"
+
+    def to_representation(self, exception: ScheduleException) -> dict:
+        return {
+            "id": exception.pk,
+            "start_date": exception.start_date.isoformat(),
+            "end_date": exception.end_date.isoformat(),
+            "kind": exception.kind,
+            "intervals": [{"start": row["start"], "end": row["end"]} for row in exception.intervals],
+            "note": exception.note,
+            "created_at": self.datetime_text(exception.created_at),
+            "updated_at": self.datetime_text(exception.updated_at),
+        }
+
+
+class ConflictingBookingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    customer = PartySerializer(read_only=True)
+    start = serializers.DateTimeField(read_only=True, help_text="UTC.")
+    end = serializers.DateTimeField(read_only=True, help_text="UTC.")
+    local_start = serializers.DateTimeField(read_only=True, help_text="`start` in the provider's zone.")
+    local_end = serializers.DateTimeField(read_only=True, help_text="`end` in the provider's zone.")
+    status = serializers.ChoiceField(choices=BookingStatus.choices, read_only=True)
+
+    class Meta:
+        ref_name = "ConflictingBooking"
+
+
+class ScheduleExceptionSavedSerializer(ScheduleExceptionSerializer):
+    conflicting_bookings = ConflictingBookingSerializer(
+        many=True,
+        read_only=True,
+        help_text=(
+            "Your active bookings, not yet ended, that fall outside working time on these days. They are "
+            "not cancelled: cancel or move them (you are also sent a message listing them)."
+        ),
+    )
+
+    class Meta:
+        ref_name = "ScheduleExceptionSaved"
+
+    def to_representation(self, saved) -> dict:
+        body = super().to_representation(saved.exception)
+        tz = provider_zone(saved.exception.provider.user)
+        body["conflicting_bookings"] = [
+            {
+                "id": booking.pk,
+                "customer": _party(booking.customer),
+                "start": self.datetime_text(booking.start),
+                "end": self.datetime_text(booking.end),
+                "local_start": booking.start.astimezone(tz).isoformat(),
+                "local_end": booking.end.astimezone(tz).isoformat(),
+                "status": booking.status,
+            }
+            for booking in saved.conflicts
+        ]
+        return body
+
+
+class ScheduleExceptionWriteSerializer(serializers.Serializer):
+    start_date = DayField(help_text="`YYYY-MM-DD`, the first day, in your zone.")
+    end_date = DayField(
+        required=False,
+        help_text=f"The last day (inclusive); the first when left out. At most {EXCEPTION_MAX_DAYS} days.",
+    )
+    kind = serializers.ChoiceField(choices=ExceptionKind.choices)
+    intervals = ExceptionIntervalSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_EXCEPTION_INTERVALS,
+        help_text="For `hours` only (required there): that day's hours, several allowed, never overlapping.",
+    )
+    note = fields.CharField(max_length=EXCEPTION_NOTE_MAX_LENGTH, required=False, allow_blank=True)
+
+    class Meta:
+        ref_name = "ScheduleExceptionCreate"
+
+
+class ScheduleExceptionUpdateSerializer(ScheduleExceptionWriteSerializer):
+    start_date = DayField(required=False, help_text="`YYYY-MM-DD`; the last day follows it unless given.")
+    kind = serializers.ChoiceField(choices=ExceptionKind.choices, required=False)
+
+    class Meta:
+        ref_name = "ScheduleExceptionUpdate"
 
 
 # --- Writes ---------------------------------------------------------------------------------------------

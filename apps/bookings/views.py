@@ -193,18 +193,19 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
         responses={200: AvailabilitySerializer},
         description=(
             "Every start on the provider's slot grid where a booking of `duration` minutes fits inside "
-            "their working hours, clear of their pending and confirmed bookings and at least the lead time "
-            "ahead, as ISO 8601 with the provider's UTC offset (which changes with daylight saving time). "
+            "their working hours (none on a day off, the day's own on a day of changed hours), clear of "
+            "their pending and confirmed bookings and at least the lead time ahead, as ISO 8601 with the "
+            "provider's UTC offset (which changes with daylight saving time). "
             "Anyone may ask; a date further ahead than bookings may be made is a 400."
         ),
     )
     @public_action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def availability(self, request, pk=None):
         query = self._query(AvailabilityQuerySerializer, ("date", "duration"))
-        provider = selectors.provider_with_hours(provider_id=int(pk))
+        minutes, day = query["duration"], query["date"]
+        provider = selectors.provider_with_hours(provider_id=int(pk), day=day)
         if provider is None:
             raise NotFound()
-        minutes, day = query["duration"], query["date"]
         if (problem := rules.duration_problem(minutes)) is not None:
             raise ValidationError({"duration": [problem]})
         tz, now = selectors.provider_zone(provider), timezone.now()
@@ -224,6 +225,7 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
                 minutes=minutes,
                 earliest=rules.earliest_start(now),
                 latest=latest,
+                exceptions=provider.day_exceptions,
             )
         return Response(
             {

@@ -14,6 +14,12 @@ from apps.bookings.services.schedule import (
     provider_schedule_erase,
     working_hours_replace,
 )
+from apps.bookings.services.schedule_exceptions import (
+    ScheduleExceptionSaved,
+    schedule_exception_create,
+    schedule_exception_delete,
+    schedule_exception_update,
+)
 from apps.bookings.services.transitions import (
     booking_cancel,
     booking_complete,
@@ -24,6 +30,7 @@ from apps.bookings.services.transitions import (
 
 __all__ = [
     "CustomerBusy",
+    "ScheduleExceptionSaved",
     "SlotTaken",
     "booking_cancel",
     "booking_complete",
@@ -39,5 +46,8 @@ __all__ = [
     "provider_profile_update",
     "provider_remove",
     "provider_schedule_erase",
+    "schedule_exception_create",
+    "schedule_exception_delete",
+    "schedule_exception_update",
     "working_hours_replace",
 ]

@@ -9,7 +9,7 @@ constraint does not. SQLite has no exclusion constraints, so there the service a
 write transaction, which its IMMEDIATE transactions make the only writer at a time.
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from apps.accounts.models import User
 from apps.bookings import rules, selectors
 from apps.bookings.constraints import CUSTOMER_OVERLAP, PROVIDER_OVERLAP, violated_constraint
-from apps.bookings.models import ACTIVE_STATUSES, NOTES_MAX_LENGTH, Booking, BookingStatus
+from apps.bookings.models import ACTIVE_STATUSES, NOTES_MAX_LENGTH, Booking, BookingStatus, ScheduleException
 from apps.bookings.notifications import booking_parties_notify
 from apps.bookings.services._common import booking_state, is_staff, locked_booking
 from apps.core import errors
@@ -89,13 +89,21 @@ def _time_problems(*, provider: User, start: datetime, minutes: int, now: dateti
             % {"slot": rules.slot_minutes(), "zone": tz.key}
         ]
     elif "duration_minutes" not in problems and not rules.inside_working_hours(
-        start, start + timedelta(minutes=minutes), selectors.provider_hours(provider), tz
+        start,
+        start + timedelta(minutes=minutes),
+        selectors.provider_hours(provider),
+        tz,
+        exceptions=_exceptions_on(provider, start.astimezone(tz).date()),
     ):
         problems["start"] = [
             _("Outside the provider's working hours (%(zone)s); see providers/{id}/availability/.")
             % {"zone": tz.key}
         ]
     return problems
+
+
+def _exceptions_on(provider: User, day: date) -> list[ScheduleException]:
+    return selectors.schedule_exceptions_between(provider_id=provider.pk, first=day, last=day)
 
 
 def _check_free(
