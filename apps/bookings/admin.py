@@ -6,7 +6,13 @@ parties. A provider's working hours are edited inline on their profile and saved
 `working_hours_replace`, the service behind `PUT providers/me/working-hours/`; the profile itself
 is saved by the services behind `POST providers/` (adding one makes its user a provider) and
 `PATCH providers/me/`.
+Their days off and changed hours are inline there too, each saved by the service behind
+`providers/me/schedule-exceptions/`: the bookings one leaves outside working time are listed in a
+warning (and the provider is sent the same list); none is cancelled.
 """
+
+import re
+from datetime import time
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,8 +20,10 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from apps.bookings import selectors, services
-from apps.bookings.models import Booking, ProviderProfile, WorkingHours
+from apps.bookings.models import Booking, ProviderProfile, ScheduleException, WorkingHours
+from apps.bookings.selectors import provider_zone
 from apps.bookings.services.schedule import working_hours_check
+from apps.bookings.services.schedule_exceptions import ClockInterval, ScheduleExceptionSaved
 from apps.core.errors import DomainError
 from apps.products.selectors import products_on_sale
 
@@ -61,6 +69,73 @@ class ProviderProfileForm(forms.ModelForm):
         return cleaned
 
 
+HOURS_TEXT = re.compile(r"^\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*$")
+
+
+def parse_hours(text: str) -> list[ClockInterval]:
+    """`09:00-12:00, 13:00-17:00` as intervals; ValidationError naming the part it cannot read."""
+    intervals: list[ClockInterval] = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        match = HOURS_TEXT.match(part)
+        try:
+            start, end = (time.fromisoformat(value.zfill(5)) for value in match.groups())
+        except (AttributeError, ValueError):  # no match, or no such time (25:00)
+            raise forms.ValidationError(
+                _("Cannot read %(part)s: give HH:MM-HH:MM, separated by commas.") % {"part": part}
+            ) from None
+        intervals.append({"start": start, "end": end})
+    return intervals
+
+
+class ScheduleExceptionForm(forms.ModelForm):
+    hours = forms.CharField(
+        required=False,
+        help_text=_("For changed hours: e.g. 09:00-12:00, 13:00-17:00 (each on the same day)."),
+    )
+
+    class Meta:
+        model = ScheduleException
+        fields = ("start_date", "end_date", "kind", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["end_date"].required = False
+        if self.instance.pk:
+            rows = self.instance.intervals
+            self.initial["hours"] = ", ".join(f"{row['start']}-{row['end']}" for row in rows)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start_date") and not cleaned.get("end_date"):
+            cleaned["end_date"] = cleaned["start_date"]  # one day, as in the API
+        return cleaned
+
+    def clean_hours(self) -> list[ClockInterval]:
+        return parse_hours(self.cleaned_data.get("hours") or "")
+
+
+class ScheduleExceptionFormSet(BaseInlineFormSet):
+    """A profile form posted without this section (a script that edits the working hours, a page
+    from before exceptions existed) leaves the exceptions as they are, instead of failing on the
+    missing management form."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        prefix = kwargs.get("prefix") or self.get_default_prefix()
+        if data is not None and f"{prefix}-TOTAL_FORMS" not in data:
+            data = data.copy()
+            data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = "0"
+        super().__init__(data, *args, **kwargs)
+
+
+class ScheduleExceptionInline(admin.TabularInline):
+    model = ScheduleException
+    form = ScheduleExceptionForm
+    formset = ScheduleExceptionFormSet
+    fields = ("start_date", "end_date", "kind", "hours", "note")
+    extra = 0
+    ordering = ("-start_date",)
+
+
 @admin.register(ProviderProfile)
 class ProviderProfileAdmin(admin.ModelAdmin):
     """As the API: adding a profile is `POST providers/` (the provider role, kept alongside the
@@ -76,7 +151,7 @@ class ProviderProfileAdmin(admin.ModelAdmin):
     filter_horizontal = ("products",)
     fields = ("user", "time_zone", "products", "created_at", "updated_at")
     readonly_fields = ("created_at", "updated_at")
-    inlines = [WorkingHoursInline]
+    inlines = [WorkingHoursInline, ScheduleExceptionInline]
     actions = ["stop_being_providers"]
 
     def get_queryset(self, request):
@@ -136,6 +211,8 @@ class ProviderProfileAdmin(admin.ModelAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is ScheduleException:
+            return self._save_exceptions(request, form.instance, formset)
         if formset.model is not WorkingHours:
             return super().save_formset(request, form, formset, change)
         if form.instance._state.adding:
@@ -171,6 +248,56 @@ class ProviderProfileAdmin(admin.ModelAdmin):
                 stopped += 1
         if stopped:
             self.message_user(request, _("%(n)d users are no longer providers.") % {"n": stopped})
+
+    def _save_exceptions(self, request, profile, formset) -> None:
+        """Each added, changed or deleted row through its service, one at a time: a refused row is
+        an error message and the others still save."""
+        for f in formset.forms:
+            data = f.cleaned_data
+            if not data or (not f.instance.pk and not f.has_changed()):
+                continue
+            try:
+                if data.get("DELETE"):
+                    if f.instance.pk:
+                        services.schedule_exception_delete(
+                            exception=f.instance, actor=request.user, request=request
+                        )
+                    continue
+                fields = {
+                    "start_date": data["start_date"],
+                    "end_date": data.get("end_date") or data["start_date"],
+                    "kind": data["kind"],
+                    "intervals": data.get("hours") or [],
+                    "note": data.get("note", ""),
+                }
+                if f.instance.pk:
+                    saved = services.schedule_exception_update(
+                        exception=f.instance, data=fields, actor=request.user, request=request
+                    )
+                else:
+                    saved = services.schedule_exception_create(
+                        provider=profile.user, **fields, actor=request.user, request=request
+                    )
+            except DomainError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+                continue
+            self._report_conflicts(request, saved)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def _report_conflicts(self, request, saved: ScheduleExceptionSaved) -> None:
+        if not saved.conflicts:
+            return
+        tz = provider_zone(saved.exception.provider.user)
+        listed = "; ".join(
+            f"#{booking.pk} {booking.start.astimezone(tz):%Y-%m-%d %H:%M}-{booking.end.astimezone(tz):%H:%M}"
+            for booking in saved.conflicts
+        )
+        self.message_user(
+            request,
+            _("%(exception)s: these active bookings fall outside working time and were kept: %(list)s.")
+            % {"exception": saved.exception, "list": listed},
+            messages.WARNING,
+        )
 
 
 @admin.register(Booking)

@@ -95,8 +95,7 @@ class ScheduleExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ScheduleException.objects.none()
-        profile = getattr(self.request.user, "provider_profile", None)
-        return selectors.schedule_exception_list(profile=profile)
+        return selectors.schedule_exception_list(provider_id=self.request.user.pk)
 
     def _saved(self, saved, status_code=status.HTTP_200_OK) -> Response:
         return Response(ScheduleExceptionSavedSerializer(saved).data, status=status_code)

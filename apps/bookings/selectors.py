@@ -126,11 +126,9 @@ def schedule_exceptions_by_provider(
     return dict(found)
 
 
-def schedule_exception_list(*, profile: ProviderProfile | None) -> QuerySet[ScheduleException]:
-    """A provider's exceptions, soonest first (none without a profile)."""
-    if profile is None:
-        return ScheduleException.objects.none()
-    return ScheduleException.objects.filter(provider=profile).order_by("start_date", "id")
+def schedule_exception_list(*, provider_id: int) -> QuerySet[ScheduleException]:
+    """A provider's exceptions, soonest first (the profile's key is the user's id)."""
+    return ScheduleException.objects.filter(provider_id=provider_id).order_by("start_date", "id")
 
 
 def bookings_between(*, provider_id: int, start: datetime, end: datetime) -> QuerySet[Booking]:

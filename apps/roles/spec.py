@@ -60,6 +60,8 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
             # Their own profile: time zone and the services they offer (providers/me/).
             "bookings.view_providerprofile",
             "bookings.change_providerprofile",
+            # Their own days off and changed hours (providers/me/schedule-exceptions/).
+            "bookings.*_scheduleexception",
         ),
     ),
     SystemRole.CUSTOMER: RoleSpec(

@@ -15,6 +15,10 @@ PROVIDER_PERMISSIONS = (
     "bookings.change_workinghours",
     "bookings.add_workinghours",
     "bookings.delete_workinghours",
+    "bookings.view_scheduleexception",
+    "bookings.add_scheduleexception",
+    "bookings.change_scheduleexception",
+    "bookings.delete_scheduleexception",
 )
 
 

@@ -93,3 +93,67 @@ def test_overlapping_working_hours_are_a_form_error(admin_client, make_provider)
     assert response.status_code == 200
     assert "Overlaps Monday 09:00-12:00." in response.content.decode()
     assert not WorkingHours.objects.filter(provider_id=provider.pk).exists()
+
+
+def _exceptions_inline(rows, *, existing=()) -> dict:
+    """The schedule-exception section of the profile form: `existing` rows first (with their ids)."""
+    prefix = "schedule_exceptions"
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(len(existing)),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for n, row in enumerate(rows):
+        data |= {f"{prefix}-{n}-{name}": value for name, value in row.items()}
+        if n < len(existing):
+            data[f"{prefix}-{n}-id"] = str(existing[n])
+    return data
+
+
+def test_staff_add_a_providers_day_off_on_the_profile_and_see_the_bookings_it_leaves(
+    admin_client, booking, provider, day
+):
+    from apps.bookings.models import ScheduleException
+
+    url = f"/admin/bookings/providerprofile/{provider.pk}/change/"
+    row = {"start_date": day.isoformat(), "end_date": "", "kind": "day_off", "hours": "", "note": "Sick"}
+    data = {"time_zone": "Europe/London", **_inline([]), **_exceptions_inline([row])}
+    response = admin_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    exception = ScheduleException.objects.get(provider_id=provider.pk)
+    assert (exception.start_date, exception.end_date, exception.note) == (day, day, "Sick")
+    assert f"#{booking.pk}" in response.content.decode()  # the warning lists the booking it kept
+    assert Booking.objects.get(pk=booking.pk).status == "pending"
+    assert AuditLog.objects.filter(action="schedule_exception.create").exists()
+
+
+def test_changed_hours_are_typed_as_text_and_refusals_are_messages(admin_client, make_provider, day):
+    from apps.bookings.models import ScheduleException
+
+    provider = make_provider(hours=[])
+    url = f"/admin/bookings/providerprofile/{provider.pk}/change/"
+    row = {"start_date": day.isoformat(), "end_date": "", "kind": "hours", "hours": "13:00-15:00, 9:00-12:00"}
+    admin_client.post(url, {"time_zone": "Europe/London", **_inline([]), **_exceptions_inline([row])})
+    exception = ScheduleException.objects.get(provider_id=provider.pk)
+    assert exception.intervals == [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "15:00"}]
+    assert "09:00-12:00, 13:00-15:00" in admin_client.get(url).content.decode()
+
+    unreadable = {**row, "hours": "nine to five"}
+    response = admin_client.post(
+        url,
+        {
+            "time_zone": "Europe/London",
+            **_inline([]),
+            **_exceptions_inline([unreadable], existing=[exception.pk]),
+        },
+    )
+    assert "Cannot read nine to five" in response.content.decode()
+    night = {**row, "hours": "22:00-06:00"}
+    response = admin_client.post(
+        url,
+        {"time_zone": "Europe/London", **_inline([]), **_exceptions_inline([night], existing=[exception.pk])},
+        follow=True,
+    )
+    assert "two intervals" in response.content.decode()
+    assert ScheduleException.objects.get(pk=exception.pk).intervals[0]["start"] == "09:00"  # unchanged

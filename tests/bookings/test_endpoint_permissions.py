@@ -157,6 +157,57 @@ class TestOwnProviderProfileEndpoints(EndpointPermissionTests):
         Endpoint("GET", "/api/v1/providers/me/", "bookings.view_providerprofile"),
         Endpoint(
             "PATCH", "/api/v1/providers/me/", "bookings.change_providerprofile", {"time_zone": "Europe/Paris"}
+
+def a_schedule_exception(make_user, owner=None):
+    """A day off a week ahead; `owner` is its provider."""
+    from apps.bookings.models import ProviderProfile, ScheduleException
+
+    provider = owner or new_provider()
+    if owner is not None:
+        owner.groups.add(role("provider"))
+    profile, _created = ProviderProfile.objects.get_or_create(user=provider)
+    day = days_ahead(7)
+    return ScheduleException.objects.create(provider=profile, start_date=day, end_date=day, kind="day_off")
+
+
+def a_day_off() -> dict:
+    return {"start_date": days_ahead(7).isoformat(), "kind": "day_off"}
+
+
+class TestScheduleExceptionEndpoints(EndpointPermissionTests):
+    """Providers only, as for working hours: callers given the permission are in the provider role."""
+
+    endpoints = [
+        Endpoint("GET", "/api/v1/providers/me/schedule-exceptions/", "bookings.view_scheduleexception"),
+        Endpoint(
+            "POST",
+            "/api/v1/providers/me/schedule-exceptions/",
+            "bookings.add_scheduleexception",
+            a_day_off,
+            201,
+        ),
+        Endpoint(
+            "GET",
+            "/api/v1/providers/me/schedule-exceptions/{pk}/",
+            "bookings.view_scheduleexception",
+            make_object=a_schedule_exception,
+            owner_field="provider",
+        ),
+        Endpoint(
+            "PATCH",
+            "/api/v1/providers/me/schedule-exceptions/{pk}/",
+            "bookings.change_scheduleexception",
+            {"note": "Moving house"},
+            make_object=a_schedule_exception,
+            owner_field="provider",
+        ),
+        Endpoint(
+            "DELETE",
+            "/api/v1/providers/me/schedule-exceptions/{pk}/",
+            "bookings.delete_scheduleexception",
+            success=204,
+            make_object=a_schedule_exception,
+            owner_field="provider",
         ),
     ]
 

@@ -151,3 +151,55 @@ class TestExclusionConstraints:
         with pytest.raises(IntegrityError, match="bookings_hours_no_overlap"), transaction.atomic():
             WorkingHours.objects.create(provider_id=provider.pk, weekday=1, start=time(16), end=time(18))
         WorkingHours.objects.create(provider_id=provider.pk, weekday=1, start=time(17), end=time(18))
+
+
+class TestScheduleExceptionConstraints:
+    def test_the_last_day_is_not_before_the_first(self, pair):
+        from datetime import date
+
+        from apps.bookings.models import ScheduleException
+
+        _customer, provider = pair
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ScheduleException.objects.create(
+                provider_id=provider.pk,
+                start_date=date(2030, 1, 2),
+                end_date=date(2030, 1, 1),
+                kind="day_off",
+            )
+
+    def test_two_exceptions_of_a_provider_never_start_on_one_day(self, pair):
+        from datetime import date
+
+        from apps.bookings.models import ScheduleException
+
+        _customer, provider = pair
+        day = date(2030, 1, 2)
+        ScheduleException.objects.create(
+            provider_id=provider.pk, start_date=day, end_date=day, kind="day_off"
+        )
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ScheduleException.objects.create(
+                provider_id=provider.pk, start_date=day, end_date=day, kind="holiday"
+            )
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraints are PostgreSQL's")
+    def test_nor_cover_one_day_on_postgresql(self, pair):
+        from datetime import date
+
+        from apps.bookings.models import ScheduleException
+
+        _customer, provider = pair
+        ScheduleException.objects.create(
+            provider_id=provider.pk, start_date=date(2030, 1, 1), end_date=date(2030, 1, 3), kind="holiday"
+        )
+        with pytest.raises(IntegrityError, match="bookings_exception_no_overlap"), transaction.atomic():
+            ScheduleException.objects.create(
+                provider_id=provider.pk,
+                start_date=date(2030, 1, 3),
+                end_date=date(2030, 1, 3),
+                kind="day_off",
+            )
+        ScheduleException.objects.create(  # the next day is free
+            provider_id=provider.pk, start_date=date(2030, 1, 4), end_date=date(2030, 1, 4), kind="day_off"
+        )

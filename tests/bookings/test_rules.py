@@ -76,3 +76,75 @@ def test_free_slots_skip_busy_time():
         "10:15",
         "10:30",
     ]
+
+
+# --- Dated exceptions --------------------------------------------------------------------------------
+def _exception(first: date, last: date, kind: str, *hours: tuple[str, str]):
+    from apps.bookings.models import ScheduleException
+
+    intervals = [{"start": start, "end": end} for start, end in hours]
+    return ScheduleException(start_date=first, end_date=last, kind=kind, intervals=intervals)
+
+
+WEEKDAYS_NINE_TO_FIVE = [Row(weekday, time(9), time(17)) for weekday in range(7)]
+
+
+@pytest.mark.parametrize("kind", ["day_off", "holiday"])
+def test_a_day_off_has_no_working_windows(kind):
+    day = date(2030, 6, 12)
+    off = _exception(day, day, kind)
+    assert rules.working_windows(day, WEEKDAYS_NINE_TO_FIVE, LONDON, exceptions=[off]) == []
+
+
+def test_changed_hours_replace_the_weekly_ones_on_every_day_of_the_range():
+    first, last = date(2030, 6, 10), date(2030, 6, 12)
+    short = _exception(first, last, "hours", ("13:00", "15:00"), ("10:00", "12:00"))
+    windows = rules.working_windows(date(2030, 6, 11), WEEKDAYS_NINE_TO_FIVE, LONDON, exceptions=[short])
+    assert [(w.start.hour, w.end.hour) for w in windows] == [(9, 11), (12, 14)]  # UTC, London is +1
+
+
+def test_days_outside_the_exception_keep_the_weekly_hours():
+    off = _exception(date(2030, 6, 10), date(2030, 6, 12), "day_off")
+    (window,) = rules.working_windows(date(2030, 6, 13), WEEKDAYS_NINE_TO_FIVE, LONDON, exceptions=[off])
+    assert (window.start.hour, window.end.hour) == (8, 16)
+
+
+def test_without_exceptions_only_the_weekly_hours_count():
+    day = date(2030, 6, 12)
+    assert rules.working_windows(day, WEEKDAYS_NINE_TO_FIVE, LONDON) == rules.working_windows(
+        day, WEEKDAYS_NINE_TO_FIVE, LONDON, exceptions=[]
+    )
+
+
+def test_changed_hours_on_a_clock_change_night_follow_the_wall_clock():
+    spring = last_sunday(2030, 3)
+    night = _exception(spring, spring, "hours", ("00:00", "04:00"))
+    (window,) = rules.working_windows(spring, [], LONDON, exceptions=[night])
+    assert (window.end - window.start).total_seconds() == 3 * 3600
+
+
+def test_free_slots_and_the_working_hours_check_honour_exceptions():
+    day = date(2030, 6, 12)
+    afternoon = _exception(day, day, "hours", ("14:00", "16:00"))
+    slots = rules.free_slots(
+        day=day,
+        hours=WEEKDAYS_NINE_TO_FIVE,
+        tz=LONDON,
+        busy=[],
+        minutes=60,
+        earliest=datetime(2030, 1, 1, tzinfo=UTC),
+        latest=datetime(2031, 1, 1, tzinfo=UTC),
+        exceptions=[afternoon],
+    )
+    assert [slot.start.astimezone(LONDON).strftime("%H:%M") for slot in slots] == [
+        "14:00",
+        "14:15",
+        "14:30",
+        "14:45",
+        "15:00",
+    ]
+    ten = datetime(2030, 6, 12, 10, tzinfo=LONDON)
+    assert rules.inside_working_hours(ten, ten.replace(hour=11), WEEKDAYS_NINE_TO_FIVE, LONDON)
+    assert not rules.inside_working_hours(
+        ten, ten.replace(hour=11), WEEKDAYS_NINE_TO_FIVE, LONDON, exceptions=[afternoon]
+    )

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 MAX_INTERVALS = 70  # ten a day
+# Intervals never cross midnight (see the README's Rules); this says how to give a night shift.
+SAME_DAY_ONLY = _(
+    "The end must be after the start, on the same day. For hours past midnight give two intervals: "
+    "until 23:59 on one day and from 00:00 on the next."
+)
 
 
 def provider_profile_for(user: User, *, lock: bool = False) -> ProviderProfile:
@@ -52,7 +57,7 @@ def working_hours_check(intervals: list[dict[str, Any]]) -> None:
             if value.second or value.microsecond:
                 row_problems[name] = [_("Whole minutes only (HH:MM).")]
         if not row_problems and not row["start"] < row["end"]:
-            row_problems["end"] = [_("The end must be after the start, on the same day.")]
+            row_problems["end"] = [SAME_DAY_ONLY]
         for name, messages in row_problems.items():
             problems[f"intervals.{index}.{name}"] = messages
     if problems:

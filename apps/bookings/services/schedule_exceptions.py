@@ -31,7 +31,7 @@ from apps.bookings.models import (
     ScheduleException,
 )
 from apps.bookings.notifications import schedule_exception_conflicts_notify
-from apps.bookings.services.schedule import provider_profile_for
+from apps.bookings.services.schedule import SAME_DAY_ONLY, provider_profile_for
 from apps.core import errors
 from apps.logs.services import audit
 from apps.logs.snapshots import diff
@@ -40,10 +40,6 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
 
 MAX_EXCEPTION_INTERVALS = 10
-NIGHT_SHIFT_HINT = _(
-    "The end must be after the start, on the same day. For hours past midnight give two intervals: "
-    "until 23:59 on one day and from 00:00 on the next."
-)
 
 
 class ClockInterval(TypedDict):
@@ -76,7 +72,7 @@ def clock_intervals_check(intervals: list[ClockInterval], *, name: str = "interv
             if row[part].second or row[part].microsecond:
                 problems[f"{name}.{index}.{part}"] = [_("Whole minutes only (HH:MM).")]
         if f"{name}.{index}.start" not in problems and not row["start"] < row["end"]:
-            problems[f"{name}.{index}.end"] = [NIGHT_SHIFT_HINT]
+            problems[f"{name}.{index}.end"] = [SAME_DAY_ONLY]
     if problems:
         raise errors.InvalidInput(problems)
     ordered = sorted(range(len(intervals)), key=lambda i: (intervals[i]["start"], intervals[i]["end"]))
