@@ -157,6 +157,19 @@ class TestOwnProviderProfileEndpoints(EndpointPermissionTests):
         Endpoint("GET", "/api/v1/providers/me/", "bookings.view_providerprofile"),
         Endpoint(
             "PATCH", "/api/v1/providers/me/", "bookings.change_providerprofile", {"time_zone": "Europe/Paris"}
+        ),
+    ]
+
+    @pytest.fixture
+    def make_user(self, make_user):
+        def make(*permissions, **fields):
+            user = make_user(*permissions, **fields)
+            if permissions:
+                user.groups.add(role("provider"))
+            return user
+
+        return make
+
 
 def a_schedule_exception(make_user, owner=None):
     """A day off a week ahead; `owner` is its provider."""

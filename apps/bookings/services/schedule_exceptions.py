@@ -143,7 +143,12 @@ def bookings_outside(exception: ScheduleException) -> list[Booking]:
 
 
 def _save(
-    exception: ScheduleException, *, action: str, before: dict[str, Any], actor: "User", request
+    exception: ScheduleException,
+    *,
+    action: str,
+    before: dict[str, Any],
+    actor: "User",
+    request: HttpRequest | None,
 ) -> list[Booking]:
     """Check, write, audit and report the conflicts; the caller holds the profile lock."""
     others = selectors.schedule_exceptions_between(
@@ -217,11 +222,12 @@ def schedule_exception_update(
 ) -> ScheduleExceptionSaved:
     """Change any of `start_date`, `end_date`, `kind`, `intervals`, `note`; the rest stays. A
     change to a day off drops the hours; the bookings reported are those outside the result."""
+    # The profile first, as every write of a schedule locks it; then the row as it is now.
     ProviderProfile.objects.select_for_update().filter(pk=exception.provider_id).first()
-    exception = ScheduleException.objects.select_related("provider__user").filter(pk=exception.pk).first()
-    if exception is None:
+    current = ScheduleException.objects.select_related("provider__user").filter(pk=exception.pk).first()
+    if current is None:
         raise errors.NotFound()
-    profile = exception.provider
+    exception, profile = current, current.provider
     before = _state(exception)
     start_date = data.get("start_date", exception.start_date)
     end_date = data.get("end_date", exception.end_date if "start_date" not in data else None) or start_date
