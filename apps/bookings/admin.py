@@ -254,8 +254,8 @@ class ProviderProfileAdmin(admin.ModelAdmin):
         an error message and the others still save."""
         for f in formset.forms:
             data = f.cleaned_data
-            if not data or (not f.instance.pk and not f.has_changed()):
-                continue
+            if not data or not (f.has_changed() or data.get("DELETE")):
+                continue  # an empty extra row, or a row left as it was
             try:
                 if data.get("DELETE"):
                     if f.instance.pk:

@@ -3,7 +3,8 @@
 A provider is a user in the `provider` role. Their `ProviderProfile` (primary key: the user's id)
 holds the IANA time zone their working hours are read in and the products they offer (the API calls
 a booked product the booking's `service`); `WorkingHours` rows are their weekly schedule,
-wall-clock intervals in that zone.
+wall-clock intervals in that zone. A `ScheduleException` replaces them on the days it covers: a
+day off, a holiday, or other hours.
 
 A `Booking` is stored in UTC. Every rule that can be a database constraint is one: end after
 start, cancellation fields that match the status, bounded notes, a customer who is not the
