@@ -71,10 +71,13 @@ def provider_with_hours(*, provider_id: int, day: date | None = None) -> User | 
         kind, intervals = provider.day_exception_kind, provider.day_exception_intervals
         if isinstance(intervals, str):  # SQLite hands a subquery's JSON back as text
             intervals = json.loads(intervals)
-        provider.day_exceptions = (
+        # Carried on the row like a prefetch (the user model declares no such field).
+        setattr(  # noqa: B010
+            provider,
+            "day_exceptions",
             [ScheduleException(start_date=day, end_date=day, kind=kind, intervals=intervals or [])]
             if kind is not None
-            else []
+            else [],
         )
     return provider
 
