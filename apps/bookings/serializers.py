@@ -6,7 +6,7 @@ from datetime import UTC
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from apps.bookings.models import (
@@ -485,3 +485,103 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         default=60,
         help_text="Minutes, a multiple of the slot size; 60 when left out.",
     )
+
+
+# --- Availability across providers ------------------------------------------------------------------
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}
+)
+class RangeBoundField(serializers.Field):
+    """A query parameter that is a date (`YYYY-MM-DD`: a day in each provider's zone) or an ISO 8601
+    date and time with its UTC offset (an instant; `+` written `%2B` in a URL)."""
+
+    default_error_messages = {
+        "invalid": _("Give a date (2030-01-31) or a date and time with its offset (2030-01-31T09:00:00Z).")
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or len(data) > 64:
+            self.fail("invalid")
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", data):
+            return QueryDateField().run_validation(data)
+        # An unescaped `+` in a query string arrives as a space: `…T09:00:00 01:00`.
+        data = re.sub(r" ([0-9]{2}:?[0-9]{2})$", r"+\1", data)
+        return AwareDateTimeField().run_validation(data)
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+def _slot_duration_field():
+    return QueryIntegerField(
+        min_value=MIN_DURATION_MINUTES,
+        max_value=MAX_DURATION_MINUTES,
+        required=False,
+        default=60,
+        help_text="Minutes, a multiple of the slot size (`BOOKING_SLOT_MINUTES`, 15); 60 when left out.",
+    )
+
+
+class NextSlotQuerySerializer(serializers.Serializer):
+    service = fields.QueryIdField(help_text="A product's id: the providers who offer it are searched.")
+    duration = _slot_duration_field()
+
+    class Meta:
+        ref_name = "NextSlotQuery"
+
+
+class AvailabilitySearchQuerySerializer(NextSlotQuerySerializer):
+    # `from` is a Python keyword: declared through the class namespace.
+    locals()["from"] = RangeBoundField(
+        help_text="The first start: a date (that day's midnight in each provider's zone) or a time with "
+        "its offset."
+    )
+    to = RangeBoundField(
+        help_text="The last start: a date (that whole day, in each provider's zone) or a time with its "
+        "offset (starts before it). At most 7 days after `from`."
+    )
+
+    class Meta:
+        ref_name = "AvailabilitySearchQuery"
+
+
+class ProviderSlotSerializer(serializers.Serializer):
+    provider = PartySerializer(read_only=True)
+    time_zone = fields.CharField(read_only=True, help_text="The provider's IANA time zone.")
+    start = serializers.DateTimeField(read_only=True, help_text="In the provider's zone, with its offset.")
+    end = serializers.DateTimeField(read_only=True, help_text="In the provider's zone, with its offset.")
+
+    class Meta:
+        ref_name = "ProviderSlot"
+
+    def to_representation(self, slot) -> dict:
+        return {
+            "provider": {"id": slot.provider_id, "name": slot.name},
+            "time_zone": slot.tz.key,
+            "start": slot.start.astimezone(slot.tz).isoformat(),
+            "end": slot.end.astimezone(slot.tz).isoformat(),
+        }
+
+
+class ProviderFirstSlotSerializer(serializers.Serializer):
+    provider = PartySerializer(read_only=True)
+    time_zone = fields.CharField(read_only=True, help_text="The provider's IANA time zone.")
+    slot = SlotSerializer(read_only=True, allow_null=True, help_text="Null: no free slot up to the horizon.")
+
+    class Meta:
+        ref_name = "ProviderFirstSlot"
+
+    def to_representation(self, entry) -> dict:
+        slot = entry.slot
+        return {
+            "provider": {"id": entry.provider_id, "name": entry.name},
+            "time_zone": entry.tz.key,
+            "slot": (
+                {
+                    "start": slot.start.astimezone(entry.tz).isoformat(),
+                    "end": slot.end.astimezone(entry.tz).isoformat(),
+                }
+                if slot is not None
+                else None
+            ),
+        }

@@ -11,21 +11,26 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from apps.bookings import rules, selectors, services
+from apps.bookings import availability, rules, selectors, services
 from apps.bookings.filters import BookingFilter, ProviderFilter
 from apps.bookings.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Booking
 from apps.bookings.serializers import (
     AvailabilityQuerySerializer,
+    AvailabilitySearchQuerySerializer,
     AvailabilitySerializer,
     BookingCancelSerializer,
     BookingCreateSerializer,
     BookingSerializer,
     BookingUpdateSerializer,
+    NextSlotQuerySerializer,
     ProviderCreateSerializer,
+    ProviderFirstSlotSerializer,
     ProviderProfileUpdateSerializer,
     ProviderSerializer,
+    ProviderSlotSerializer,
     WorkingHoursSerializer,
     WorkingHoursWriteSerializer,
     working_hours_representation,
@@ -458,3 +463,78 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
         return self._answer(
             services.booking_no_show(booking=self.get_object(), actor=request.user, request=request)
         )
+
+
+def _one_each(request, serializer_class) -> dict:
+    """The query parameters `serializer_class` reads, each given once, validated (400 otherwise)."""
+    names = serializer_class().fields
+    repeated = {
+        name: ["Give this parameter once."] for name in names if len(request.query_params.getlist(name)) > 1
+    }
+    if repeated:
+        raise ValidationError(repeated)
+    serializer = serializer_class(
+        data={name: request.query_params[name] for name in names if name in request.query_params}
+    )
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+SEARCH_RULES = (
+    "Anyone may ask, as for one provider's availability. A slot follows the rules of a booking: on the "
+    "provider's slot grid, inside their working hours, clear of their pending and confirmed bookings, "
+    "at least `BOOKING_LEAD_MINUTES` and at most `BOOKING_MAX_DAYS_AHEAD` days ahead. Times are ISO 8601 "
+    "with the provider's UTC offset. An unknown service, or one not on sale, is a 400."
+)
+
+
+@extend_schema(tags=["bookings"])
+class AvailabilityViewSet(GenericViewSet):
+    """Free slots across every provider who offers a service."""
+
+    authentication_classes = []  # public, like providers/{id}/availability/: no token read at all
+    permission_classes = [AllowAny]
+    filter_backends = []
+    serializer_class = ProviderSlotSerializer
+
+    @extend_schema(
+        summary="Free slots of every provider of a service",
+        parameters=[AvailabilitySearchQuerySerializer],
+        responses={200: ProviderSlotSerializer(many=True)},
+        description=(
+            "Every free slot of every active provider who offers `service`, starting between `from` and "
+            f"`to` (at most {availability.MAX_SEARCH_DAYS} days apart; dates are days in each provider's "
+            "zone, `to` included), the soonest first and then by provider id, paged. A `from` past the "
+            f"booking horizon, a `to` before `from` or too far after it: 400. {SEARCH_RULES}"
+        ),
+    )
+    def list(self, request):
+        query = _one_each(request, AvailabilitySearchQuerySerializer)
+        slots = availability.availability_search(
+            product_id=query["service"],
+            start=query["from"],
+            end=query["to"],
+            minutes=query["duration"],
+            now=timezone.now(),
+        )
+        page = self.paginate_queryset(slots)
+        return self.get_paginated_response(ProviderSlotSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="The first free slot of each provider of a service",
+        parameters=[NextSlotQuerySerializer],
+        responses={200: ProviderFirstSlotSerializer(many=True)},
+        description=(
+            "Each active provider who offers `service` with their earliest free slot up to the booking "
+            "horizon (`slot` null without one): the soonest first, so the first entry is the first free "
+            f"slot of all; then by provider id, those without a slot last; paged. {SEARCH_RULES}"
+        ),
+    )
+    @action(detail=False, methods=["get"])
+    def next(self, request):
+        query = _one_each(request, NextSlotQuerySerializer)
+        entries = availability.first_free_slots(
+            product_id=query["service"], minutes=query["duration"], now=timezone.now()
+        )
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(ProviderFirstSlotSerializer(page, many=True).data)

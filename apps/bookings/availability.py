@@ -1,0 +1,262 @@
+"""Free slots across providers: every provider who offers a service, over a range of days, and the
+first free slot of each.
+
+A provider's slots are the day's free slots of `rules.free_slots` (the working windows of
+`rules.working_windows`, the slot grid, the lead time and the horizon), so a search and the
+one-provider `providers/{id}/availability/` can never disagree. What is new here is the loading:
+`provider_schedules` reads everything the rules need for every provider at once, one query per
+kind of row (providers, working hours, bookings), so a search costs the same number of queries for
+two providers or two hundred. A new input of the rules (dated exceptions to the weekly hours, say)
+is one more bulk query there.
+
+A date in a range is a day in each provider's own zone: `from=2030-01-07` starts at midnight in
+London for a London provider and at midnight in Tokyo for a Tokyo one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from apps.bookings import rules, selectors
+from apps.bookings.models import WorkingHours
+from apps.core import errors
+from apps.products.selectors import products_on_sale
+from apps.roles.selectors import users_with_role
+from apps.roles.spec import SystemRole
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+# The longest range one search covers: a week of slots for every provider of a service is what a
+# request may compute (see the `bookings` benchmark).
+MAX_SEARCH_DAYS = 7
+# The first free slot is looked for a week ahead first, then a further eight weeks, then up to the
+# horizon, each time only for the providers still without one: most are found in the first week,
+# and the query count stays bounded (at most three bookings queries) however far away a slot is.
+NEXT_SLOT_STEPS = (timedelta(days=7), timedelta(days=56))
+
+RangeBound = date | datetime
+
+
+@dataclass(frozen=True)
+class ProviderSchedule:
+    """What the rules need to know about one provider, loaded in bulk."""
+
+    provider_id: int
+    name: str
+    tz: ZoneInfo
+    hours_by_weekday: dict[int, list[WorkingHours]]
+    busy: list[rules.Interval]  # active bookings overlapping the loaded range, by start
+
+
+@dataclass(frozen=True)
+class ProviderSlot:
+    provider_id: int
+    name: str
+    tz: ZoneInfo
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class ProviderFirstSlot:
+    provider_id: int
+    name: str
+    tz: ZoneInfo
+    slot: rules.Interval | None
+
+
+def service_on_sale(*, product_id: int) -> None:
+    """Refuses a service that does not exist or is not on sale (as booking one would)."""
+    if not products_on_sale().filter(pk=product_id).exists():
+        raise errors.InvalidInput({"service": [_("No service on sale has this id.")]})
+
+
+def providers_offering(*, product_id: int) -> list[User]:
+    """The active providers offering the product, with their profiles, by id (one query)."""
+    return list(
+        users_with_role(SystemRole.PROVIDER)
+        .filter(provider_profile__products=product_id)
+        .select_related("provider_profile")
+        .only("id", "full_name", "username", "provider_profile__time_zone")
+        .order_by("id")
+    )
+
+
+def provider_schedules(
+    *, providers: Sequence[User], start: datetime, end: datetime
+) -> list[ProviderSchedule]:
+    """Each of `providers` with their weekly hours and the active bookings that overlap
+    `[start, end)`: one query for all the hours and one for all the bookings."""
+    ids = [provider.pk for provider in providers]
+    hours: dict[int, dict[int, list[WorkingHours]]] = defaultdict(lambda: defaultdict(list))
+    for row in WorkingHours.objects.filter(provider_id__in=ids):
+        hours[row.provider_id][row.weekday].append(row)
+    busy = busy_by_provider(provider_ids=ids, start=start, end=end)
+    return [
+        ProviderSchedule(
+            provider_id=provider.pk,
+            name=provider.get_full_name(),
+            tz=selectors.provider_zone(provider),
+            hours_by_weekday=dict(hours.get(provider.pk, {})),
+            busy=busy.get(provider.pk, []),
+        )
+        for provider in providers
+    ]
+
+
+def busy_by_provider(
+    *, provider_ids: Iterable[int], start: datetime, end: datetime
+) -> dict[int, list[rules.Interval]]:
+    """The active bookings overlapping `[start, end)` of each provider, by start (one query)."""
+    rows = (
+        selectors.overlapping(start=start, end=end)
+        .filter(provider_id__in=list(provider_ids))
+        .order_by("provider_id", "start")
+        .values_list("provider_id", "start", "end")
+    )
+    busy: dict[int, list[rules.Interval]] = defaultdict(list)
+    for provider_id, lo, hi in rows:
+        busy[provider_id].append(rules.Interval(lo, hi))
+    return busy
+
+
+def local_bound(bound: RangeBound, tz: ZoneInfo, *, end: bool) -> datetime:
+    """A range bound as an instant for a provider in `tz`: a date is that day's midnight there
+    (the next midnight for the end of a range: the last day counts whole)."""
+    if isinstance(bound, datetime):
+        return bound
+    return rules.wall_instant(bound + timedelta(days=1) if end else bound, time(0), tz)
+
+
+def span_problems(start: RangeBound, end: RangeBound, *, now: datetime) -> dict[str, list[str]]:
+    """Why `[start, end]` is not a range one search may cover, as field errors (empty if it is)."""
+    lo, hi = local_bound(start, ZoneInfo("UTC"), end=False), local_bound(end, ZoneInfo("UTC"), end=True)
+    latest = rules.latest_start(now)
+    if lo > latest:
+        days = (latest - now).days
+        return {"from": [_("Bookings may be made at most %(days)d days ahead.") % {"days": days}]}
+    if hi <= lo:
+        return {"to": [_("Give a `to` after `from`.")]}
+    if hi - lo > timedelta(days=MAX_SEARCH_DAYS):
+        return {"to": [_("At most %(days)d days from `from`.") % {"days": MAX_SEARCH_DAYS}]}
+    return {}
+
+
+def duration_problems(minutes: int) -> dict[str, list[str]]:
+    problem = rules.duration_problem(minutes)
+    return {"duration": [problem]} if problem is not None else {}
+
+
+def schedule_slots(
+    schedule: ProviderSchedule,
+    *,
+    start: datetime,
+    end: datetime,
+    minutes: int,
+    earliest: datetime,
+    latest: datetime,
+    first_only: bool = False,
+) -> list[rules.Interval]:
+    """The provider's free slots starting in `[start, end)`, day by day in their zone, through
+    `rules.free_slots` (which reads the working windows of `rules.working_windows`)."""
+    tz = schedule.tz
+    lo, hi = max(start, earliest), min(end, latest + timedelta(microseconds=1))
+    slots: list[rules.Interval] = []
+    if lo >= hi:
+        return slots
+    day, last = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+    busy = schedule.busy
+    while day <= last:
+        hours = schedule.hours_by_weekday.get(day.weekday())
+        if hours:
+            day_lo, day_hi = rules.day_bounds(day, tz)
+            found = rules.free_slots(
+                day=day,
+                hours=hours,
+                tz=tz,
+                busy=[b for b in busy if b.start < day_hi and day_lo < b.end],
+                minutes=minutes,
+                earliest=lo,
+                latest=latest,
+            )
+            slots += [slot for slot in found if slot.start < hi]
+            if first_only and slots:
+                return slots[:1]
+        day += timedelta(days=1)
+    return slots
+
+
+def availability_search(
+    *, product_id: int, start: RangeBound, end: RangeBound, minutes: int, now: datetime
+) -> list[ProviderSlot]:
+    """Every free slot of every provider offering the product, starting between `start` and `end`
+    (dates: days in each provider's zone, `end` included), by start and then provider id."""
+    problems = span_problems(start, end, now=now) | duration_problems(minutes)
+    if problems:
+        raise errors.InvalidInput(problems)
+    service_on_sale(product_id=product_id)
+    providers = providers_offering(product_id=product_id)
+    if not providers:
+        return []
+    zones = [selectors.provider_zone(provider) for provider in providers]
+    lo = min(local_bound(start, tz, end=False) for tz in zones)
+    hi = max(local_bound(end, tz, end=True) for tz in zones)
+    earliest, latest = rules.earliest_start(now), rules.latest_start(now)
+    found: list[ProviderSlot] = []
+    for schedule in provider_schedules(
+        providers=providers, start=max(lo, earliest), end=min(hi, latest) + timedelta(minutes=minutes)
+    ):
+        tz = schedule.tz
+        for slot in schedule_slots(
+            schedule,
+            start=local_bound(start, tz, end=False),
+            end=local_bound(end, tz, end=True),
+            minutes=minutes,
+            earliest=earliest,
+            latest=latest,
+        ):
+            found.append(ProviderSlot(schedule.provider_id, schedule.name, tz, slot.start, slot.end))
+    found.sort(key=lambda slot: (slot.start, slot.provider_id))
+    return found
+
+
+def first_free_slots(*, product_id: int, minutes: int, now: datetime) -> list[ProviderFirstSlot]:
+    """Each provider offering the product with their earliest free slot up to the booking horizon
+    (None without one), the soonest first (then by provider id), those without last."""
+    if problems := duration_problems(minutes):
+        raise errors.InvalidInput(problems)
+    service_on_sale(product_id=product_id)
+    providers = providers_offering(product_id=product_id)
+    earliest, latest = rules.earliest_start(now), rules.latest_start(now)
+    first: dict[int, rules.Interval | None] = {provider.pk: None for provider in providers}
+    about: dict[int, tuple[str, ZoneInfo]] = {}
+    waiting, lo = providers, earliest
+    for step in (*NEXT_SLOT_STEPS, None):
+        hi = latest if step is None else min(lo + step, latest)
+        looking: set[int] = set()
+        for schedule in provider_schedules(providers=waiting, start=lo, end=hi + timedelta(minutes=minutes)):
+            about[schedule.provider_id] = (schedule.name, schedule.tz)
+            if not schedule.hours_by_weekday:
+                continue  # no working hours: no slot however far ahead
+            slots = schedule_slots(
+                schedule, start=lo, end=hi, minutes=minutes, earliest=earliest, latest=latest, first_only=True
+            )
+            if slots:
+                first[schedule.provider_id] = slots[0]
+            else:
+                looking.add(schedule.provider_id)
+        if not looking or hi >= latest:
+            break
+        waiting, lo = [p for p in waiting if p.pk in looking], hi
+    entries = [ProviderFirstSlot(pk, *about[pk], first[pk]) for pk in first]
+    never = datetime.max.replace(tzinfo=UTC)
+    entries.sort(key=lambda e: (e.slot.start if e.slot is not None else never, e.provider_id))
+    return entries
