@@ -15,8 +15,9 @@ London for a London provider and at midnight in Tokyo for a Tokyo one.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -163,22 +164,22 @@ def schedule_slots(
     minutes: int,
     earliest: datetime,
     latest: datetime,
-    first_only: bool = False,
-) -> list[rules.Interval]:
-    """The provider's free slots starting in `[start, end)`, day by day in their zone, through
-    `rules.free_slots` (which reads the working windows of `rules.working_windows`)."""
+) -> Iterator[rules.Interval]:
+    """The provider's free slots starting in `[start, end)`, in order, through `rules.free_slots`
+    (which reads the working windows of `rules.working_windows`). Lazy: each day of the provider's
+    is worked out when the slots before it have been taken."""
     tz = schedule.tz
     lo, hi = max(start, earliest), min(end, latest + timedelta(microseconds=1))
-    slots: list[rules.Interval] = []
     if lo >= hi:
-        return slots
-    day, last = lo.astimezone(tz).date(), hi.astimezone(tz).date()
+        return
+    # `hi` is exclusive: a range ending at midnight does not reach into the next day.
+    day, last = lo.astimezone(tz).date(), (hi - timedelta(microseconds=1)).astimezone(tz).date()
     busy = schedule.busy
     while day <= last:
         hours = schedule.hours_by_weekday.get(day.weekday())
         if hours:
             day_lo, day_hi = rules.day_bounds(day, tz)
-            found = rules.free_slots(
+            for slot in rules.free_slots(
                 day=day,
                 hours=hours,
                 tz=tz,
@@ -186,46 +187,56 @@ def schedule_slots(
                 minutes=minutes,
                 earliest=lo,
                 latest=latest,
-            )
-            slots += [slot for slot in found if slot.start < hi]
-            if first_only and slots:
-                return slots[:1]
+            ):
+                if slot.start < hi:
+                    yield slot
         day += timedelta(days=1)
-    return slots
 
 
 def availability_search(
     *, product_id: int, start: RangeBound, end: RangeBound, minutes: int, now: datetime
-) -> list[ProviderSlot]:
+) -> Iterator[ProviderSlot]:
     """Every free slot of every provider offering the product, starting between `start` and `end`
-    (dates: days in each provider's zone, `end` included), by start and then provider id."""
+    (dates: days in each provider's zone, `end` included), by start and then provider id.
+
+    The rows are read at once (a fixed number of queries); the slots are worked out as they are
+    taken, each provider's stream merged with the others', so a first page costs about one day
+    of each provider's, not the whole range.
+    """
     problems = span_problems(start, end, now=now) | duration_problems(minutes)
     if problems:
         raise errors.InvalidInput(problems)
     service_on_sale(product_id=product_id)
     providers = providers_offering(product_id=product_id)
     if not providers:
-        return []
+        return iter(())
     zones = [selectors.provider_zone(provider) for provider in providers]
     lo = min(local_bound(start, tz, end=False) for tz in zones)
     hi = max(local_bound(end, tz, end=True) for tz in zones)
     earliest, latest = rules.earliest_start(now), rules.latest_start(now)
-    found: list[ProviderSlot] = []
-    for schedule in provider_schedules(
+    schedules = provider_schedules(
         providers=providers, start=max(lo, earliest), end=min(hi, latest) + timedelta(minutes=minutes)
-    ):
-        tz = schedule.tz
-        for slot in schedule_slots(
+    )
+    streams = [
+        _provider_slots(
             schedule,
-            start=local_bound(start, tz, end=False),
-            end=local_bound(end, tz, end=True),
-            minutes=minutes,
-            earliest=earliest,
-            latest=latest,
-        ):
-            found.append(ProviderSlot(schedule.provider_id, schedule.name, tz, slot.start, slot.end))
-    found.sort(key=lambda slot: (slot.start, slot.provider_id))
-    return found
+            schedule_slots(
+                schedule,
+                start=local_bound(start, schedule.tz, end=False),
+                end=local_bound(end, schedule.tz, end=True),
+                minutes=minutes,
+                earliest=earliest,
+                latest=latest,
+            ),
+        )
+        for schedule in schedules
+    ]
+    return heapq.merge(*streams, key=lambda slot: (slot.start, slot.provider_id))
+
+
+def _provider_slots(schedule: ProviderSchedule, slots: Iterator[rules.Interval]) -> Iterator[ProviderSlot]:
+    for slot in slots:
+        yield ProviderSlot(schedule.provider_id, schedule.name, schedule.tz, slot.start, slot.end)
 
 
 def first_free_slots(*, product_id: int, minutes: int, now: datetime) -> list[ProviderFirstSlot]:
@@ -246,11 +257,12 @@ def first_free_slots(*, product_id: int, minutes: int, now: datetime) -> list[Pr
             about[schedule.provider_id] = (schedule.name, schedule.tz)
             if not schedule.hours_by_weekday:
                 continue  # no working hours: no slot however far ahead
-            slots = schedule_slots(
-                schedule, start=lo, end=hi, minutes=minutes, earliest=earliest, latest=latest, first_only=True
+            slot = next(
+                schedule_slots(schedule, start=lo, end=hi, minutes=minutes, earliest=earliest, latest=latest),
+                None,
             )
-            if slots:
-                first[schedule.provider_id] = slots[0]
+            if slot is not None:
+                first[schedule.provider_id] = slot
             else:
                 looking.add(schedule.provider_id)
         if not looking or hi >= latest:

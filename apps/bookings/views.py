@@ -38,6 +38,7 @@ from apps.bookings.serializers import (
 from apps.bookings.throttles import BookingChangePerProviderThrottle, BookingChangeThrottle
 from apps.core.api import GenericViewSet, public_action, validated
 from apps.core.filters import DjangoFilterBackend, OrderingFilter
+from apps.core.pagination import PageNumberPagination, StreamPagination
 
 OWN = (
     "Your own bookings, as the customer or as the provider; everyone's with `bookings.view_all_bookings`. "
@@ -496,6 +497,7 @@ class AvailabilityViewSet(GenericViewSet):
     permission_classes = [AllowAny]
     filter_backends = []
     serializer_class = ProviderSlotSerializer
+    pagination_class = StreamPagination  # slots worked out page by page: no count
 
     @extend_schema(
         summary="Free slots of every provider of a service",
@@ -530,7 +532,7 @@ class AvailabilityViewSet(GenericViewSet):
             f"slot of all; then by provider id, those without a slot last; paged. {SEARCH_RULES}"
         ),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=PageNumberPagination)
     def next(self, request):
         query = _one_each(request, NextSlotQuerySerializer)
         entries = availability.first_free_slots(

@@ -9,11 +9,14 @@ cursor this server did not hand out is a 400 like any other malformed parameter 
 """
 
 from datetime import UTC, datetime
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 MAX_PAGE_SIZE = 100
 NOT_A_POSITIVE_INTEGER = "A positive integer is required."
@@ -106,3 +109,41 @@ class CursorPagination(_StrictPageSize, pagination.CursorPagination):
 
     def _invalid_cursor(self) -> ValidationError:
         return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
+
+class StreamPagination(PageNumberPagination):
+    """Pages of a sorted stream worked out on demand (the free slots of many providers): `page` and
+    `page_size` as for every list, and `next/previous/results` without a `count`, so that a page
+    costs the items up to its end rather than the whole stream. A page past the last is a 404."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        number = positive_int_params(request, self.page_query_param)[self.page_query_param] or 1
+        size = self.get_page_size(request)
+        self.request, self.number = request, number
+        items = list(islice(queryset, (number - 1) * size, number * size + 1))
+        self.more = len(items) > size
+        if not items and number > 1:
+            raise NotFound(self.invalid_page_message.format(page_number=number, message=""))
+        return items[:size]
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_next_link(self):
+        if not self.more:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, self.number + 1)
+
+    def get_previous_link(self):
+        if self.number == 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"].pop("count")
+        described["required"] = ["results"]
+        return described

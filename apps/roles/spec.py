@@ -55,7 +55,8 @@ SYSTEM_ROLES: dict[str, RoleSpec] = {
             "bookings.view_booking",
             "bookings.change_booking",
             "bookings.confirm_booking",
-            # Their own weekly schedule (providers/me/working-hours/); availability is public.
+            # Their own weekly schedule (providers/me/working-hours/); availability (a provider's,
+            # and availability/ across providers) is public.
             "bookings.*_workinghours",
             # Their own profile: time zone and the services they offer (providers/me/).
             "bookings.view_providerprofile",

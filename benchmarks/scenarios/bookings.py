@@ -37,6 +37,7 @@ from benchmarks.options import add_stack_options, log, positive_float, positive_
 from benchmarks.probes import CpuMeter
 from benchmarks.report import machine, ms, now_utc, print_cpu_table, print_rows, table, write_json
 from benchmarks.scenarios import bookings_data as data
+from benchmarks.scenarios import bookings_search as search
 from benchmarks.scenarios.catalog import rate_list
 from benchmarks.stack import BENCH_SETTINGS, Gunicorn, Stack, Target, http_call
 from benchmarks.stats import error_counts, latency_ms, summarize, summarize_closed
@@ -116,6 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="before each run, wait up to this long for other processes to go quiet; 0: don't (%(default)s)",
     )
     add("--seed-only", action="store_true", help="seed, count the queries, print the timings, and stop")
+    search.add_arguments(parser)
     add_stack_options(parser)
 
 
@@ -225,6 +227,7 @@ def count_queries(stack: Stack, plan: data.Plan, customer: int) -> dict:
             "expect": 200,
         },
         {"label": "users/me", "method": "GET", "path": ME, "expect": 200},
+        search.query_item(plan),
     ]
     spec = {"customer": customer, "aliases": list(ALIASES), "requests": requests}
     env = {**stack.env(BENCH_SETTINGS), "BENCH_QUERIES": json.dumps(spec)}
@@ -431,6 +434,7 @@ def measure(args, stack: Stack, plan: data.Plan, bench: list[dict], password: st
             Request("GET", availability_path(p, d), headers=auths[n % len(auths)], kind="empty")
             for n, (p, d) in enumerate(one_per_provider(plan.empty_days))
         ]
+        searches = search.requests(plan, auths)
         bookers = Bookers(plan, tokens, args.collisions)
         runner = Runner(args, server, stack)
 
@@ -439,6 +443,7 @@ def measure(args, stack: Stack, plan: data.Plan, bench: list[dict], password: st
             (me, 10 * args.clients),
             (busy, 10 * args.clients),
             (empty, 10 * args.clients),
+            (searches, 10 * args.clients),
         ):
             warm = runner.generator.closed_loop(
                 lambda i, r=requests: r[i % len(r)], ok_200, args.clients, total=count
@@ -457,13 +462,15 @@ def measure(args, stack: Stack, plan: data.Plan, bench: list[dict], password: st
             )
 
         for number in range(1, args.rounds + 1):
-            rounds(args, runner, bookers, number, me=me, busy=busy, empty=empty)
+            rounds(args, runner, bookers, number, me=me, busy=busy, empty=empty, searches=searches)
     finally:
         server.stop()
-    return pool(runner, checked, len(busy), len(empty))
+    return pool(runner, checked, len(busy), len(empty)) | {
+        "providers_per_service": dict(search.providers_per_service(plan))
+    }
 
 
-def rounds(args, runner: Runner, bookers: Bookers, number: int, *, me, busy, empty) -> None:
+def rounds(args, runner: Runner, bookers: Bookers, number: int, *, me, busy, empty, searches) -> None:
     """One round: creations beside users/me/ at each rate, then availability in closed and open
     loop. The subject goes first in odd rounds, the reference in even ones, so drift hits both."""
 
@@ -494,6 +501,7 @@ def rounds(args, runner: Runner, bookers: Bookers, number: int, *, me, busy, emp
     if rate not in args.rates:
         steps.append(partial(runner.open, f"users/me @{rate:g}/s", number, me, rate))
     in_order(steps)
+    in_order(search.round_steps(args, runner, number, searches))
 
 
 def one_per_provider(days: list) -> list:
@@ -568,6 +576,7 @@ def evaluate_goals(args: argparse.Namespace, queries: dict, measured: dict | Non
             "note": f"busy {busy}, empty {empty}",
         }
     )
+    goals += search.goals(args, queries, measured)
     if measured is None:
         return goals
     figures = measured["figures"]
@@ -693,7 +702,8 @@ def print_report(args: argparse.Namespace, report: dict) -> None:
     queries = report["queries"]
     print("\nQueries per request (Django's test client, second of two identical requests), by database")
     rows = []
-    for label in ("create", "conflict", "availability busy day", "availability empty day", "users/me"):
+    labels = ("create", "conflict", "availability busy day", "availability empty day", "users/me")
+    for label in (*labels, "availability search"):
         item = queries[label]
         rows.append([label, item["status"], *(item["counts"][a] for a in ALIASES), item["total"]])
     print(table(["request", "status", *ALIASES, "total"], rows))
@@ -784,6 +794,8 @@ def print_measured(args: argparse.Namespace, measured: dict) -> None:
         f"empty days: {measured['empty_days_requested']}; the plan was checked against the API on "
         f"{measured['plan_checked_days']} busy days"
     )
+
+    search.print_figures(args, figures, Counter(measured["providers_per_service"]))
 
     print_cpu_table(
         list(figures.items()),
