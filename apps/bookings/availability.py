@@ -7,7 +7,9 @@ one-provider `providers/{id}/availability/` can never disagree. What is new here
 `provider_schedules` reads everything the rules need for every provider at once, one query per
 kind of row (providers, working hours, bookings), so a search costs the same number of queries for
 two providers or two hundred. A new input of the rules (dated exceptions to the weekly hours, say)
-is one more bulk query there.
+is one more bulk query there. The slots themselves are worked out lazily, each provider's day by
+day and merged in order, so a page costs the slots up to its end: a first page about one working
+day of each provider's, not the week's.
 
 A date in a range is a day in each provider's own zone: `from=2030-01-07` starts at midnight in
 London for a London provider and at midnight in Tokyo for a Tokyo one.
@@ -20,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -46,6 +48,15 @@ NEXT_SLOT_STEPS = (timedelta(days=7), timedelta(days=56))
 RangeBound = date | datetime
 
 
+class HoursRow(NamedTuple):
+    """One interval of a weekly schedule, as `rules.working_windows` reads it (a `WorkingHours`
+    row's fields, without the cost of a model instance for each of hundreds of rows)."""
+
+    weekday: int
+    start: time
+    end: time
+
+
 @dataclass(frozen=True)
 class ProviderSchedule:
     """What the rules need to know about one provider, loaded in bulk."""
@@ -53,7 +64,7 @@ class ProviderSchedule:
     provider_id: int
     name: str
     tz: ZoneInfo
-    hours_by_weekday: dict[int, list[WorkingHours]]
+    hours_by_weekday: dict[int, list[HoursRow]]
     busy: list[rules.Interval]  # active bookings overlapping the loaded range, by start
 
 
@@ -97,9 +108,12 @@ def provider_schedules(
     """Each of `providers` with their weekly hours and the active bookings that overlap
     `[start, end)`: one query for all the hours and one for all the bookings."""
     ids = [provider.pk for provider in providers]
-    hours: dict[int, dict[int, list[WorkingHours]]] = defaultdict(lambda: defaultdict(list))
-    for row in WorkingHours.objects.filter(provider_id__in=ids):
-        hours[row.provider_id][row.weekday].append(row)
+    hours: dict[int, dict[int, list[HoursRow]]] = defaultdict(lambda: defaultdict(list))
+    rows = WorkingHours.objects.filter(provider_id__in=ids).values_list(
+        "provider_id", "weekday", "start", "end"
+    )
+    for provider_id, weekday, start_at, end_at in rows:
+        hours[provider_id][weekday].append(HoursRow(weekday, start_at, end_at))
     busy = busy_by_provider(provider_ids=ids, start=start, end=end)
     return [
         ProviderSchedule(

@@ -496,14 +496,19 @@ class RangeBoundField(serializers.Field):
     date and time with its UTC offset (an instant; `+` written `%2B` in a URL)."""
 
     default_error_messages = {
-        "invalid": _("Give a date (2030-01-31) or a date and time with its offset (2030-01-31T09:00:00Z).")
+        "invalid": _("Give a date (2030-01-31) or a date and time with its offset (2030-01-31T09:00:00Z)."),
+        "range": _("This date is out of range."),
     }
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or len(data) > 64:
             self.fail("invalid")
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", data):
-            return QueryDateField().run_validation(data)
+            day = QueryDateField().run_validation(data)
+            # Midnight of the day after, in any zone, must still be a datetime (year 1 to 9999 in UTC).
+            if not 2 <= day.year <= 9998:
+                self.fail("range")
+            return day
         # An unescaped `+` in a query string arrives as a space: `…T09:00:00 01:00`.
         data = re.sub(r" ([0-9]{2}:?[0-9]{2})$", r"+\1", data)
         return AwareDateTimeField().run_validation(data)

@@ -177,6 +177,9 @@ class TestSearchRefusals:
             ({"from": "tomorrow"}, "from"),
             ({"to": "2030-01-31T09:00:00"}, "to"),  # no offset: whose 09:00?
             ({"to": "2030-02-31"}, "to"),
+            ({"to": "9999-12-31"}, "to"),
+            ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+            ({"to": "9999-12-31T23:59:59-12:00"}, "to"),
             ({"duration": "50"}, "duration"),
             ({"duration": "60.0"}, "duration"),
             ({"duration": "600"}, "duration"),
