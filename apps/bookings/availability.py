@@ -5,9 +5,8 @@ A provider's slots are the day's free slots of `rules.free_slots` (the working w
 `rules.working_windows`, the slot grid, the lead time and the horizon), so a search and the
 one-provider `providers/{id}/availability/` can never disagree. What is new here is the loading:
 `provider_schedules` reads everything the rules need for every provider at once, one query per
-kind of row (providers, working hours, bookings), so a search costs the same number of queries for
-two providers or two hundred. A new input of the rules (dated exceptions to the weekly hours, say)
-is one more bulk query there. The slots themselves are worked out lazily, each provider's day by
+kind of row (providers, working hours, dated exceptions, bookings), so a search costs the same number
+of queries for two providers or two hundred. The slots themselves are worked out lazily, each provider's day by
 day and merged in order, so a page costs the slots up to its end: a first page about one working
 day of each provider's, not the week's.
 
@@ -20,7 +19,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
@@ -28,7 +27,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from apps.bookings import rules, selectors
-from apps.bookings.models import WorkingHours
+from apps.bookings.models import ExceptionKind, ScheduleException, WorkingHours
 from apps.core import errors
 from apps.products.selectors import products_on_sale
 from apps.roles.selectors import users_with_role
@@ -66,6 +65,13 @@ class ProviderSchedule:
     tz: ZoneInfo
     hours_by_weekday: dict[int, list[HoursRow]]
     busy: list[rules.Interval]  # active bookings overlapping the loaded range, by start
+    # Days off and changed hours over the loaded range: on a day one covers, its hours rule.
+    exceptions: list[ScheduleException] = field(default_factory=list)
+
+    @property
+    def may_work(self) -> bool:
+        """Whether the provider has any hours at all: weekly ones, or changed hours on a date."""
+        return bool(self.hours_by_weekday) or any(e.kind == ExceptionKind.HOURS for e in self.exceptions)
 
 
 @dataclass(frozen=True)
@@ -103,10 +109,15 @@ def providers_offering(*, product_id: int) -> list[User]:
 
 
 def provider_schedules(
-    *, providers: Sequence[User], start: datetime, end: datetime
+    *,
+    providers: Sequence[User],
+    start: datetime,
+    end: datetime,
+    exceptions: dict[int, list[ScheduleException]] | None = None,
 ) -> list[ProviderSchedule]:
-    """Each of `providers` with their weekly hours and the active bookings that overlap
-    `[start, end)`: one query for all the hours and one for all the bookings."""
+    """Each of `providers` with their weekly hours, their dated exceptions and the active bookings
+    that overlap `[start, end)`: one query for all the hours, one for all the exceptions and one for
+    all the bookings."""
     ids = [provider.pk for provider in providers]
     hours: dict[int, dict[int, list[HoursRow]]] = defaultdict(lambda: defaultdict(list))
     rows = WorkingHours.objects.filter(provider_id__in=ids).values_list(
@@ -115,6 +126,8 @@ def provider_schedules(
     for provider_id, weekday, start_at, end_at in rows:
         hours[provider_id][weekday].append(HoursRow(weekday, start_at, end_at))
     busy = busy_by_provider(provider_ids=ids, start=start, end=end)
+    if exceptions is None:
+        exceptions = exceptions_by_provider(provider_ids=ids, start=start, end=end)
     return [
         ProviderSchedule(
             provider_id=provider.pk,
@@ -122,9 +135,20 @@ def provider_schedules(
             tz=selectors.provider_zone(provider),
             hours_by_weekday=dict(hours.get(provider.pk, {})),
             busy=busy.get(provider.pk, []),
+            exceptions=exceptions.get(provider.pk, []),
         )
         for provider in providers
     ]
+
+
+def exceptions_by_provider(
+    *, provider_ids: Iterable[int], start: datetime, end: datetime
+) -> dict[int, list[ScheduleException]]:
+    """The providers' dated exceptions over `[start, end)` (one query), by provider id."""
+    # A day either side: the range is in UTC, an exception's dates are in the provider's zone.
+    return selectors.schedule_exceptions_by_provider(
+        provider_ids=provider_ids, first=start.date() - timedelta(days=1), last=end.date() + timedelta(days=1)
+    )
 
 
 def busy_by_provider(
@@ -190,13 +214,14 @@ def schedule_slots(
     day, last = lo.astimezone(tz).date(), (hi - timedelta(microseconds=1)).astimezone(tz).date()
     busy = schedule.busy
     while day <= last:
-        hours = schedule.hours_by_weekday.get(day.weekday())
-        if hours:
+        hours = schedule.hours_by_weekday.get(day.weekday(), [])
+        if hours or rules.exception_on(day, schedule.exceptions) is not None:
             day_lo, day_hi = rules.day_bounds(day, tz)
             for slot in rules.free_slots(
                 day=day,
                 hours=hours,
                 tz=tz,
+                exceptions=schedule.exceptions,
                 busy=[b for b in busy if b.start < day_hi and day_lo < b.end],
                 minutes=minutes,
                 earliest=lo,
@@ -263,13 +288,19 @@ def first_free_slots(*, product_id: int, minutes: int, now: datetime) -> list[Pr
     earliest, latest = rules.earliest_start(now), rules.latest_start(now)
     first: dict[int, rules.Interval | None] = {provider.pk: None for provider in providers}
     about: dict[int, tuple[str, ZoneInfo]] = {}
+    # Up to the horizon at once (they are few): a provider with no weekly hours but changed hours
+    # on a date far ahead is known from the first step.
+    exceptions = exceptions_by_provider(provider_ids=[p.pk for p in providers], start=earliest, end=latest)
     waiting, lo = providers, earliest
     for step in (*NEXT_SLOT_STEPS, None):
         hi = latest if step is None else min(lo + step, latest)
         looking: set[int] = set()
-        for schedule in provider_schedules(providers=waiting, start=lo, end=hi + timedelta(minutes=minutes)):
+        schedules = provider_schedules(
+            providers=waiting, start=lo, end=hi + timedelta(minutes=minutes), exceptions=exceptions
+        )
+        for schedule in schedules:
             about[schedule.provider_id] = (schedule.name, schedule.tz)
-            if not schedule.hours_by_weekday:
+            if not schedule.may_work:
                 continue  # no working hours: no slot however far ahead
             slot = next(
                 schedule_slots(schedule, start=lo, end=hi, minutes=minutes, earliest=earliest, latest=latest),

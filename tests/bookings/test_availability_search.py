@@ -121,6 +121,41 @@ class TestSearch:
         horizon = datetime.now(UTC) + timedelta(days=10)
         assert starts and all(datetime.fromisoformat(start) <= horizon for start in starts)
 
+    def test_a_day_off_has_no_slots_and_changed_hours_replace_the_weekly_ones(
+        self, api, make_provider, haircut, day
+    ):
+        from datetime import time
+
+        from apps.bookings.models import ScheduleException
+
+        weekday = day.weekday()
+        away = make_provider(products=[haircut], hours=[(weekday, "09:00", "10:00")])
+        changed = make_provider(products=[haircut], hours=[(weekday, "09:00", "10:00")])
+        weekend_only = make_provider(products=[haircut], hours=[])  # no weekly hours at all
+        ScheduleException.objects.create(
+            provider=away.provider_profile, start_date=day, end_date=day, kind="day_off"
+        )
+        for provider in (changed, weekend_only):
+            ScheduleException.objects.create(
+                provider=provider.provider_profile,
+                start_date=day,
+                end_date=day,
+                kind="hours",
+                intervals=[
+                    {"start": time(14, 0).isoformat("minutes"), "end": time(14, 30).isoformat("minutes")}
+                ],
+            )
+        assert rows(search(api, haircut, duration=30, **{"from": day, "to": day})) == [
+            (changed.pk, local(day, "14:00").isoformat()),
+            (weekend_only.pk, local(day, "14:00").isoformat()),
+        ]
+        # The first free slot of each agrees: the one without weekly hours is found too.
+        first = {
+            row["provider"]["id"]: row["slot"]
+            for row in api().get(NEXT, {"service": haircut.pk, "duration": 30}).json()["results"]
+        }
+        assert first[weekend_only.pk] is not None
+
     def test_anyone_may_search_even_with_a_broken_token(self, api, make_provider, haircut, day):
         make_provider(products=[haircut], hours=[(day.weekday(), "09:00", "10:00")])
         client = api()
@@ -138,7 +173,7 @@ class TestSearch:
             provider = make_provider(products=[haircut], hours=[(d, "09:00", "17:00") for d in range(7)])
             new_booking(customer=make_customer(), provider=provider, start=local(day, "10:00"))
         # the service, the providers with their profiles, their working hours, their bookings
-        with django_assert_max_num_queries(4):
+        with django_assert_max_num_queries(5):
             response = search(
                 api, haircut, page_size=page_size, **{"from": day, "to": day + timedelta(days=6)}
             )
@@ -270,7 +305,7 @@ class TestNext:
             make_provider(products=[haircut])
             make_provider(products=[haircut], hours=[])  # never a slot: looked for once only
         new_user()
-        # the service, the providers; then per step (at most three) their hours and bookings
-        with django_assert_max_num_queries(8):
+        # the service, the providers, their exceptions; then per step (at most three) hours and bookings
+        with django_assert_max_num_queries(9):
             response = api().get(NEXT, {"service": haircut.pk, "page_size": page_size})
         assert len(response.json()["results"]) == min(page_size, 12)
