@@ -32,16 +32,18 @@ class Endpoint:
     success: int = 200
     make_object: Callable[..., Any] | None = None  # make_object(make_user, owner=None) -> model instance
     owner_field: str | None = None  # set when objects belong to a user: others' objects must be 404
+    path_names: dict[str, str] | None = None  # other path parameters: {"role_name": "holders"}
 
     @property
     def id(self) -> str:
         return f"{self.method} {self.path}"
 
     def url(self, make_user, owner=None) -> str:
+        names = self.path_names or {}
         if self.make_object is None:
-            return self.path
+            return self.path.format(**names) if names else self.path
         kwargs = {"owner": owner} if self.owner_field else {}
-        return self.path.format(pk=self.make_object(make_user, **kwargs).pk)
+        return self.path.format(pk=self.make_object(make_user, **kwargs).pk, **names)
 
     def payload(self) -> dict | None:
         return self.data() if callable(self.data) else self.data

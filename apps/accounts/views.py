@@ -587,6 +587,7 @@ class UserViewSet(
         "phone_verify": [],
         "export": [],
         "roles": ["accounts.manage_roles"],
+        "role_remove": ["accounts.manage_roles"],
     }
 
     def get_queryset(self):
@@ -754,18 +755,7 @@ class UserViewSet(
         request=UserRoleSerializer,
         responses={200: UserRolesSerializer, 201: UserRolesSerializer},
     )
-    @extend_schema(
-        methods=["DELETE"],
-        summary="Take one role from a user",
-        description=(
-            "Needs `accounts.manage_roles`. Removes the named role and keeps the others. A role that "
-            "does not exist, or that the user does not hold, is a 404 (so a repeated call says it is "
-            "gone already); the rules of the replace apply."
-        ),
-        request=UserRoleSerializer,
-        responses={204: NO_CONTENT},
-    )
-    @action(detail=True, methods=["get", "put", "post", "delete"])
+    @action(detail=True, methods=["get", "put", "post"])
     def roles(self, request, pk=None):
         user = self.get_object()
         status_code = status.HTTP_200_OK
@@ -780,13 +770,28 @@ class UserViewSet(
                 user=user, role_name=data["role"], actor=request.user, request=request
             ):
                 status_code = status.HTTP_201_CREATED
-        elif request.method == "DELETE":
-            data = validated(UserRoleSerializer, request)
-            role_services.user_role_remove(
-                user=user, role_name=data["role"], actor=request.user, request=request
-            )
-            return Response(status=status.HTTP_204_NO_CONTENT)
         return Response({"roles": sorted(user.groups.values_list("name", flat=True))}, status=status_code)
+
+    @extend_schema(
+        summary="Take one role from a user",
+        description=(
+            "Needs `accounts.manage_roles`. Removes the role named in the path and keeps the others. "
+            "A role that does not exist, or that the user does not hold, is a 404 (so a repeated call "
+            "says it is gone already); the rules of the replace apply."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "role_name", OpenApiTypes.STR, OpenApiParameter.PATH, description="The role's name."
+            )
+        ],
+        request=None,
+        responses={204: NO_CONTENT},
+    )
+    @action(detail=True, methods=["delete"], url_path=r"roles/(?P<role_name>[^/]+)")
+    def role_remove(self, request, pk=None, role_name=None):
+        user = self.get_object()
+        role_services.user_role_remove(user=user, role_name=role_name, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 SESSION_ID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

@@ -5,10 +5,10 @@ A provider's slots are the day's free slots of `rules.free_slots` (the working w
 `rules.working_windows`, the slot grid, the lead time and the horizon), so a search and the
 one-provider `providers/{id}/availability/` can never disagree. What is new here is the loading:
 `provider_schedules` reads everything the rules need for every provider at once, one query per
-kind of row (providers, working hours, dated exceptions, bookings), so a search costs the same number
-of queries for two providers or two hundred. The slots themselves are worked out lazily, each provider's day by
-day and merged in order, so a page costs the slots up to its end: a first page about one working
-day of each provider's, not the week's.
+kind of row (providers, working hours, dated exceptions, bookings), so a search costs the same
+number of queries for two providers or two hundred. The slots themselves are worked out lazily,
+each provider's day by day and merged in order, so a page costs the slots up to its end: a first
+page about one working day of each provider's, not the week's.
 
 A date in a range is a day in each provider's own zone: `from=2030-01-07` starts at midnight in
 London for a London provider and at midnight in Tokyo for a Tokyo one.

@@ -62,11 +62,11 @@ class TestAccountsEndpoints(EndpointPermissionTests):
         ),
         Endpoint(
             "DELETE",
-            "/api/v1/users/{pk}/roles/",
+            "/api/v1/users/{pk}/roles/{role_name}/",
             "accounts.manage_roles",
-            lambda: {"role": "holders"},
             success=204,
             make_object=a_user_holding_a_role,
+            path_names={"role_name": "holders"},
         ),
         Endpoint("GET", "/api/v1/users/me/", None),
         Endpoint("PATCH", "/api/v1/users/me/", None, {"full_name": "Me"}),
