@@ -31,6 +31,27 @@ def positive_float(value: str) -> float:
     return number
 
 
+def rate_list(value: str) -> list[float]:
+    """`50,150`: one or more rates, sorted, each positive."""
+    rates = sorted({positive_float(part) for part in value.split(",") if part.strip()})
+    if not rates:
+        raise argparse.ArgumentTypeError(f"one or more rates, comma-separated: {value}")
+    return rates
+
+
+def name_list(choices):
+    """A parser of `a,b`: names from `choices`, in the order `choices` gives them."""
+
+    def parse(value: str) -> list[str]:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(choices))
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(choices)}: {value}")
+        return [name for name in choices if name in names]
+
+    return parse
+
+
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
     """Where the stack runs and what it measures: the options of every scenario."""
     add = parser.add_argument

@@ -1,7 +1,10 @@
-"""One module per scenario. Each has NAME, SUMMARY, add_arguments(parser) and run(args) -> exit code.
+"""One module or package per scenario. Each has NAME, SUMMARY, add_arguments(parser) and
+run(args) -> exit code.
 
-Add a scenario by writing such a module and naming it in SCENARIOS. (catalog_data.py and
-bookings_data.py are not scenarios: they hold the catalog's and the bookings scenario's seeds.)
+Add a scenario by writing such a module and naming it in SCENARIOS. The larger scenarios are
+packages: `__init__.py` holds the options and the run, beside `common.py` (the name, the request
+types, the stack's environment), `setup.py`, `measurement.py`, `goals.py`, `report.py` and, for
+the seeded ones, `data.py` (and the bookings' `plan.py`, what the load asks for).
 """
 
 import importlib
