@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite."""
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -50,6 +51,24 @@ def _fresh_log_budgets() -> Iterator[None]:
     limiter.reset()
     yield
     limiter.reset()
+
+
+@pytest.fixture(scope="session")
+def _served_openapi_schema(django_db_setup, django_db_blocker) -> dict:
+    # Generating the schema walks every view: once per test process is enough.
+    import yaml
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+@pytest.fixture
+def openapi_schema(_served_openapi_schema) -> dict:
+    """The OpenAPI schema `/api/schema/` serves, parsed; each test gets its own copy."""
+    return copy.deepcopy(_served_openapi_schema)
 
 
 @pytest.fixture

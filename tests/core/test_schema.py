@@ -1,19 +1,12 @@
 import pytest
-import yaml
 from openapi_spec_validator import validate
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def schema(django_db_setup, django_db_blocker) -> dict:
-    # Generated once for the module: the tests only read it.
-    from django.test import Client
-
-    with django_db_blocker.unblock():
-        response = Client().get("/api/schema/")
-    assert response.status_code == 200
-    return yaml.safe_load(response.content)
+@pytest.fixture
+def schema(openapi_schema) -> dict:
+    return openapi_schema
 
 
 def test_the_generated_schema_is_valid_openapi_3(schema):
