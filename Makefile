@@ -93,6 +93,12 @@ beat: install ## Run Celery beat (needs CELERY_BROKER_URL)
 bench: install ## Run a benchmark: make bench [SCENARIO=requests] [ARGS="--rounds 3"] (benchmarks/README.md)
 	$(BIN)/python -m benchmarks $(or $(SCENARIO),login) $(ARGS)
 
+# Seconds of load per scenario on tiny data, against the same throwaway stack (PostgreSQL and Redis
+# from BENCH_POSTGRES_URL and BENCH_REDIS_URL): proves the benchmarks still run, measures nothing.
+.PHONY: bench-smoke
+bench-smoke: install ## Run every benchmark scenario once at a tiny size (a check for CI)
+	$(BIN)/python -m benchmarks --smoke $(ARGS)
+
 check-deploy: install ## Django's deployment checks against the production settings (needs the prod env)
 	DJANGO_SETTINGS_MODULE=config.settings.prod $(MANAGE) check --deploy --fail-level WARNING
 

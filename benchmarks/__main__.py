@@ -3,6 +3,10 @@
 SCENARIO is `login` (the default, so that `benchmarks/run.py --rate 10` works as it always has),
 `requests`, `catalog` or `bookings`; `--scenario NAME` is accepted too. `SCENARIO --help` lists
 its options.
+
+`--smoke` runs every scenario (or the one named) once at a tiny size, each with its module's
+SMOKE options: seconds of load on small data, to prove the harness still imports and runs, not to
+measure anything. Options given after it are added to each scenario's (`--postgres-url ...`).
 """
 
 import argparse
@@ -29,6 +33,7 @@ def overview() -> str:
     lines += [
         "",
         f"Without SCENARIO: {DEFAULT_SCENARIO}. `python -m benchmarks SCENARIO --help` lists its options.",
+        "`python -m benchmarks --smoke [SCENARIO]`: every scenario (or one), tiny: a check, not a figure.",
     ]
     return "\n".join(lines)
 
@@ -50,15 +55,36 @@ def raise_system_exit(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def smoke(argv: list[str]) -> int:
+    """Every scenario (or the one named first) with its SMOKE options and `argv`'s; the worst exit."""
+    names = [argv.pop(0)] if argv and argv[0] in SCENARIOS else list(SCENARIOS)
+    failed = []
+    for name in names:
+        log(f"smoke: {name}")
+        status = run_scenario(name, [*load(name).SMOKE, *argv])
+        if status != 0:
+            failed.append(f"{name} (exit {status})")
+    log(f"smoke: {'failed: ' + ', '.join(failed) if failed else 'every scenario ran'}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv in (["-h"], ["--help"]):
         print(overview())
         return 0
+    if "--smoke" in argv:
+        argv.remove("--smoke")
+        signal.signal(signal.SIGTERM, raise_system_exit)
+        return smoke(argv)
     name, rest = pick_scenario(argv)
     if name not in SCENARIOS:
         print(f"unknown scenario {name!r}\n\n{overview()}", file=sys.stderr)
         return 2
+    return run_scenario(name, rest)
+
+
+def run_scenario(name: str, rest: list[str]) -> int:
     scenario = load(name)
     parser = argparse.ArgumentParser(
         prog=f"python -m benchmarks {name}",

@@ -20,6 +20,8 @@ from benchmarks.stats import Results, summarize
 
 NAME = "login"
 SUMMARY = "logins per second at a fixed rate (open loop); Argon2id sets the ceiling"
+# `python -m benchmarks --smoke`: a run of a few seconds that proves the scenario still works.
+SMOKE = ["--rate", "4", "--duration", "1", "--users", "2", "--warmup", "0"]
 # All requests come from 127.0.0.1, so the per-IP login limit (30/minute by default) would
 # turn almost every request into a 429. It is raised for the benchmark and reported as such.
 BENCH_THROTTLE_LOGIN_RATE = "100000/minute"

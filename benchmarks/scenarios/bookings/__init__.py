@@ -27,7 +27,7 @@ import psycopg
 
 from benchmarks.options import add_stack_options, log, positive_float, positive_int, rate_list
 from benchmarks.report import now_utc, write_json
-from benchmarks.scenarios.bookings.common import BENCH_ENV, NAME, SUMMARY
+from benchmarks.scenarios.bookings.common import BENCH_ENV, NAME, SMOKE, SUMMARY
 from benchmarks.scenarios.bookings.goals import evaluate_goals
 from benchmarks.scenarios.bookings.measurement import measure
 from benchmarks.scenarios.bookings.plan import make_plan
@@ -35,7 +35,7 @@ from benchmarks.scenarios.bookings.report import describe, print_report
 from benchmarks.scenarios.bookings.setup import count_queries, seed
 from benchmarks.stack import Stack, Target
 
-__all__ = ["NAME", "SUMMARY", "add_arguments", "run"]
+__all__ = ["NAME", "SMOKE", "SUMMARY", "add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -26,14 +26,14 @@ import redis
 from benchmarks.options import add_stack_options, log, name_list, positive_float, positive_int, rate_list
 from benchmarks.report import now_utc, write_json
 from benchmarks.scenarios.catalog import data as catalog_data
-from benchmarks.scenarios.catalog.common import BENCH_THROTTLES, MODES, NAME, SUMMARY, TYPES
+from benchmarks.scenarios.catalog.common import BENCH_THROTTLES, MODES, NAME, SMOKE, SUMMARY, TYPES
 from benchmarks.scenarios.catalog.goals import evaluate_goals, load_earlier
 from benchmarks.scenarios.catalog.measurement import measure_size
 from benchmarks.scenarios.catalog.report import describe, print_report
 from benchmarks.scenarios.catalog.setup import CatalogCache, active_ids, build_streams, explain, seed
 from benchmarks.stack import Stack, Target
 
-__all__ = ["NAME", "SUMMARY", "add_arguments", "run"]
+__all__ = ["NAME", "SMOKE", "SUMMARY", "add_arguments", "run"]
 
 
 def size_list(value: str) -> list[int]:

@@ -4,6 +4,11 @@ from benchmarks.scenarios.catalog import data as catalog_data
 
 NAME = "catalog"
 SUMMARY = "public product list/search/detail, cache cold and warm, beside a plain-Django floor"
+# `python -m benchmarks --smoke`: a run of a few seconds that proves the scenario still works.
+SMOKE = [
+    "--products", "200", "--clients", "2", "--duration", "0.5", "--rates", "10", "--rounds", "1",
+    "--warm-ids", "10", "--wait-idle", "0",
+]  # fmt: skip
 
 # Every request comes from one address, and an anonymous caller counts against both general limits
 # per address (120/minute and 1200/minute), which would answer almost everything with 429. They are

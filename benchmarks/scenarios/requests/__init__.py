@@ -29,6 +29,7 @@ from benchmarks.scenarios.requests.common import (
     BENCH_TOKEN_MINUTES,
     NAME,
     RSS_CHECKPOINT,
+    SMOKE,
     SUMMARY,
     TYPES,
 )
@@ -39,7 +40,7 @@ from benchmarks.stack import BENCH_SETTINGS, Stack, Target
 from benchmarks.stats import latency_ms
 from benchmarks.template import TemplateApp, TemplateCheckout
 
-__all__ = ["NAME", "SUMMARY", "add_arguments", "run"]
+__all__ = ["NAME", "SMOKE", "SUMMARY", "add_arguments", "run"]
 
 
 def type_list(value: str) -> list[str]:

@@ -3,6 +3,12 @@ the template's, and the environment its stack runs with."""
 
 NAME = "requests"
 SUMMARY = "user list/detail/me reads beside a plain-Django floor: req/s, latency, worker memory"
+# `python -m benchmarks --smoke`: a run of a few seconds that proves the scenario still works. The deep
+# page needs 8,000 users, hence not among its types.
+SMOKE = [
+    "--users", "50", "--types", "list1,detail,me", "--clients", "2", "--duration", "0.5", "--rate", "10",
+    "--rounds", "1", "--rss-requests", "20", "--wait-idle", "0",
+]  # fmt: skip
 
 # Every request comes from one user at one address, so the general limits (120/minute anonymous,
 # 1200/minute per user) would answer almost everything with 429. They are raised, and the
