@@ -27,6 +27,7 @@ import psycopg
 
 from benchmarks.options import add_stack_options, log, positive_float, positive_int, rate_list
 from benchmarks.report import now_utc, write_json
+from benchmarks.scenarios.bookings import search
 from benchmarks.scenarios.bookings.common import BENCH_ENV, NAME, SMOKE, SUMMARY
 from benchmarks.scenarios.bookings.goals import evaluate_goals
 from benchmarks.scenarios.bookings.measurement import measure
@@ -93,6 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="before each run, wait up to this long for other processes to go quiet; 0: don't (%(default)s)",
     )
     add("--seed-only", action="store_true", help="seed, count the queries, print the timings, and stop")
+    search.add_arguments(parser)
     add_stack_options(parser)
 
 

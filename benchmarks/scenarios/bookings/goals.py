@@ -2,6 +2,7 @@
 
 import argparse
 
+from benchmarks.scenarios.bookings import search
 from benchmarks.scenarios.bookings.setup import overlap_checks
 
 # The goals this work set itself; reported as met or not, they never change the exit status.
@@ -32,6 +33,7 @@ def evaluate_goals(args: argparse.Namespace, queries: dict, measured: dict | Non
             "note": f"busy {busy}, empty {empty}",
         }
     )
+    goals += search.goals(args, queries, measured)
     if measured is None:
         return goals
     figures = measured["figures"]

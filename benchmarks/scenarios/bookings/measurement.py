@@ -11,6 +11,7 @@ from benchmarks.loadgen import LoadGenerator, Outcome, Request, Run
 from benchmarks.measure import busy_runs, ok_200, settle
 from benchmarks.options import log
 from benchmarks.probes import CpuMeter
+from benchmarks.scenarios.bookings import search
 from benchmarks.scenarios.bookings.common import ME
 from benchmarks.scenarios.bookings.plan import Plan, Slot
 from benchmarks.scenarios.bookings.setup import availability_path, check_plan, sign_in
@@ -152,6 +153,7 @@ def measure(args, stack: Stack, plan: Plan, bench: list[dict], password: str) ->
             Request("GET", availability_path(p, d), headers=auths[n % len(auths)], kind="empty")
             for n, (p, d) in enumerate(one_per_provider(plan.empty_days))
         ]
+        searches = search.requests(plan, auths)
         bookers = Bookers(plan, tokens, args.collisions)
         runner = Runner(args, server, stack)
 
@@ -160,6 +162,7 @@ def measure(args, stack: Stack, plan: Plan, bench: list[dict], password: str) ->
             (me, 10 * args.clients),
             (busy, 10 * args.clients),
             (empty, 10 * args.clients),
+            (searches, 10 * args.clients),
         ):
             warm = runner.generator.closed_loop(
                 lambda i, r=requests: r[i % len(r)], ok_200, args.clients, total=count
@@ -178,13 +181,15 @@ def measure(args, stack: Stack, plan: Plan, bench: list[dict], password: str) ->
             )
 
         for number in range(1, args.rounds + 1):
-            rounds(args, runner, bookers, number, me=me, busy=busy, empty=empty)
+            rounds(args, runner, bookers, number, me=me, busy=busy, empty=empty, searches=searches)
     finally:
         server.stop()
-    return pool(runner, checked, len(busy), len(empty))
+    return pool(runner, checked, len(busy), len(empty)) | {
+        "providers_per_service": dict(search.providers_per_service(plan))
+    }
 
 
-def rounds(args, runner: Runner, bookers: Bookers, number: int, *, me, busy, empty) -> None:
+def rounds(args, runner: Runner, bookers: Bookers, number: int, *, me, busy, empty, searches) -> None:
     """One round: creations beside users/me/ at each rate, then availability in closed and open
     loop. The subject goes first in odd rounds, the reference in even ones, so drift hits both."""
 
@@ -215,6 +220,7 @@ def rounds(args, runner: Runner, bookers: Bookers, number: int, *, me, busy, emp
     if rate not in args.rates:
         steps.append(partial(runner.open, f"users/me @{rate:g}/s", number, me, rate))
     in_order(steps)
+    in_order(search.round_steps(args, runner, number, searches))
 
 
 def one_per_provider(days: list) -> list:

@@ -5,7 +5,7 @@ from collections import Counter
 
 from benchmarks.measure import BUSY_THRESHOLD
 from benchmarks.report import machine, ms, print_cpu_table, print_rows, table
-from benchmarks.scenarios.bookings import data
+from benchmarks.scenarios.bookings import data, search
 from benchmarks.scenarios.bookings.common import ALIASES, BENCH_ENV, NAME, PRODUCTION_THROTTLES
 from benchmarks.stack import BENCH_SETTINGS, Target
 
@@ -62,7 +62,8 @@ def print_report(args: argparse.Namespace, report: dict) -> None:
     queries = report["queries"]
     print("\nQueries per request (Django's test client, second of two identical requests), by database")
     rows = []
-    for label in ("create", "conflict", "availability busy day", "availability empty day", "users/me"):
+    labels = ("create", "conflict", "availability busy day", "availability empty day", "users/me")
+    for label in (*labels, "availability search"):
         item = queries[label]
         rows.append([label, item["status"], *(item["counts"][a] for a in ALIASES), item["total"]])
     print(table(["request", "status", *ALIASES, "total"], rows))
@@ -153,6 +154,8 @@ def print_measured(args: argparse.Namespace, measured: dict) -> None:
         f"empty days: {measured['empty_days_requested']}; the plan was checked against the API on "
         f"{measured['plan_checked_days']} busy days"
     )
+
+    search.print_figures(args, figures, Counter(measured["providers_per_service"]))
 
     print_cpu_table(
         list(figures.items()),

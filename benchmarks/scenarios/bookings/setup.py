@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from benchmarks.options import log
-from benchmarks.scenarios.bookings import data
+from benchmarks.scenarios.bookings import data, search
 from benchmarks.scenarios.bookings.common import ALIASES, ME
 from benchmarks.scenarios.bookings.plan import Plan
 from benchmarks.stack import BENCH_SETTINGS, Gunicorn, Stack, http_call
@@ -122,6 +122,7 @@ def count_queries(stack: Stack, plan: Plan, customer: int) -> dict:
             "expect": 200,
         },
         {"label": "users/me", "method": "GET", "path": ME, "expect": 200},
+        search.query_item(plan),
     ]
     spec = {"customer": customer, "aliases": list(ALIASES), "requests": requests}
     env = {**stack.env(BENCH_SETTINGS), "BENCH_QUERIES": json.dumps(spec)}

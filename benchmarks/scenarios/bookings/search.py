@@ -15,7 +15,8 @@ from functools import partial
 
 from benchmarks.loadgen import Request
 from benchmarks.report import ms, table
-from benchmarks.scenarios import bookings_data as data
+from benchmarks.scenarios.bookings import data
+from benchmarks.scenarios.bookings.plan import Plan
 
 CLOSED = "availability search, closed"
 P95_GOAL_MS = 50.0
@@ -36,7 +37,7 @@ def open_label(args: argparse.Namespace) -> str:
     return f"availability search @{args.search_rate:g}/s"
 
 
-def providers_per_service(plan: data.Plan) -> Counter:
+def providers_per_service(plan: Plan) -> Counter:
     return Counter(service for provider in plan.providers.values() for service in provider.services)
 
 
@@ -52,7 +53,7 @@ def first_days(today: date) -> list[date]:
     return [today + timedelta(days=data.FIRST_BOOKABLE_DAY + n) for n in range(START_DAYS)]
 
 
-def requests(plan: data.Plan, auths: list) -> list[Request]:
+def requests(plan: Plan, auths: list) -> list[Request]:
     """Every service once for each start day, the services in turn, each with the next customer's token."""
     today = datetime.now(UTC).date()
     services = sorted(providers_per_service(plan))
@@ -63,7 +64,7 @@ def requests(plan: data.Plan, auths: list) -> list[Request]:
     ]
 
 
-def query_item(plan: data.Plan) -> dict:
+def query_item(plan: Plan) -> dict:
     """The search's entry in the scenario's query count: the busiest service, a week ahead."""
     service, _count = providers_per_service(plan).most_common(1)[0]
     today = datetime.now(UTC).date()
@@ -111,9 +112,9 @@ def goals(args: argparse.Namespace, queries: dict, measured: dict | None) -> lis
         total = queries["availability search"]["total"]
         found.append(
             {
-                "goal": "availability search: fixed queries (service, providers, hours, bookings)",
+                "goal": "availability search: fixed queries (service, providers, hours, exceptions, bookings)",
                 "figure": total,
-                "met": total <= 4,
+                "met": total <= 5,
                 "note": f"{total} queries for every provider of a service over a week",
             }
         )
