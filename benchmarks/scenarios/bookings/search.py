@@ -112,7 +112,8 @@ def goals(args: argparse.Namespace, queries: dict, measured: dict | None) -> lis
         total = queries["availability search"]["total"]
         found.append(
             {
-                "goal": "availability search: fixed queries (service, providers, hours, exceptions, bookings)",
+                "goal": "availability search: fixed queries "
+                "(service, providers, hours, exceptions, bookings)",
                 "figure": total,
                 "met": total <= 5,
                 "note": f"{total} queries for every provider of a service over a week",
