@@ -93,7 +93,21 @@ class TestBookingEndpoints(EndpointPermissionTests):
     ]
 
 
-class TestWorkingHoursEndpoints(EndpointPermissionTests):
+class ProviderEndpointPermissionTests(EndpointPermissionTests):
+    """Endpoints for providers only: callers given the permission are in the provider role too."""
+
+    @pytest.fixture
+    def make_user(self, make_user):
+        def make(*permissions, **fields):
+            user = make_user(*permissions, **fields)
+            if permissions:
+                user.groups.add(role("provider"))
+            return user
+
+        return make
+
+
+class TestWorkingHoursEndpoints(ProviderEndpointPermissionTests):
     """Providers only: callers given the permission here are in the provider role too (without
     the role the permission alone is a 403: see test_schedule_api.py)."""
 
@@ -106,16 +120,6 @@ class TestWorkingHoursEndpoints(EndpointPermissionTests):
             {"time_zone": "Europe/London", "intervals": [{"weekday": 0, "start": "09:00", "end": "17:00"}]},
         ),
     ]
-
-    @pytest.fixture
-    def make_user(self, make_user):
-        def make(*permissions, **fields):
-            user = make_user(*permissions, **fields)
-            if permissions:
-                user.groups.add(role("provider"))
-            return user
-
-        return make
 
 
 def a_provider_to_remove(make_user, owner=None):
@@ -150,7 +154,7 @@ class TestProviderManagementEndpoints(EndpointPermissionTests):
     ]
 
 
-class TestOwnProviderProfileEndpoints(EndpointPermissionTests):
+class TestOwnProviderProfileEndpoints(ProviderEndpointPermissionTests):
     """Providers only, as the working hours: callers given the permission are in the role too."""
 
     endpoints = [
@@ -159,16 +163,6 @@ class TestOwnProviderProfileEndpoints(EndpointPermissionTests):
             "PATCH", "/api/v1/providers/me/", "bookings.change_providerprofile", {"time_zone": "Europe/Paris"}
         ),
     ]
-
-    @pytest.fixture
-    def make_user(self, make_user):
-        def make(*permissions, **fields):
-            user = make_user(*permissions, **fields)
-            if permissions:
-                user.groups.add(role("provider"))
-            return user
-
-        return make
 
 
 def a_schedule_exception(make_user, owner=None):
@@ -187,7 +181,7 @@ def a_day_off() -> dict:
     return {"start_date": days_ahead(7).isoformat(), "kind": "day_off"}
 
 
-class TestScheduleExceptionEndpoints(EndpointPermissionTests):
+class TestScheduleExceptionEndpoints(ProviderEndpointPermissionTests):
     """Providers only, as for working hours: callers given the permission are in the provider role."""
 
     endpoints = [
@@ -223,13 +217,3 @@ class TestScheduleExceptionEndpoints(EndpointPermissionTests):
             owner_field="provider",
         ),
     ]
-
-    @pytest.fixture
-    def make_user(self, make_user):
-        def make(*permissions, **fields):
-            user = make_user(*permissions, **fields)
-            if permissions:
-                user.groups.add(role("provider"))
-            return user
-
-        return make
