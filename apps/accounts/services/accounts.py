@@ -23,7 +23,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from rest_framework.request import Request
 
 from apps.accounts.models import AuthSession, SMSCode, TwoFactor, User
-from apps.accounts.services.deletion import account_close, account_deletion_cancel
+from apps.accounts.services.deletion import account_close, account_deactivate, account_deletion_cancel
 from apps.accounts.services.phone import phone_change_notify
 from apps.accounts.services.sessions import session_start, sessions_end_all
 from apps.accounts.services.sms_codes import sms_code_issue, sms_code_locked, sms_code_refusal, sms_code_try
@@ -553,18 +553,7 @@ def user_activate(*, user: User, actor: User, request: HttpRequest | Request | N
 def user_deactivate(*, user: User, actor: User, request: HttpRequest | Request | None = None) -> User:
     """Soft delete: the account stays for history, cannot sign in, and all its tokens die."""
     _ensure_may_manage(actor, user)
-    was_active = user.is_active
-    if was_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-    sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
-    audit(
-        action="user.deactivate",
-        actor=actor,
-        target=user,
-        changes={"is_active": [True, False]} if was_active else {},
-        request=request,
-    )
+    account_deactivate(user=user, actor=actor, request=request)
     return user
 
 

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework.request import Request
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from apps.accounts import personal_data
@@ -64,6 +65,23 @@ def _pending_messages_drop(user: User) -> int:
 
 
 # --- Closing --------------------------------------------------------------------------------------------
+def account_deactivate(*, user: User, actor: User, request: HttpRequest | Request | None = None) -> None:
+    """What closing an account and staff's deactivation share: the account cannot sign in from now
+    on, every session and token of it dies, and the audit trail says who did it."""
+    was_active = user.is_active
+    if was_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
+    audit(
+        action="user.deactivate",
+        actor=actor,
+        target=user,
+        changes={"is_active": [True, False]} if was_active else {},
+        request=request,
+    )
+
+
 @transaction.atomic
 def account_close(*, user: User, password: str, request: HttpRequest | None = None) -> AccountDeletion:
     """The owner closes their account, with their password; erased ACCOUNT_DELETION_GRACE_DAYS on
@@ -72,18 +90,7 @@ def account_close(*, user: User, password: str, request: HttpRequest | None = No
         raise InvalidInput({"password": [_("Your password is wrong.")]})
     user = User.objects.select_for_update().get(pk=user.pk)
     now = timezone.now()
-    was_active = user.is_active
-    if was_active:
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-    sessions_end_all(user=user, reason=AuthSession.EndReason.DEACTIVATED)
-    audit(
-        action="user.deactivate",
-        actor=user,
-        target=user,
-        changes={"is_active": [True, False]} if was_active else {},
-        request=request,
-    )
+    account_deactivate(user=user, actor=user, request=request)
     for holder in personal_data.holders():
         if holder.close is not None:
             holder.close(user, request)
