@@ -56,6 +56,32 @@ class HoursRow(NamedTuple):
     end: time
 
 
+class Bookings:
+    """The active bookings of some providers over `[start, end)`, read in at most two queries:
+    the first `FIRST_READ` at once, the rest when a slot past it is first asked for. A first page
+    of slots rarely looks past its first day, so it reads a seventh of a week's bookings."""
+
+    FIRST_READ = timedelta(days=2)  # the first day in every provider's zone, whatever the offsets
+
+    def __init__(self, *, provider_ids: Sequence[int], start: datetime, end: datetime) -> None:
+        self.provider_ids, self.end = list(provider_ids), end
+        self.read_until = min(end, start + self.FIRST_READ)
+        self.by_provider = busy_by_provider(provider_ids=self.provider_ids, start=start, end=self.read_until)
+
+    def of(self, provider_id: int, start: datetime, end: datetime) -> list[rules.Interval]:
+        """The provider's bookings overlapping `[start, end)`."""
+        if end > self.read_until and self.read_until < self.end:
+            self._read_the_rest()
+        return [b for b in self.by_provider.get(provider_id, ()) if b.start < end and start < b.end]
+
+    def _read_the_rest(self) -> None:
+        rest = busy_by_provider(provider_ids=self.provider_ids, start=self.read_until, end=self.end)
+        for provider_id, intervals in rest.items():
+            known = set(self.by_provider.get(provider_id, ()))  # one across the seam is in both
+            self.by_provider.setdefault(provider_id, []).extend(i for i in intervals if i not in known)
+        self.read_until = self.end
+
+
 @dataclass(frozen=True)
 class ProviderSchedule:
     """What the rules need to know about one provider, loaded in bulk."""
@@ -64,7 +90,7 @@ class ProviderSchedule:
     name: str
     tz: ZoneInfo
     hours_by_weekday: dict[int, list[HoursRow]]
-    busy: list[rules.Interval]  # active bookings overlapping the loaded range, by start
+    bookings: Bookings  # every loaded provider's active bookings, read as the slots need them
     # Days off and changed hours over the loaded range: on a day one covers, its hours rule.
     exceptions: list[ScheduleException] = field(default_factory=list)
 
@@ -116,8 +142,8 @@ def provider_schedules(
     exceptions: dict[int, list[ScheduleException]] | None = None,
 ) -> list[ProviderSchedule]:
     """Each of `providers` with their weekly hours, their dated exceptions and the active bookings
-    that overlap `[start, end)`: one query for all the hours, one for all the exceptions and one for
-    all the bookings."""
+    that overlap `[start, end)`: one query for all the hours, one for all the exceptions and one or
+    two for all the bookings (`Bookings`)."""
     ids = [provider.pk for provider in providers]
     hours: dict[int, dict[int, list[HoursRow]]] = defaultdict(lambda: defaultdict(list))
     rows = WorkingHours.objects.filter(provider_id__in=ids).values_list(
@@ -125,7 +151,7 @@ def provider_schedules(
     )
     for provider_id, weekday, start_at, end_at in rows:
         hours[provider_id][weekday].append(HoursRow(weekday, start_at, end_at))
-    busy = busy_by_provider(provider_ids=ids, start=start, end=end)
+    bookings = Bookings(provider_ids=ids, start=start, end=end)
     if exceptions is None:
         exceptions = exceptions_by_provider(provider_ids=ids, start=start, end=end)
     return [
@@ -134,7 +160,7 @@ def provider_schedules(
             name=provider.get_full_name(),
             tz=selectors.provider_zone(provider),
             hours_by_weekday=dict(hours.get(provider.pk, {})),
-            busy=busy.get(provider.pk, []),
+            bookings=bookings,
             exceptions=exceptions.get(provider.pk, []),
         )
         for provider in providers
@@ -212,7 +238,6 @@ def schedule_slots(
         return
     # `hi` is exclusive: a range ending at midnight does not reach into the next day.
     day, last = lo.astimezone(tz).date(), (hi - timedelta(microseconds=1)).astimezone(tz).date()
-    busy = schedule.busy
     while day <= last:
         hours = schedule.hours_by_weekday.get(day.weekday(), [])
         if hours or rules.exception_on(day, schedule.exceptions) is not None:
@@ -222,7 +247,7 @@ def schedule_slots(
                 hours=hours,
                 tz=tz,
                 exceptions=schedule.exceptions,
-                busy=[b for b in busy if b.start < day_hi and day_lo < b.end],
+                busy=schedule.bookings.of(schedule.provider_id, day_lo, day_hi),
                 minutes=minutes,
                 earliest=lo,
                 latest=latest,

@@ -164,6 +164,32 @@ class TestSearch:
         assert response.status_code == 200
         assert len(response.json()["results"]) == 1
 
+    def test_a_page_past_the_first_days_reads_the_rest_of_the_bookings_and_agrees_day_by_day(
+        self, api, make_provider, make_customer, haircut, day, django_assert_max_num_queries
+    ):
+        every_day = [(d, "09:00", "10:00") for d in range(7)]
+        providers = [make_provider(products=[haircut], hours=every_day) for _ in range(2)]
+        later = day + timedelta(days=4)  # past the first read
+        new_booking(customer=make_customer(), provider=providers[0], start=local(later, "09:00"), minutes=30)
+        new_booking(customer=make_customer(), provider=providers[1], start=local(day, "09:30"), minutes=30)
+        week = {"from": day, "to": day + timedelta(days=6)}
+        # the service, the providers, their hours, their exceptions, the first days' bookings, the rest
+        with django_assert_max_num_queries(6):
+            found = rows(search(api, haircut, duration=30, page_size=100, **week))
+        for provider in providers:
+            own = [
+                slot["start"]
+                for n in range(7)
+                for slot in api()
+                .get(
+                    f"/api/v1/providers/{provider.pk}/availability/",
+                    {"date": day + timedelta(days=n), "duration": 30},
+                )
+                .json()["slots"]
+            ]
+            assert [start for pk, start in found if pk == provider.pk] == own
+        assert local(later, "09:00").isoformat() not in [s for pk, s in found if pk == providers[0].pk]
+
     @pytest.mark.parametrize("page_size", [2, 50])
     def test_the_same_few_queries_for_any_number_of_providers_and_page_size(
         self, api, make_provider, make_customer, haircut, django_assert_max_num_queries, page_size
@@ -172,8 +198,9 @@ class TestSearch:
         for _ in range(12):
             provider = make_provider(products=[haircut], hours=[(d, "09:00", "17:00") for d in range(7)])
             new_booking(customer=make_customer(), provider=provider, start=local(day, "10:00"))
-        # the service, the providers with their profiles, their working hours, their bookings
-        with django_assert_max_num_queries(5):
+        # the service, the providers with their profiles, their hours, their exceptions, and their
+        # bookings (of the first days; the rest only if a page reaches past them)
+        with django_assert_max_num_queries(6):
             response = search(
                 api, haircut, page_size=page_size, **{"from": day, "to": day + timedelta(days=6)}
             )
