@@ -23,6 +23,11 @@ class StringOnlyMixin:
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # The schema's maxLength counts the text as sent; DRF counts it after trimming whitespace
+        # (control characters such as \x1d included), which would let padded input past the limit.
+        max_length = getattr(self, "max_length", None)
+        if max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length)
         return super().to_internal_value(data)
 
 

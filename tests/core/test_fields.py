@@ -23,6 +23,15 @@ def test_a_number_for_a_text_field_is_a_field_error(api, make_user):
     assert user.username == "ada"
 
 
+def test_text_past_its_max_length_as_sent_is_refused_even_when_trimming_would_shorten_it(api, superuser):
+    # "\x1d" counts as whitespace to str.strip(): trimmed, the name would fit its 150 characters.
+    padded = "\x1d" + "*" * 150
+    response = api(superuser).post("/api/v1/roles/", {"name": padded}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["field_errors"]) == {"name"}
+    assert api(superuser).post("/api/v1/roles/", {"name": "*" * 150}, format="json").status_code == 201
+
+
 def test_a_number_in_a_list_of_names_is_a_field_error_of_that_item(api, superuser):
     response = api(superuser).post("/api/v1/roles/", {"name": "x", "description": 0, "permissions": [1]})
     assert response.status_code == 400
