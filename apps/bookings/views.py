@@ -207,7 +207,7 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
     )
     @public_action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def availability(self, request, pk=None):
-        query = self._query(AvailabilityQuerySerializer, ("date", "duration"))
+        query = _one_each(request, AvailabilityQuerySerializer)
         minutes, day = query["duration"], query["date"]
         provider = selectors.provider_with_hours(provider_id=int(pk), day=day)
         if provider is None:
@@ -248,19 +248,6 @@ class ProviderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
                 ],
             }
         )
-
-    def _query(self, serializer_class, names) -> dict:
-        repeated = {
-            name: ["Give this parameter once."]
-            for name in names
-            if len(self.request.query_params.getlist(name)) > 1
-        }
-        if repeated:
-            raise ValidationError(repeated)
-        data = {name: self.request.query_params[name] for name in names if name in self.request.query_params}
-        serializer = serializer_class(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     def _own_schedule(self, request) -> Response:
         profile = getattr(request.user, "provider_profile", None)
